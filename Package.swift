@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "dafl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dafl", targets: ["dafl"]),
+        .library(name: "DAFLEngine", targets: ["DAFLEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: OpenBLAS for GEMM, zlib for the gzip'd IDX datasets.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        // Tensors, autograd, layers, optimizers, models, weights I/O, datasets. No UI.
+        .target(name: "DAFLEngine", dependencies: ["CBLAS", "CZlib"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .executableTarget(name: "dafl", dependencies: [
+            "DAFLEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "DAFLEngineTests", dependencies: ["DAFLEngine"],
+                    resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

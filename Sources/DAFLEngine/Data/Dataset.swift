@@ -1,0 +1,128 @@
+import Foundation
+
+/// Input preprocessing: resize to a square side (bilinear, half-pixel centres, no antialias:
+/// `F.interpolate(mode="bilinear", align_corners=False)`), scale to [0, 1], normalise.
+///
+/// Saved in a model's metadata so `dafl eval` can reproduce it from the weights file alone.
+public struct Preprocessing: Sendable, Equatable {
+    public var size: Int
+    public var mean: Float
+    public var std: Float
+
+    public init(size: Int = 32, mean: Float, std: Float) {
+        self.size = size; self.mean = mean; self.std = std
+    }
+
+    /// Fashion-MNIST's usual statistics.
+    public static let fashionMNIST = Preprocessing(mean: 0.2860, std: 0.3530)
+    /// MNIST's, as the DAFL reference.
+    public static let mnist = Preprocessing(mean: 0.1307, std: 0.3081)
+
+    public var metadata: [String: String] {
+        ["input_size": String(size), "resize": "bilinear", "mean": String(mean), "std": String(std)]
+    }
+
+    public init?(metadata m: [String: String]) {
+        guard let mean = m["mean"].flatMap(Float.init), let std = m["std"].flatMap(Float.init) else { return nil }
+        self.init(size: m["input_size"].flatMap(Int.init) ?? 32, mean: mean, std: std)
+    }
+
+    /// Resizes one h×w byte image into `out` (size×size floats), normalised.
+    func apply(_ src: UnsafeBufferPointer<UInt8>, h: Int, w: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        let s = size
+        let sh = Float(h) / Float(s), sw = Float(w) / Float(s)
+        let inv = 1 / std
+        for oy in 0..<s {
+            let fy = Swift.max(sh * (Float(oy) + 0.5) - 0.5, 0)
+            let y0 = Int(fy), y1 = Swift.min(y0 + 1, h - 1), ly = fy - Float(y0)
+            for ox in 0..<s {
+                let fx = Swift.max(sw * (Float(ox) + 0.5) - 0.5, 0)
+                let x0 = Int(fx), x1 = Swift.min(x0 + 1, w - 1), lx = fx - Float(x0)
+                func px(_ y: Int, _ x: Int) -> Float { Float(src[y &* w &+ x]) / 255 }
+                let v = (1 - ly) * ((1 - lx) * px(y0, x0) + lx * px(y0, x1)) + ly * ((1 - lx) * px(y1, x0) + lx * px(y1, x1))
+                out[oy &* s &+ ox] = (v - mean) * inv
+            }
+        }
+    }
+}
+
+/// A labelled image set held in memory as preprocessed [N, 1, S, S] floats.
+///
+/// ```swift
+/// let test = try Dataset.load(directory: Dataset.defaultDirectory, split: .test, preprocessing: .fashionMNIST)
+/// for (x, y) in test.batches(size: 256) { … }
+/// ```
+public struct Dataset: Sendable {
+    public enum Split: String, Sendable { case train, test }
+
+    public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+
+    public let images: [Float]
+    public let labels: [Int]
+    public let side: Int
+    public let classes: Int
+    public var count: Int { labels.count }
+
+    public init(images: [Float], labels: [Int], side: Int, classes: Int) {
+        self.images = images; self.labels = labels; self.side = side; self.classes = classes
+    }
+
+    /// Loads `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` from a directory.
+    public static func load(directory: String, split: Split, preprocessing: Preprocessing) throws -> Dataset {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw WeightsError(file: directory, problem: "dataset directory not found (install Fashion-MNIST with `apt-get install dataset-fashion-mnist`, or pass --data DIR)")
+        }
+        let stem = split == .train ? "train" : "t10k"
+        func find(_ kind: String) throws -> String {
+            for ext in [".gz", ""] {
+                let p = (directory as NSString).appendingPathComponent("\(stem)-\(kind)-ubyte\(ext)")
+                if FileManager.default.fileExists(atPath: p) { return p }
+            }
+            throw WeightsError(file: directory, problem: "no \(stem)-\(kind)-ubyte[.gz] file for the \(split.rawValue) split")
+        }
+        let imgPath = try find("images-idx3"), lblPath = try find("labels-idx1")
+        let img = try IDX.read(path: imgPath), lbl = try IDX.read(path: lblPath)
+        guard img.dims.count == 3 else { throw WeightsError(file: imgPath, problem: "expected 3 dimensions (N, H, W), got \(img.dims)") }
+        guard lbl.dims.count == 1 else { throw WeightsError(file: lblPath, problem: "expected 1 dimension, got \(lbl.dims)") }
+        guard img.dims[0] == lbl.dims[0] else {
+            throw WeightsError(file: lblPath, problem: "\(lbl.dims[0]) labels for \(img.dims[0]) images in \(imgPath)")
+        }
+        let n = img.dims[0], h = img.dims[1], w = img.dims[2], s = preprocessing.size
+        var out = [Float](repeating: 0, count: n * s * s)
+        img.bytes.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let job = UncheckedSendable((src, dst))
+                DispatchQueue.concurrentPerform(iterations: 8) { part in
+                    let (src, dst) = job.value
+                    for i in stride(from: part, to: n, by: 8) {
+                        preprocessing.apply(UnsafeBufferPointer(rebasing: src[(i * h * w)..<((i + 1) * h * w)]), h: h, w: w,
+                                            into: UnsafeMutableBufferPointer(rebasing: dst[(i * s * s)..<((i + 1) * s * s)]))
+                    }
+                }
+            }
+        }
+        let labels = lbl.bytes.map { Int($0) }
+        return Dataset(images: out, labels: labels, side: s, classes: (labels.max() ?? 9) + 1)
+    }
+
+    /// The images at `indices` as [B, 1, S, S] and their labels.
+    public func batch(_ indices: ArraySlice<Int>) -> (Tensor, [Int]) {
+        let per = side * side
+        var x = [Float](repeating: 0, count: indices.count * per)
+        x.withUnsafeMutableBufferPointer { dst in
+            images.withUnsafeBufferPointer { src in
+                for (j, i) in indices.enumerated() {
+                    (dst.baseAddress! + j * per).update(from: src.baseAddress! + i * per, count: per)
+                }
+            }
+        }
+        return (Tensor(shape: [indices.count, 1, side, side], data: x), indices.map { labels[$0] })
+    }
+
+    /// Mini-batches in order, or shuffled by `rng`; the last one may be smaller.
+    public func batches(size: Int, rng: inout RNG, shuffle: Bool = true) -> [ArraySlice<Int>] {
+        let order = shuffle ? rng.permutation(count) : Array(0..<count)
+        return stride(from: 0, to: count, by: size).map { order[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Self-describing model files: safetensors with PyTorch names plus metadata that says which
+/// network it is and how its inputs are preprocessed, so `dafl eval --weights FILE` needs nothing else.
+///
+/// ```swift
+/// try ModelFile.save(teacher, preprocessing: .fashionMNIST, extra: ["dataset": "fashion-mnist"], to: url)
+/// let (net, prep, meta) = try ModelFile.loadClassifier(url)
+/// ```
+public enum ModelFile {
+    public static func save(_ model: Model, preprocessing: Preprocessing?, extra: [String: String] = [:], to url: URL) throws {
+        var meta = model.metadata
+        if let p = preprocessing { meta.merge(p.metadata) { $1 } }
+        meta.merge(extra) { $1 }
+        try Safetensors.write(model.stateDict, metadata: meta, to: url)
+    }
+
+    /// Loads a LeNet-5 or LeNet-5-half. Files without metadata (plain `save_file(state_dict)`)
+    /// are recognised by conv1's shape and get Fashion-MNIST preprocessing.
+    public static func loadClassifier(_ url: URL) throws -> (model: LeNet5, preprocessing: Preprocessing, metadata: [String: String]) {
+        let file = try Safetensors.read(url)
+        let meta = file.metadata
+        let width: LeNet5.Width
+        if let arch = meta["arch"] {
+            guard let w = LeNet5.Width(rawValue: arch) else {
+                throw WeightsError(file: url.path, problem: "architecture '\(arch)' is not a classifier this version knows (lenet5, lenet5-half)")
+            }
+            width = w
+        } else if let conv1 = file.tensors["conv1.weight"] {
+            width = conv1.shape.first == 3 ? .half : .full
+        } else {
+            throw WeightsError(file: url.path, problem: "no 'arch' metadata and no 'conv1.weight' tensor: not a LeNet-5 weights file")
+        }
+        let classes = meta["num_classes"].flatMap(Int.init) ?? file.tensors["fc2.weight"]?.shape.first ?? 10
+        let inCh = meta["in_channels"].flatMap(Int.init) ?? file.tensors["conv1.weight"]?.shape.dropFirst().first ?? 1
+        var rng = RNG(seed: 0)
+        let model = LeNet5(width, classes: classes, inChannels: inCh, rng: &rng)
+        try model.load(stateDict: file.tensors, source: url.path)
+        return (model, Preprocessing(metadata: meta) ?? .fashionMNIST, meta)
+    }
+}

@@ -1,0 +1,30 @@
+/// The three generator losses of DAFL (Chen et al., ICCV 2019), as the reference code computes them.
+///
+/// The generator minimises `oneHot + alpha·activation + beta·informationEntropy` on the teacher's
+/// view of its images. Each term is its own function so it can be tested and plotted alone.
+/// ```swift
+/// let (logits, features) = teacher.forwardWithFeatures(images)
+/// let total = DAFLLoss.oneHot(logits) + 0.1 * DAFLLoss.activation(features) + 5 * DAFLLoss.informationEntropy(logits)
+/// ```
+public enum DAFLLoss {
+    /// Cross-entropy of the teacher's logits against their own argmax: low when the teacher is sure.
+    public static func oneHot(_ logits: Tensor) -> Tensor {
+        Tensor.crossEntropy(logits, targets: logits.argmaxRows())
+    }
+
+    /// −mean|f| over batch and feature dimensions: rewards strong teacher features.
+    public static func activation(_ features: Tensor) -> Tensor {
+        -(features.abs().mean())
+    }
+
+    /// Σₖ pₖ·log₁₀ pₖ of the batch-mean softmax: its minimum, −log₁₀ K, means balanced classes.
+    public static func informationEntropy(_ logits: Tensor) -> Tensor {
+        let p = logits.softmax().meanOverBatch()
+        return (p * p.log10()).sum()
+    }
+
+    /// The student's distillation loss against the teacher's logits (KL, batch mean).
+    public static func distillation(student: Tensor, teacher: Tensor) -> Tensor {
+        Tensor.distillationKL(student: student, teacher: teacher)
+    }
+}

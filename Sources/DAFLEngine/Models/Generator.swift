@@ -1,0 +1,57 @@
+/// The DAFL generator: noise → 32×32 images, exactly as the reference (with `width` 128).
+///
+/// Linear → view [N, w, 8, 8] → BN(w) → up×2 → conv3x3(w→w) → BN(eps 0.8) → LeakyReLU(0.2)
+/// → up×2 → conv3x3(w→w/2) → BN(eps 0.8) → LeakyReLU(0.2) → conv3x3(w/2→C) → tanh → BN(C, not affine).
+/// Its batch norms always use batch statistics: the reference never puts it in eval mode.
+/// ```swift
+/// let g = Generator(latent: 100, width: 128, channels: 1, rng: &rng)
+/// let images = g(Tensor(shape: [64, 100], data: rng.normal(count: 6400)))   // [64, 1, 32, 32]
+/// ```
+public final class Generator: Model {
+    public let latent, width, channels: Int
+    /// Side of the first feature map: a quarter of the image side.
+    public let initSize: Int
+    public let l1: Linear
+    public let bn0: BatchNorm
+    public let conv1: Conv2d
+    public let bn1: BatchNorm
+    public let conv2: Conv2d
+    public let bn2: BatchNorm
+    public let conv3: Conv2d
+    public let bn3: BatchNorm
+
+    public init(latent: Int = 100, width: Int = 128, channels: Int = 1, imageSize: Int = 32, rng: inout RNG) {
+        self.latent = latent
+        self.width = width
+        self.channels = channels
+        initSize = imageSize / 4
+        l1 = Linear(latent, width * initSize * initSize, rng: &rng)
+        bn0 = BatchNorm(width)
+        conv1 = Conv2d(width, width, kernel: 3, padding: 1, rng: &rng)
+        bn1 = BatchNorm(width, eps: 0.8)
+        conv2 = Conv2d(width, width / 2, kernel: 3, padding: 1, rng: &rng)
+        bn2 = BatchNorm(width / 2, eps: 0.8)
+        conv3 = Conv2d(width / 2, channels, kernel: 3, padding: 1, rng: &rng)
+        bn3 = BatchNorm(channels, affine: false)
+    }
+
+    /// Module paths follow the reference's nn.Sequential indices (LeakyReLU and Tanh hold no tensors).
+    public var layers: [(String, Layer)] {
+        [("l1.0", l1), ("conv_blocks0.0", bn0), ("conv_blocks1.0", conv1), ("conv_blocks1.1", bn1),
+         ("conv_blocks2.0", conv2), ("conv_blocks2.1", bn2), ("conv_blocks2.3", conv3), ("conv_blocks2.5", bn3)]
+    }
+
+    public var metadata: [String: String] {
+        ["arch": "dafl-generator", "latent": String(latent), "width": String(width),
+         "channels": String(channels), "image_size": String(initSize * 4)]
+    }
+
+    public func callAsFunction(_ z: Tensor) -> Tensor {
+        let n = z.shape[0]
+        var h = l1(z).reshaped([n, width, initSize, initSize])
+        h = bn0(h).upsampleNearest2x()
+        h = bn1(conv1(h)).leakyRelu(slope: 0.2).upsampleNearest2x()
+        h = bn2(conv2(h)).leakyRelu(slope: 0.2)
+        return bn3(conv3(h).tanh())
+    }
+}

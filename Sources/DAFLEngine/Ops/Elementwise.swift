@@ -1,0 +1,154 @@
+import Foundation
+
+// Elementwise ops. Each forward is one pass over the data; each backward one pass over
+// the incoming gradient, using the saved input or output as the derivative needs.
+
+extension Tensor {
+    /// max(x, 0).
+    public func relu() -> Tensor { leakyRelu(slope: 0) }
+
+    /// x for x > 0, slope·x otherwise (PyTorch's LeakyReLU; `slope` 0 is ReLU).
+    public func leakyRelu(slope: Float) -> Tensor {
+        let n = count
+        var out = [Float](repeating: 0, count: n)
+        data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : v * slope }
+            }
+        }
+        let input = self
+        return .result(shape: shape, data: out, parents: [self]) { g in
+            var dx = [Float](repeating: 0, count: n)
+            input.data.withUnsafeBufferPointer { x in
+                dx.withUnsafeMutableBufferPointer { d in
+                    for i in 0..<n { d[i] = x[i] > 0 ? g[i] : g[i] * slope }
+                }
+            }
+            dx.withUnsafeBufferPointer { input.accumulateGrad($0) }
+        }
+    }
+
+    /// tanh(x); the backward uses the saved output: 1 − y².
+    public func tanh() -> Tensor {
+        let n = count
+        var out = [Float](repeating: 0, count: n)
+        data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in for i in 0..<n { y[i] = ftanh(x[i]) } }
+        }
+        let input = self, saved = out
+        return .result(shape: shape, data: out, parents: [self]) { g in
+            var dx = [Float](repeating: 0, count: n)
+            saved.withUnsafeBufferPointer { y in
+                dx.withUnsafeMutableBufferPointer { d in for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } }
+            }
+            dx.withUnsafeBufferPointer { input.accumulateGrad($0) }
+        }
+    }
+
+    /// |x|; the gradient at 0 is 0, as PyTorch's sign(x).
+    public func abs() -> Tensor {
+        map({ Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) })
+    }
+
+    /// Natural logarithm.
+    public func log() -> Tensor { map({ flog($0) }, derivative: { x, _ in 1 / x }) }
+
+    /// Base-10 logarithm (the reference's information-entropy loss uses it).
+    public func log10() -> Tensor {
+        let ln10 = Float(M_LN10)
+        return map({ flog($0) / ln10 }, derivative: { x, _ in 1 / (x * ln10) })
+    }
+
+    /// −x.
+    public static prefix func - (x: Tensor) -> Tensor { x * -1 }
+
+    /// x · s for a constant s.
+    public static func * (x: Tensor, s: Float) -> Tensor { x.map({ $0 * s }, derivative: { _, _ in s }) }
+    public static func * (s: Float, x: Tensor) -> Tensor { x * s }
+    /// x + s for a constant s.
+    public static func + (x: Tensor, s: Float) -> Tensor { x.map({ $0 + s }, derivative: { _, _ in 1 }) }
+
+    /// Applies `f` elementwise; `derivative(x, y)` gives dy/dx from the input and output.
+    /// For the less hot ops: the closures cost a call per element.
+    func map(_ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
+        let n = count
+        var out = [Float](repeating: 0, count: n)
+        data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in for i in 0..<n { y[i] = f(x[i]) } }
+        }
+        let input = self, saved = out
+        return .result(shape: shape, data: out, parents: [self]) { g in
+            var dx = [Float](repeating: 0, count: n)
+            input.data.withUnsafeBufferPointer { x in
+                saved.withUnsafeBufferPointer { y in
+                    dx.withUnsafeMutableBufferPointer { d in
+                        for i in 0..<n { d[i] = g[i] * derivative(x[i], y[i]) }
+                    }
+                }
+            }
+            dx.withUnsafeBufferPointer { input.accumulateGrad($0) }
+        }
+    }
+
+    /// a + b for tensors of one shape, or with `b` a scalar tensor (broadcast).
+    public static func + (a: Tensor, b: Tensor) -> Tensor { binary(a, b, op: .add) }
+    /// a − b, shapes as for `+`.
+    public static func - (a: Tensor, b: Tensor) -> Tensor { binary(a, b, op: .sub) }
+    /// a · b elementwise, shapes as for `+`.
+    public static func * (a: Tensor, b: Tensor) -> Tensor { binary(a, b, op: .mul) }
+
+    enum BinaryOp { case add, sub, mul }
+
+    static func binary(_ a: Tensor, _ b: Tensor, op: BinaryOp) -> Tensor {
+        let n = a.count
+        let scalarB = b.count == 1 && n != 1
+        precondition(scalarB || a.shape == b.shape, "shapes \(a.shape) and \(b.shape) do not match")
+        var out = [Float](repeating: 0, count: n)
+        a.data.withUnsafeBufferPointer { x in
+            b.data.withUnsafeBufferPointer { y in
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<n {
+                        let v = y[scalarB ? 0 : i]
+                        switch op {
+                        case .add: o[i] = x[i] + v
+                        case .sub: o[i] = x[i] - v
+                        case .mul: o[i] = x[i] * v
+                        }
+                    }
+                }
+            }
+        }
+        return .result(shape: a.shape, data: out, parents: [a, b]) { g in
+            if a.requiresGrad {
+                if op == .mul {
+                    var d = [Float](repeating: 0, count: n)
+                    b.data.withUnsafeBufferPointer { y in
+                        for i in 0..<n { d[i] = g[i] * y[scalarB ? 0 : i] }
+                    }
+                    d.withUnsafeBufferPointer { a.accumulateGrad($0) }
+                } else {
+                    a.accumulateGrad(g)
+                }
+            }
+            if b.requiresGrad {
+                var d = [Float](repeating: 0, count: n)
+                a.data.withUnsafeBufferPointer { x in
+                    for i in 0..<n {
+                        switch op {
+                        case .add: d[i] = g[i]
+                        case .sub: d[i] = -g[i]
+                        case .mul: d[i] = g[i] * x[i]
+                        }
+                    }
+                }
+                if scalarB {
+                    var s: Float = 0
+                    for v in d { s += v }
+                    [s].withUnsafeBufferPointer { b.accumulateGrad($0) }
+                } else {
+                    d.withUnsafeBufferPointer { b.accumulateGrad($0) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import CBLAS
+
+/// Thin, named wrappers over `cblas_sgemm` for row-major matrices.
+///
+/// `C = alpha * op(A) * op(B) + beta * C`, where `op` transposes when asked.
+/// ```swift
+/// BLAS.gemm(transA: false, transB: true, m: 4, n: 3, k: 5, a: x, lda: 5, b: w, ldb: 5, c: y, ldc: 3)
+/// ```
+public enum BLAS {
+    @inline(__always)
+    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Sets the number of threads OpenBLAS uses (it defaults to every core, or `OPENBLAS_NUM_THREADS`).
+    public static func setThreads(_ n: Int) { dafl_blas_set_threads(Int32(n)) }
+    public static var threads: Int { Int(dafl_blas_get_threads()) }
+}

@@ -1,0 +1,39 @@
+import Testing
+@testable import DAFLEngine
+
+@Suite struct LossFiniteDifferenceTests {
+    @Test func crossEntropy() {
+        gradCheck([randn([6, 10], seed: 30, scale: 2)]) { .crossEntropy($0[0], targets: [0, 3, 9, 3, 5, 1]) }
+    }
+
+    @Test func distillation() {
+        let teacher = randn([6, 10], seed: 31, scale: 3)
+        gradCheck([randn([6, 10], seed: 32, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher) }
+    }
+
+    @Test func daflTerms() {
+        // argmax is piecewise constant: the one-hot loss is smooth away from ties.
+        let logits = randn([8, 10], seed: 33, scale: 2)
+        gradCheck([logits]) { DAFLLoss.oneHot($0[0]) }
+        gradCheck([logits]) { DAFLLoss.informationEntropy($0[0]) }
+        let f = Tensor(shape: [8, 12], data: randn([8, 12], seed: 34).data.map { Swift.abs($0) + 0.05 })
+        gradCheck([f]) { DAFLLoss.activation($0[0]) }
+    }
+
+    @Test func informationEntropyBounds() {
+        // Balanced predictions reach the minimum −log10(K); one class everywhere gives 0.
+        let k = 10
+        var balanced = [Float](repeating: -10, count: k * k)
+        for i in 0..<k { balanced[i * k + i] = 10 }
+        let ie = DAFLLoss.informationEntropy(Tensor(shape: [k, k], data: balanced)).item
+        #expect(Swift.abs(ie - (-1)) < 1e-3)
+        var same = [Float](repeating: -30, count: k * k)
+        for i in 0..<k { same[i * k] = 30 }
+        #expect(Swift.abs(DAFLLoss.informationEntropy(Tensor(shape: [k, k], data: same)).item) < 1e-3)
+    }
+
+    @Test func activationIsMinusMeanAbs() {
+        let f = Tensor(shape: [2, 3], data: [1, -2, 3, 0, 4, -6])
+        #expect(Swift.abs(DAFLLoss.activation(f).item - (-16.0 / 6)) < 1e-6)
+    }
+}

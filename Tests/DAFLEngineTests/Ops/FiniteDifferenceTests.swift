@@ -1,0 +1,92 @@
+import Testing
+@testable import DAFLEngine
+
+/// Every op's backward against central finite differences on small shapes.
+@Suite struct FiniteDifferenceTests {
+    @Test func linear() {
+        gradCheck([randn([4, 5], seed: 1), randn([3, 5], seed: 2), randn([3], seed: 3)]) {
+            .linear($0[0], weight: $0[1], bias: $0[2])
+        }
+    }
+
+    @Test(arguments: [(1, 0, 3), (2, 1, 3), (1, 1, 3), (1, 0, 5), (2, 0, 2)])
+    func conv2d(stride: Int, padding: Int, kernel: Int) {
+        gradCheck([randn([2, 3, 7, 7], seed: 4), randn([4, 3, kernel, kernel], seed: 5, scale: 0.5), randn([4], seed: 6)]) {
+            .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding)
+        }
+    }
+
+    @Test func conv2dWithoutBias() {
+        gradCheck([randn([1, 2, 5, 5], seed: 7), randn([3, 2, 3, 3], seed: 8)]) {
+            .conv2d($0[0], weight: $0[1], bias: nil, padding: 1)
+        }
+    }
+
+    @Test(arguments: [(true, true, Float(1e-5)), (true, true, 0.8), (true, false, 1e-5), (false, true, 1e-5)])
+    func batchNorm2d(training: Bool, affine: Bool, eps: Float) {
+        let c = 3
+        var inputs = [randn([4, c, 3, 3], seed: 9, scale: 2) + 0.5]
+        if affine { inputs += [randn([c], seed: 10) + 1, randn([c], seed: 11)] }
+        let rv = Tensor(shape: [c], data: [0.5, 1.5, 2])
+        gradCheck(inputs) {
+            .batchNorm($0[0], gamma: affine ? $0[1] : nil, beta: affine ? $0[2] : nil,
+                       runningMean: Tensor(shape: [c], data: [0.1, -0.2, 0.3]), runningVar: rv,
+                       training: training, momentum: 0.1, eps: eps)
+        }
+    }
+
+    @Test func batchNorm1d() {
+        gradCheck([randn([6, 4], seed: 12), randn([4], seed: 13), randn([4], seed: 14)]) {
+            .batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: Tensor(zeros: [4]),
+                       runningVar: Tensor(shape: [4], data: [1, 1, 1, 1]), training: true, momentum: 0.1, eps: 1e-5)
+        }
+    }
+
+    @Test func activations() {
+        // Keep away from the kinks of relu/abs, where finite differences are undefined.
+        let x = randn([3, 4, 5], seed: 15).map({ $0 + ($0 >= 0 ? 0.1 : -0.1) }, derivative: { _, _ in 1 }).detached()
+        gradCheck([x]) { $0[0].relu() }
+        gradCheck([x]) { $0[0].leakyRelu(slope: 0.2) }
+        gradCheck([x]) { $0[0].tanh() }
+        gradCheck([x]) { $0[0].abs() }
+        gradCheck([x]) { -$0[0] * 3 + 1 }
+    }
+
+    @Test func logarithms() {
+        let x = Tensor(shape: [3, 4], data: (0..<12).map { 0.5 + Float($0) * 0.3 })
+        gradCheck([x]) { $0[0].log() }
+        gradCheck([x]) { $0[0].log10() }
+    }
+
+    @Test func binaryOps() {
+        let a = randn([3, 4], seed: 16), b = randn([3, 4], seed: 17), s = Tensor(scalar: 1.7)
+        gradCheck([a, b]) { $0[0] + $0[1] }
+        gradCheck([a, b]) { $0[0] - $0[1] }
+        gradCheck([a, b]) { $0[0] * $0[1] }
+        gradCheck([a, s]) { $0[0] * $0[1] }
+        gradCheck([a, s]) { $0[0] - $0[1] }
+    }
+
+    @Test func poolingAndUpsampling() {
+        // A permutation: no ties for max-pool to break.
+        var rng = RNG(seed: 18)
+        let x = Tensor(shape: [2, 3, 6, 6], data: rng.permutation(216).map { Float($0) * 0.05 })
+        gradCheck([x]) { $0[0].maxPool2d(2) }
+        gradCheck([randn([2, 3, 3, 4], seed: 19)]) { $0[0].upsampleNearest2x() }
+    }
+
+    @Test func reductionsAndShapes() {
+        let x = randn([5, 7], seed: 20)
+        gradCheck([x]) { $0[0].sum() }
+        gradCheck([x]) { $0[0].mean() }
+        gradCheck([x]) { $0[0].meanOverBatch() }
+        gradCheck([x]) { $0[0].reshaped([7, 5]) * 2 }
+        gradCheck([randn([2, 3, 2, 2], seed: 21)]) { $0[0].flattened() }
+    }
+
+    @Test func softmaxes() {
+        let x = randn([4, 10], seed: 22, scale: 2)
+        gradCheck([x]) { $0[0].softmax() }
+        gradCheck([x]) { $0[0].logSoftmax() }
+    }
+}

@@ -1,0 +1,566 @@
+#!/usr/bin/python3
+"""Generate golden test fixtures for the Swift engine (DAFLEngineTests).
+
+Run from the repository root:   /usr/bin/python3 scripts/make_fixtures.py
+Writes Tests/DAFLEngineTests/Fixtures/<name>.safetensors (one file per case)
+plus Fixtures/README.md (a generated manifest). Idempotent: rerunning writes
+byte-identical files (fixed per-case seeds, single-threaded torch, and a
+deterministic safetensors writer, see dafl_torch.save_safetensors).
+
+Conventions inside every file
+- float32 unless stated (integer targets/indices/counters are I64); 0-dim
+  tensors (shape []) are scalars.
+- input `x`, upstream gradient `gout`, output `y`, input gradient `dx`,
+  weight `w`/`dw`, bias `b`/`db`, BN affine `gamma`/`dgamma`, `beta`/`dbeta`,
+  BN buffers after the step `running_mean`, `running_var` (initial 0 and 1
+  unless `running_mean_in`/`running_var_in` are stored).
+- Backward passes are seeded with `gout`: loss = (y * gout).sum().
+- Random inputs are drawn in float32; the references are computed from those
+  exact float32 values in float64 and rounded to float32 on storing.
+  Metadata `torch_f32_maxdiff` is the largest |PyTorch-float32 - reference|
+  over the stored outputs/gradients (a hint for test tolerances), and
+  `torch_f32_maxrel` the largest, over those tensors, of that tensor's max
+  |difference| divided by max(1, max |reference| of the tensor). Gradients
+  that are mathematically zero (conv biases feeding a training-mode BN)
+  come out as ~1e-5 noise in float32: compare with an absolute tolerance
+  scaled by the tensor's magnitude, not elementwise relative.
+- String `__metadata__` holds the configuration ("1"/"0" for booleans).
+
+PyTorch semantics worth knowing (torch 1.13):
+- BatchNorm training normalises with the biased batch variance but updates
+  running_var with the unbiased one: rv = (1-m)*rv + m*var*n/(n-1), n = B*H*W.
+- abs'(0) = 0 (sign), relu'(0) = 0, leaky_relu'(0) = slope.
+- Adam/SGD weight_decay is L2 added to the gradient (g += wd*p), not AdamW.
+  Adam: m = b1*m + (1-b1)g; v = b2*v + (1-b2)g^2;
+        p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+  SGD momentum: buf = g on the first step, then buf = mu*buf + g; p -= lr*buf.
+"""
+
+import os
+import sys
+import zlib
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dafl_torch as D  # noqa: E402
+
+OUT_DIR = os.path.join("Tests", "DAFLEngineTests", "Fixtures")
+REF = torch.float64
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def seed(name):
+    torch.manual_seed(zlib.crc32(name.encode("utf-8")))
+
+
+def leaf(t, dtype):
+    return t.detach().to(dtype).clone().requires_grad_(True)
+
+
+def backward(y, gout):
+    (y * gout.to(y.dtype)).sum().backward()
+
+
+# ---------------------------------------------------------------------------
+# Layer-level cases. Each case(dtype) returns (name, tensors, meta, input_keys)
+# where input_keys are the tensors that are drawn (not computed) and excluded
+# from the float32 comparison.
+# ---------------------------------------------------------------------------
+
+def _unary(name, fn, x, meta, gout_shape=None):
+    """y = fn(x); gout random of y's shape; returns dict with x, gout, y, dx."""
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y = fn(xd)
+        seed(name + "/gout")
+        gout = torch.randn(y.shape) if gout_shape is None else gout_shape
+        backward(y, gout)
+        return {"x": x, "gout": gout, "y": y, "dx": xd.grad}
+    return run, meta, {"x", "gout"}
+
+
+@case
+def linear():
+    seed("linear")
+    x, w, b = torch.randn(4, 5), torch.randn(3, 5), torch.randn(3)
+    gout = torch.randn(4, 3)
+
+    def run(dtype):
+        xd, wd, bd = leaf(x, dtype), leaf(w, dtype), leaf(b, dtype)
+        y = F.linear(xd, wd, bd)
+        backward(y, gout)
+        return {"x": x, "w": w, "b": b, "gout": gout, "y": y,
+                "dx": xd.grad, "dw": wd.grad, "db": bd.grad}
+    return "linear", run, {"op": "linear", "formula": "y = x @ w^T + b"}, {"x", "w", "b", "gout"}
+
+
+def _conv(name, xs, ws, stride, padding):
+    seed(name)
+    x, w, b = torch.randn(*xs), torch.randn(*ws), torch.randn(ws[0])
+
+    def run(dtype):
+        xd, wd, bd = leaf(x, dtype), leaf(w, dtype), leaf(b, dtype)
+        y = F.conv2d(xd, wd, bd, stride=stride, padding=padding)
+        seed(name + "/gout")
+        gout = torch.randn(y.shape)
+        backward(y, gout)
+        return {"x": x, "w": w, "b": b, "gout": gout, "y": y,
+                "dx": xd.grad, "dw": wd.grad, "db": bd.grad}
+    meta = {"op": "conv2d", "kernel": str(ws[2]), "stride": str(stride),
+            "padding": str(padding), "dilation": "1", "groups": "1"}
+    return name, run, meta, {"x", "w", "b", "gout"}
+
+
+@case
+def conv2d_k3s1p0():
+    return _conv("conv2d_k3s1p0", (2, 3, 7, 7), (4, 3, 3, 3), 1, 0)
+
+
+@case
+def conv2d_k3s2p1():
+    return _conv("conv2d_k3s2p1", (2, 3, 8, 8), (5, 3, 3, 3), 2, 1)
+
+
+@case
+def conv2d_k5():
+    return _conv("conv2d_k5", (3, 1, 12, 12), (6, 1, 5, 5), 1, 0)
+
+
+@case
+def conv2d_k3s1p1():
+    return _conv("conv2d_k3s1p1", (2, 4, 6, 6), (3, 4, 3, 3), 1, 1)
+
+
+def _bn(name, xs, eps, affine, training, momentum=0.1, stored_running=False):
+    seed(name)
+    c = xs[1]
+    x = torch.randn(*xs) * 1.5 + 0.3
+    gamma = (1.0 + 0.3 * torch.randn(c)) if affine else None
+    beta = 0.2 * torch.randn(c) if affine else None
+    if stored_running:
+        rm_in = 0.5 * torch.randn(c)
+        rv_in = torch.rand(c) + 0.5
+    else:
+        rm_in, rv_in = torch.zeros(c), torch.ones(c)
+    gout = torch.randn(*xs)
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        gd = leaf(gamma, dtype) if affine else None
+        bd = leaf(beta, dtype) if affine else None
+        rm, rv = rm_in.to(dtype).clone(), rv_in.to(dtype).clone()
+        y = F.batch_norm(xd, rm, rv, gd, bd, training=training, momentum=momentum, eps=eps)
+        backward(y, gout)
+        out = {"x": x, "gout": gout, "y": y, "dx": xd.grad,
+               "running_mean": rm, "running_var": rv}
+        if affine:
+            out.update({"gamma": gamma, "beta": beta, "dgamma": gd.grad, "dbeta": bd.grad})
+        if stored_running:
+            out.update({"running_mean_in": rm_in, "running_var_in": rv_in})
+        return out
+    meta = {"op": "batchnorm%dd" % (len(xs) - 2), "eps": repr(eps), "momentum": repr(momentum),
+            "affine": "1" if affine else "0", "training": "1" if training else "0",
+            "running_var_update": "unbiased" if training else "none (eval)"}
+    inputs = {"x", "gout", "gamma", "beta", "running_mean_in", "running_var_in"}
+    return name, run, meta, inputs
+
+
+@case
+def batchnorm2d_train():
+    return _bn("batchnorm2d_train", (4, 3, 5, 5), 1e-5, True, True)
+
+
+@case
+def batchnorm2d_train_eps08():
+    return _bn("batchnorm2d_train_eps08", (4, 3, 5, 5), 0.8, True, True)
+
+
+@case
+def batchnorm2d_noaffine():
+    return _bn("batchnorm2d_noaffine", (4, 3, 5, 5), 1e-5, False, True)
+
+
+@case
+def batchnorm2d_eval():
+    return _bn("batchnorm2d_eval", (4, 3, 5, 5), 1e-5, True, False, stored_running=True)
+
+
+@case
+def batchnorm1d_train():
+    return _bn("batchnorm1d_train", (6, 4), 1e-5, True, True)
+
+
+def _simple(name, fn, x, meta):
+    run, meta, inputs = _unary(name, fn, x, meta)
+    return name, run, meta, inputs
+
+
+@case
+def relu():
+    seed("relu")
+    return _simple("relu", F.relu, torch.randn(3, 4, 5), {"op": "relu"})
+
+
+@case
+def leaky_relu():
+    seed("leaky_relu")
+    return _simple("leaky_relu", lambda x: F.leaky_relu(x, 0.2), torch.randn(3, 4, 5),
+                   {"op": "leaky_relu", "slope": "0.2"})
+
+
+@case
+def tanh():
+    seed("tanh")
+    return _simple("tanh", torch.tanh, torch.randn(3, 4, 5), {"op": "tanh"})
+
+
+@case
+def abs_():
+    seed("abs")
+    x = torch.randn(3, 4, 5)
+    x[0, 0, 0] = 0.0  # torch: d|x|/dx at 0 is sign(0) = 0
+    return _simple("abs", torch.abs, x, {"op": "abs", "grad_at_zero": "0", "zero_at": "x[0,0,0]"})
+
+
+@case
+def log():
+    seed("log")
+    return _simple("log", torch.log, torch.rand(3, 4, 5) + 0.1, {"op": "log"})
+
+
+@case
+def log10():
+    seed("log10")
+    return _simple("log10", torch.log10, torch.rand(3, 4, 5) + 0.1, {"op": "log10"})
+
+
+@case
+def upsample2x():
+    seed("upsample2x")
+    return _simple("upsample2x", lambda x: F.interpolate(x, scale_factor=2, mode="nearest"),
+                   torch.randn(2, 3, 4, 4), {"op": "upsample_nearest2d", "scale": "2"})
+
+
+@case
+def maxpool2d():
+    name = "maxpool2d"
+    seed(name)
+    n = 2 * 3 * 8 * 8
+    x = ((torch.randperm(n).to(torch.float32) - n / 2) / 64.0).reshape(2, 3, 8, 8)  # all distinct
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y, idx = F.max_pool2d(xd, 2, 2, return_indices=True)
+        seed(name + "/gout")
+        gout = torch.randn(y.shape)
+        backward(y, gout)
+        return {"x": x, "gout": gout, "y": y, "dx": xd.grad, "indices": idx}
+    meta = {"op": "maxpool2d", "kernel": "2", "stride": "2", "padding": "0",
+            "indices": "I64, flat index h*W+w within each (n,c) plane of x"}
+    return name, run, meta, {"x", "gout", "indices"}
+
+
+@case
+def softmax():
+    seed("softmax")
+    return _simple("softmax", lambda x: F.softmax(x, 1), torch.randn(4, 10) * 2,
+                   {"op": "softmax", "dim": "1"})
+
+
+@case
+def log_softmax():
+    seed("log_softmax")
+    return _simple("log_softmax", lambda x: F.log_softmax(x, 1), torch.randn(4, 10) * 2,
+                   {"op": "log_softmax", "dim": "1"})
+
+
+@case
+def mean_dim0():
+    seed("mean_dim0")
+    return _simple("mean_dim0", lambda x: x.mean(0), torch.randn(5, 7), {"op": "mean", "dim": "0"})
+
+
+@case
+def sum_():
+    seed("sum")
+    return _simple("sum", lambda x: x.sum(), torch.randn(3, 4), {"op": "sum", "dim": "all"})
+
+
+@case
+def mean():
+    seed("mean")
+    return _simple("mean", lambda x: x.mean(), torch.randn(3, 4), {"op": "mean", "dim": "all"})
+
+
+@case
+def cross_entropy():
+    name = "cross_entropy"
+    seed(name)
+    x = torch.randn(6, 10) * 2
+    t = torch.randint(0, 10, (6,), dtype=torch.int64)
+    gout = torch.tensor(1.0)
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y = F.cross_entropy(xd, t)
+        backward(y, gout)
+        return {"x": x, "t": t, "gout": gout, "y": y, "dx": xd.grad}
+    return name, run, {"op": "cross_entropy", "reduction": "mean", "t_dtype": "I64"}, {"x", "t", "gout"}
+
+
+@case
+def dafl_losses():
+    name = "dafl_losses"
+    seed(name)
+    logits = torch.randn(8, 10) * 2
+    features = F.relu(torch.randn(8, 12))  # exact zeros included, like post-ReLU features
+
+    def run(dtype):
+        l1 = leaf(logits, dtype)
+        l_oh = D.loss_oh(l1)
+        l_oh.backward()
+        f = leaf(features, dtype)
+        l_a = D.loss_a(f)
+        l_a.backward()
+        l2 = leaf(logits, dtype)
+        l_ie = D.loss_ie(l2)
+        l_ie.backward()
+        return {"logits": logits, "features": features, "l_oh": l_oh, "l_a": l_a, "l_ie": l_ie,
+                "dlogits_oh": l1.grad, "dfeatures_a": f.grad, "dlogits_ie": l2.grad}
+    meta = {"op": "dafl_losses",
+            "l_oh": "cross_entropy(logits, argmax(logits,1)), batch mean",
+            "l_a": "-mean(|features|) over all elements; d|x|/dx(0)=0",
+            "l_ie": "p = mean_0 softmax(logits,1); sum p*log10(p)",
+            "gout": "1 (each loss differentiated on its own)"}
+    return name, run, meta, {"logits", "features"}
+
+
+@case
+def kd():
+    name = "kd"
+    seed(name)
+    s, t = torch.randn(6, 10) * 2, torch.randn(6, 10) * 2
+
+    def run(dtype):
+        sd = leaf(s, dtype)
+        y = D.loss_kd(sd, t.to(dtype))
+        y.backward()
+        return {"s": s, "t": t, "y": y, "ds": sd.grad}
+    meta = {"op": "loss_kd",
+            "formula": "kl_div(log_softmax(s,1), softmax(t,1), reduction=sum) / B",
+            "gout": "1", "teacher": "detached (no dt)"}
+    return name, run, meta, {"s", "t"}
+
+
+def _optim(name, make, meta):
+    seed(name)
+    p0 = torch.randn(7)
+    gs = [torch.randn(7) for _ in range(3)]
+
+    def run(dtype):
+        p = torch.nn.Parameter(p0.to(dtype).clone())
+        opt = make([p])
+        out = {"p0": p0}
+        for i, g in enumerate(gs, 1):
+            out["g%d" % i] = g
+            opt.zero_grad()
+            p.grad = g.to(dtype).clone()
+            opt.step()
+            out["p%d" % i] = p.detach().clone()
+        return out
+    return name, run, meta, {"p0", "g1", "g2", "g3"}
+
+
+@case
+def adam():
+    return _optim("adam", lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.9, 0.999), eps=1e-8,
+                                                       weight_decay=0.01),
+                  {"op": "adam", "lr": "0.01", "beta1": "0.9", "beta2": "0.999", "eps": "1e-08",
+                   "weight_decay": "0.01", "weight_decay_mode": "l2 (g += wd*p)", "amsgrad": "0"})
+
+
+@case
+def adam_nowd():
+    return _optim("adam_nowd", lambda ps: torch.optim.Adam(ps, lr=0.2, betas=(0.9, 0.999), eps=1e-8,
+                                                            weight_decay=0.0),
+                  {"op": "adam", "lr": "0.2", "beta1": "0.9", "beta2": "0.999", "eps": "1e-08",
+                   "weight_decay": "0", "amsgrad": "0"})
+
+
+@case
+def sgd():
+    return _optim("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=5e-4),
+                  {"op": "sgd", "lr": "0.1", "momentum": "0.9", "dampening": "0", "nesterov": "0",
+                   "weight_decay": "0.0005", "weight_decay_mode": "l2 (g += wd*p)"})
+
+
+@case
+def sgd_plain():
+    return _optim("sgd_plain", lambda ps: torch.optim.SGD(ps, lr=0.1),
+                  {"op": "sgd", "lr": "0.1", "momentum": "0", "dampening": "0", "nesterov": "0",
+                   "weight_decay": "0"})
+
+
+# ---------------------------------------------------------------------------
+# Model-level cases
+# ---------------------------------------------------------------------------
+
+def _lenet(name, half):
+    seed(name)
+    model = D.LeNet5(half=half)
+    sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    x = torch.randn(4, 1, 32, 32)
+    nfeat = 60 if half else 120
+    glogits, gfeatures = torch.randn(4, 10), torch.randn(4, nfeat)
+
+    def run(dtype):
+        m = D.LeNet5(half=half)
+        m.load_state_dict(sd)
+        m.to(dtype).train()
+        xd = leaf(x, dtype)
+        logits, feat = m(xd, out_feature=True)
+        (logits * glogits.to(dtype)).sum().add((feat * gfeatures.to(dtype)).sum()).backward()
+        out = dict(sd)
+        out.update({"x": x, "logits": logits, "features": feat, "glogits": glogits,
+                    "gfeatures": gfeatures, "dx": xd.grad})
+        for k, p in m.named_parameters():
+            out["grad." + k] = p.grad
+        return out
+    meta = {"arch": "lenet5-half" if half else "lenet5", "num_classes": "10", "input_size": "32",
+            "batch": "4", "init": "torch default (seeded)",
+            "loss": "sum(logits*glogits) + sum(features*gfeatures)",
+            "features": "relu(conv3) flattened, (B,%d)" % nfeat}
+    return name, run, meta, set(sd) | {"x", "glogits", "gfeatures"}
+
+
+@case
+def lenet5():
+    return _lenet("lenet5", False)
+
+
+@case
+def lenet5_half():
+    return _lenet("lenet5_half", True)
+
+
+@case
+def generator():
+    name = "generator"
+    seed(name)
+    latent, width, channels = 100, 16, 1
+    g = D.Generator(latent=latent, width=width, channels=channels, img_size=32)
+    with torch.no_grad():
+        for mod in g.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d) and mod.affine:
+                mod.weight.copy_(1.0 + 0.3 * torch.randn_like(mod.weight))
+                mod.bias.copy_(0.2 * torch.randn_like(mod.bias))
+    sd = {k: v.detach().clone() for k, v in g.state_dict().items()}
+    z = torch.randn(4, latent)
+    gimg = torch.randn(4, channels, 32, 32)
+
+    def run(dtype):
+        m = D.Generator(latent=latent, width=width, channels=channels, img_size=32)
+        m.load_state_dict(sd)
+        m.to(dtype).train()
+        zd = leaf(z, dtype)
+        img = m(zd)
+        backward(img, gimg)
+        out = dict(sd)
+        out.update({"z": z, "img": img, "gimg": gimg, "dz": zd.grad})
+        for k, p in m.named_parameters():
+            out["grad." + k] = p.grad
+        for k, v in m.state_dict().items():
+            if k.endswith("running_mean") or k.endswith("running_var"):
+                out["after." + k] = v
+        return out
+    bn_eps = ",".join("%s=%r" % (k, mod.eps) for k, mod in g.named_modules()
+                      if isinstance(mod, torch.nn.BatchNorm2d))
+    meta = {"arch": "generator", "latent": str(latent), "width": str(width),
+            "channels": str(channels), "img_size": "32", "batch": "4", "training": "1",
+            "bn_eps": bn_eps, "momentum": "0.1", "slope": "0.2", "upsample": "nearest x2",
+            "init": "torch default (seeded), BN affine weight=1+0.3*randn, bias=0.2*randn",
+            "buffers": "<key> = state before the forward; after.<key> = running stats after it",
+            "loss": "sum(img*gimg)"}
+    return name, run, meta, set(sd) | {"z", "gimg"}
+
+
+# ---------------------------------------------------------------------------
+
+def to_store(v):
+    if isinstance(v, torch.Tensor):
+        v = v.detach()
+        if v.is_floating_point():
+            return v.to(torch.float32).contiguous()
+        return v.to(torch.int64).contiguous()
+    raise TypeError(type(v))
+
+
+def build(fn):
+    name, run, meta, inputs = fn()
+    ref = run(REF)
+    f32 = run(torch.float32)
+    maxdiff, maxrel = 0.0, 0.0
+    for k, v in ref.items():
+        if k in inputs or not v.is_floating_point():
+            continue
+        a, b = v.detach().double(), f32[k].detach().double()
+        d = (a - b).abs()
+        maxdiff = max(maxdiff, d.max().item())
+        maxrel = max(maxrel, d.max().item() / max(1.0, a.abs().max().item()))
+    tensors = {k: to_store(v) for k, v in ref.items()}
+    meta = dict(meta)
+    meta.update({"fixture": name, "reference_dtype": "float64", "torch_version": torch.__version__,
+                 "torch_f32_maxdiff": "%.3g" % maxdiff, "torch_f32_maxrel": "%.3g" % maxrel,
+                 "generator": "scripts/make_fixtures.py"})
+    return name, tensors, meta
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    total = 0
+    manifest = ["# Test fixtures", "",
+                "Generated by `/usr/bin/python3 scripts/make_fixtures.py` (do not edit by hand).",
+                "Conventions: see the docstring of scripts/make_fixtures.py. Shapes `[]` are scalars;",
+                "dtype F32 unless marked I64. References computed in float64 from the stored float32",
+                "inputs; `torch_f32_maxdiff` = max |torch float32 - reference| over outputs/gradients,",
+                "`torch_f32_maxrel` = max over tensors of maxdiff / max(1, max|reference|).", ""]
+    print("%-24s %8s  %s" % ("fixture", "bytes", "tensors"))
+    for fn in CASES:
+        name, tensors, meta = build(fn)
+        path = os.path.join(OUT_DIR, name + ".safetensors")
+        D.save_safetensors(path, tensors, meta)
+        # verify the file loads with the official reader and round-trips exactly
+        back, bmeta = D.load_safetensors(path)
+        assert set(back) == set(tensors) and bmeta == dict(sorted(meta.items()))
+        for k in tensors:
+            assert back[k].dtype == tensors[k].dtype and torch.equal(back[k], tensors[k]), (name, k)
+        size = os.path.getsize(path)
+        total += size
+        desc = ", ".join("%s%s%s" % (k, list(t.shape), "" if t.dtype == torch.float32 else ":I64")
+                         for k, t in sorted(tensors.items()))
+        mdesc = ", ".join("`%s` %s%s" % (k, list(t.shape), "" if t.dtype == torch.float32 else " I64")
+                          for k, t in sorted(tensors.items()))
+        print("%-24s %8d  %s" % (name, size, desc))
+        manifest.append("## %s (%d bytes)" % (name, size))
+        manifest.append("")
+        manifest.append("- metadata: " + ", ".join("%s=%s" % kv for kv in sorted(meta.items())
+                                                 if kv[0] not in ("torch_version", "generator")))
+        manifest.append("- tensors: " + mdesc)
+        manifest.append("")
+    with open(os.path.join(OUT_DIR, "README.md"), "w") as fh:
+        fh.write("\n".join(manifest))
+    print("%d fixtures, %d bytes total, in %s" % (len(CASES), total, OUT_DIR))
+
+
+if __name__ == "__main__":
+    main()
