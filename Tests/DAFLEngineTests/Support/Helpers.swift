@@ -62,3 +62,12 @@ func randn(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
     var rng = RNG(seed: seed)
     return Tensor(shape: shape, data: rng.normal(count: shape.reduce(1, *)).map { $0 * scale })
 }
+
+/// Expects max|a−b| ≤ rtol·max(1, max|b|): error relative to the tensor's scale. For whole-model
+/// gradients, where some true values are 0 (a bias just before a training-mode batch norm)
+/// and float32 leaves only rounding noise there.
+func expectCloseToScale(_ a: [Float], _ b: [Float], rtol: Float = 1e-4, _ what: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    let scale = Swift.max(1, b.map { Swift.abs($0) }.max() ?? 0)
+    expectClose(a, b, rtol: 0, atol: rtol * scale, what, sourceLocation: sourceLocation)
+}
