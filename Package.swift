@@ -17,8 +17,10 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // glibc's mallopt, to keep large tensor buffers in the heap between steps.
+        .systemLibrary(name: "CMalloc"),
         // Tensors, autograd, layers, optimizers, models, weights I/O, datasets. No UI.
-        .target(name: "DAFLEngine", dependencies: ["CBLAS", "CZlib"],
+        .target(name: "DAFLEngine", dependencies: ["CBLAS", "CZlib", "CMalloc"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(name: "dafl", dependencies: [
             "DAFLEngine",

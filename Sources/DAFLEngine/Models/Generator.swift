@@ -49,9 +49,11 @@ public final class Generator: Model {
     public func callAsFunction(_ z: Tensor) -> Tensor {
         let n = z.shape[0]
         var h = l1(z).reshaped([n, width, initSize, initSize])
-        h = bn0(h).upsampleNearest2x()
-        h = bn1(conv1(h)).leakyRelu(slope: 0.2).upsampleNearest2x()
-        h = bn2(conv2(h)).leakyRelu(slope: 0.2)
+        // Each upsample feeds a 3×3 conv: computed fused, 2.25× fewer multiply-adds (UpsampleConv.swift).
+        h = Tensor.upsampleConv3x3(bn0(h), weight: conv1.weight, bias: conv1.bias)
+        h = bn1(h).leakyRelu(slope: 0.2)
+        h = Tensor.upsampleConv3x3(h, weight: conv2.weight, bias: conv2.bias)
+        h = bn2(h).leakyRelu(slope: 0.2)
         return bn3(conv3(h).tanh())
     }
 }

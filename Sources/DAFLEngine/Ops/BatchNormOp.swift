@@ -14,42 +14,55 @@ extension Tensor {
         precondition(runningMean.count == c, "batchNorm: \(c) channels, running stats for \(runningMean.count)")
         let m = n &* s
         var mean = [Float](repeating: 0, count: c), invstd = [Float](repeating: 0, count: c)
-        x.data.withUnsafeBufferPointer { xp in
-            for ch in 0..<c {
-                if training {
-                    var sum: Double = 0, sq: Double = 0
-                    for i in 0..<n {
-                        let base = xp.baseAddress! + ((i &* c &+ ch) &* s)
-                        var ls: Float = 0, lq: Float = 0
-                        for j in 0..<s { let v = base[j]; ls += v; lq += v * v }
-                        sum += Double(ls); sq += Double(lq)
+        var batchMean = [Double](repeating: 0, count: c), batchVar = [Double](repeating: 0, count: c)
+        let perWorker = (c + Parallel.workers - 1) / Parallel.workers
+        if training {
+            // Channel statistics, channels split across the workers (each writes only its own).
+            x.data.withUnsafeBufferPointer { xp in
+                batchMean.withUnsafeMutableBufferPointer { bm in
+                    batchVar.withUnsafeMutableBufferPointer { bv in
+                        let (xb, bmb, bvb) = (xp.baseAddress!, bm.baseAddress!, bv.baseAddress!)
+                        Parallel.forEachChunk(count: c, chunk: perWorker) { _, chans in
+                            for ch in chans {
+                                var sum: Double = 0
+                                for i in 0..<n {
+                                    let base = xb + ((i &* c &+ ch) &* s)
+                                    var ls: Float = 0
+                                    for j in 0..<s { ls += base[j] }
+                                    sum += Double(ls)
+                                }
+                                let mu = sum / Double(m), muf = Float(mu)
+                                // Two passes: E[x²]−E[x]² loses digits when |mean| ≫ std.
+                                var acc: Double = 0
+                                for i in 0..<n {
+                                    let base = xb + ((i &* c &+ ch) &* s)
+                                    var la: Float = 0
+                                    for j in 0..<s { let d = base[j] - muf; la += d * d }
+                                    acc += Double(la)
+                                }
+                                bmb[ch] = mu
+                                bvb[ch] = acc / Double(m)
+                            }
+                        }
                     }
-                    let mu = sum / Double(m)
-                    var v = sq / Double(m) - mu * mu
-                    if v < 0 { v = 0 }
-                    // Second pass in Double for the variance: E[x²]−E[x]² loses digits when |mean| ≫ std.
-                    var acc: Double = 0
-                    for i in 0..<n {
-                        let base = xp.baseAddress! + ((i &* c &+ ch) &* s)
-                        var la: Float = 0
-                        let muf = Float(mu)
-                        for j in 0..<s { let d = base[j] - muf; la += d * d }
-                        acc += Double(la)
-                    }
-                    v = acc / Double(m)
-                    mean[ch] = Float(mu)
-                    invstd[ch] = Float(1 / (v + Double(eps)).squareRoot())
-                    let unbiased = m > 1 ? v * Double(m) / Double(m - 1) : v
-                    runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * Float(mu)
-                    runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * Float(unbiased)
-                } else {
-                    mean[ch] = runningMean.data[ch]
-                    invstd[ch] = 1 / (runningVar.data[ch] + eps).squareRoot()
                 }
             }
         }
-        var xhat = [Float](repeating: 0, count: x.count)
-        var out = [Float](repeating: 0, count: x.count)
+        for ch in 0..<c {
+            if training {
+                let mu = batchMean[ch], v = batchVar[ch]
+                mean[ch] = Float(mu)
+                invstd[ch] = Float(1 / (v + Double(eps)).squareRoot())
+                let unbiased = m > 1 ? v * Double(m) / Double(m - 1) : v
+                runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * Float(mu)
+                runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * Float(unbiased)
+            } else {
+                mean[ch] = runningMean.data[ch]
+                invstd[ch] = 1 / (runningVar.data[ch] + eps).squareRoot()
+            }
+        }
+        var xhat = scratch(x.count)
+        var out = scratch(x.count)
         x.data.withUnsafeBufferPointer { xp in
             xhat.withUnsafeMutableBufferPointer { hp in
                 out.withUnsafeMutableBufferPointer { yp in
@@ -71,7 +84,7 @@ extension Tensor {
         let parents = [x] + (gamma.map { [$0] } ?? []) + (beta.map { [$0] } ?? [])
         return .result(shape: x.shape, data: out, parents: parents) { g in
             var dgamma = [Float](repeating: 0, count: c), dbeta = [Float](repeating: 0, count: c)
-            var dx = x.requiresGrad ? [Float](repeating: 0, count: x.count) : []
+            var dx = x.requiresGrad ? scratch(x.count) : []
             xhat.withUnsafeBufferPointer { hp in
                 dx.withUnsafeMutableBufferPointer { dxp in
                     for ch in 0..<c {

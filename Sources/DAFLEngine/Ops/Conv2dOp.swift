@@ -1,18 +1,45 @@
 import Dispatch
 
 /// Geometry of one 2-D convolution: input [N, C, H, W], weight [F, C, KH, KW].
+/// `padY`/`padX` are the zero rows/columns before the input (after it, as many as the output needs).
 struct ConvGeometry {
-    let n, c, h, w, f, kh, kw, stride, pad, ho, wo: Int
+    let n, c, h, w, f, kh, kw, stride, padY, padX, ho, wo: Int
+
+    init(n: Int, c: Int, h: Int, w: Int, f: Int, kh: Int, kw: Int, stride: Int, pad: Int, ho: Int, wo: Int) {
+        self.init(n: n, c: c, h: h, w: w, f: f, kh: kh, kw: kw, stride: stride, padY: pad, padX: pad, ho: ho, wo: wo)
+    }
+
+    init(n: Int, c: Int, h: Int, w: Int, f: Int, kh: Int, kw: Int, stride: Int, padY: Int, padX: Int, ho: Int, wo: Int) {
+        (self.n, self.c, self.h, self.w, self.f, self.kh, self.kw) = (n, c, h, w, f, kh, kw)
+        (self.stride, self.padY, self.padX, self.ho, self.wo) = (stride, padY, padX, ho, wo)
+    }
+
     /// Rows of the column matrix (C·KH·KW) and output pixels per image (Ho·Wo).
     var k: Int { c &* kh &* kw }
     var p: Int { ho &* wo }
 
     /// Images per GEMM: as many as fit a column buffer of `budget` floats, so one large GEMM
     /// replaces many small ones while memory stays bounded.
-    func chunk(budget: Int = 1 << 23) -> Int { Swift.max(1, Swift.min(n, budget / Swift.max(k &* p, 1))) }
+    /// Also at least two chunks per worker when the batch allows, so both cores stay busy.
+    func chunk(budget: Int = 1 << 22) -> Int {
+        let byMemory = Swift.max(1, budget / Swift.max(k &* p, 1))
+        let byBalance = Swift.max(1, (n + 2 &* Parallel.workers &- 1) / (2 &* Parallel.workers))
+        return Swift.min(n, byMemory, byBalance)
+    }
+}
+
+/// The output columns `ox` whose input column `ox·stride − pad + kj` lies inside [0, w).
+@inline(__always)
+func validColumns(_ g: ConvGeometry, kj: Int) -> Range<Int> {
+    // ox·s − padX + kj ≥ 0  ⇔  ox ≥ ceil((pad − kj) / s);   ox·s − pad + kj < w  ⇔  ox ≤ (w − 1 + pad − kj) / s
+    let lo = Swift.max(0, (g.padX &- kj &+ g.stride &- 1) / g.stride)
+    let hiNum = g.w &- 1 &+ g.padX &- kj
+    let hi = hiNum < 0 ? 0 : Swift.min(g.wo, hiNum / g.stride &+ 1)
+    return lo..<Swift.max(lo, hi)
 }
 
 /// Fills `col` [K, nb·P] (column = image·P + pixel) from images `first..<first+nb` of `x`.
+/// Each output row segment is a zero-filled border around a strided copy: no per-element bounds tests.
 func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: ConvGeometry, first: Int, nb: Int) {
     let ld = nb &* g.p
     let work = { (img: Int) in
@@ -22,25 +49,29 @@ func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: 
             for ki in 0..<g.kh {
                 for kj in 0..<g.kw {
                     let row = (c &* g.kh &+ ki) &* g.kw &+ kj
+                    let valid = validColumns(g, kj: kj)
                     var dst = col + (row &* ld &+ img &* g.p)
                     for oy in 0..<g.ho {
-                        let iy = oy &* g.stride &- g.pad &+ ki
+                        let iy = oy &* g.stride &- g.padY &+ ki
                         if iy < 0 || iy >= g.h {
-                            for _ in 0..<g.wo { dst.pointee = 0; dst += 1 }
-                            continue
+                            dst.update(repeating: 0, count: g.wo)
+                        } else {
+                            let line = plane + (iy &* g.w &- g.padX &+ kj)
+                            for ox in 0..<valid.lowerBound { dst[ox] = 0 }
+                            if g.stride == 1 {
+                                (dst + valid.lowerBound).update(from: line + valid.lowerBound, count: valid.count)
+                            } else {
+                                for ox in valid { dst[ox] = line[ox &* g.stride] }
+                            }
+                            for ox in valid.upperBound..<g.wo { dst[ox] = 0 }
                         }
-                        let line = plane + (iy &* g.w)
-                        for ox in 0..<g.wo {
-                            let ix = ox &* g.stride &- g.pad &+ kj
-                            dst.pointee = (ix >= 0 && ix < g.w) ? line[ix] : 0
-                            dst += 1
-                        }
+                        dst += g.wo
                     }
                 }
             }
         }
     }
-    parallelImages(nb, perImage: g.k &* g.p, work)
+    for img in 0..<nb { work(img) }
 }
 
 /// Adds `col` [K, nb·P] back into the input gradient `dx` (the adjoint of `im2col`).
@@ -53,40 +84,32 @@ func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g:
             for ki in 0..<g.kh {
                 for kj in 0..<g.kw {
                     let row = (c &* g.kh &+ ki) &* g.kw &+ kj
+                    let valid = validColumns(g, kj: kj)
                     var src = col + (row &* ld &+ img &* g.p)
                     for oy in 0..<g.ho {
-                        let iy = oy &* g.stride &- g.pad &+ ki
-                        if iy < 0 || iy >= g.h { src += g.wo; continue }
-                        let line = plane + (iy &* g.w)
-                        for ox in 0..<g.wo {
-                            let ix = ox &* g.stride &- g.pad &+ kj
-                            if ix >= 0 && ix < g.w { line[ix] += src.pointee }
-                            src += 1
+                        let iy = oy &* g.stride &- g.padY &+ ki
+                        if iy >= 0 && iy < g.h {
+                            let line = plane + (iy &* g.w &- g.padX &+ kj)
+                            if g.stride == 1 {
+                                for ox in valid { line[ox] += src[ox] }
+                            } else {
+                                for ox in valid { line[ox &* g.stride] += src[ox] }
+                            }
                         }
+                        src += g.wo
                     }
                 }
             }
         }
     }
-    parallelImages(nb, perImage: g.k &* g.p, work)
-}
-
-/// Runs `work` for each image, on both cores when there is enough of it to pay for the hand-off.
-/// Images write disjoint memory, so no locking is needed.
-func parallelImages(_ nb: Int, perImage: Int, _ work: @escaping (Int) -> Void) {
-    if nb > 1 && nb &* perImage >= 1 << 16 {
-        let job = UncheckedSendable(work)
-        DispatchQueue.concurrentPerform(iterations: nb) { job.value($0) }
-    } else {
-        for i in 0..<nb { work(i) }
-    }
+    for img in 0..<nb { work(img) }
 }
 
 extension Tensor {
     /// 2-D convolution (cross-correlation, as PyTorch) with square stride and zero padding.
     ///
-    /// Images are batched into large GEMMs through an im2col buffer bounded in size;
-    /// the backward recomputes the columns instead of keeping them.
+    /// Each worker takes chunks of images and runs im2col → one GEMM → scatter on its own chunk,
+    /// with its own bounded column buffer; the backward recomputes the columns instead of keeping them.
     /// ```swift
     /// let y = Tensor.conv2d(x, weight: w, bias: b, stride: 1, padding: 1)
     /// ```
@@ -98,32 +121,29 @@ extension Tensor {
                              stride: stride, pad: padding,
                              ho: (h + 2 * padding - kh) / stride + 1, wo: (wd + 2 * padding - kw) / stride + 1)
         precondition(g.ho > 0 && g.wo > 0, "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(wd)")
-        let chunk = g.chunk()
-        var out = [Float](repeating: 0, count: g.n &* g.f &* g.p)
-        var col = [Float](repeating: 0, count: g.k &* chunk &* g.p)
-        var tmp = [Float](repeating: 0, count: g.f &* chunk &* g.p)
+        var out = scratch(g.n &* g.f &* g.p)
+        let bias = b?.data
         x.data.withUnsafeBufferPointer { xp in
             w.data.withUnsafeBufferPointer { wp in
-                col.withUnsafeMutableBufferPointer { cp in
-                    tmp.withUnsafeMutableBufferPointer { tp in
-                        out.withUnsafeMutableBufferPointer { yp in
-                            var first = 0
-                            while first < g.n {
-                                let nb = Swift.min(chunk, g.n - first), cols = nb &* g.p
-                                im2col(xp.baseAddress!, cp.baseAddress!, g, first: first, nb: nb)
+                out.withUnsafeMutableBufferPointer { yp in
+                    let (xb, wb, yb) = (xp.baseAddress!, wp.baseAddress!, yp.baseAddress!)
+                    Parallel.forEachChunk(count: g.n, chunk: g.chunk()) { _, r in
+                        let nb = r.count, cols = nb &* g.p
+                        var col = scratch(g.k &* cols), tmp = scratch(g.f &* cols)
+                        col.withUnsafeMutableBufferPointer { cp in
+                            tmp.withUnsafeMutableBufferPointer { tp in
+                                im2col(xb, cp.baseAddress!, g, first: r.lowerBound, nb: nb)
                                 BLAS.gemm(transA: false, transB: false, m: g.f, n: cols, k: g.k,
-                                          a: wp.baseAddress!, lda: g.k, b: cp.baseAddress!, ldb: cols,
-                                          c: tp.baseAddress!, ldc: cols)
+                                          a: wb, lda: g.k, b: cp.baseAddress!, ldb: cols, c: tp.baseAddress!, ldc: cols)
                                 // [F, nb·P] → NCHW, adding the bias on the way.
                                 for img in 0..<nb {
                                     for f in 0..<g.f {
-                                        let bias = b?.data[f] ?? 0
+                                        let bv = bias?[f] ?? 0
                                         let src = tp.baseAddress! + (f &* cols &+ img &* g.p)
-                                        let dst = yp.baseAddress! + (((first &+ img) &* g.f &+ f) &* g.p)
-                                        for q in 0..<g.p { dst[q] = src[q] + bias }
+                                        let dst = yb + (((r.lowerBound &+ img) &* g.f &+ f) &* g.p)
+                                        for q in 0..<g.p { dst[q] = src[q] + bv }
                                     }
                                 }
-                                first &+= nb
                             }
                         }
                     }
@@ -132,59 +152,91 @@ extension Tensor {
         }
         let parents = [x, w] + (b.map { [$0] } ?? [])
         return .result(shape: [g.n, g.f, g.ho, g.wo], data: out, parents: parents) { gy in
-            conv2dBackward(x: x, w: w, b: b, g: g, chunk: chunk, gy: gy)
+            conv2dBackward(x: x, w: w, b: b, g: g, gy: gy)
         }
     }
 
-    private static func conv2dBackward(x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, chunk: Int,
-                                       gy: UnsafeBufferPointer<Float>) {
+    private static func conv2dBackward(x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, gy: UnsafeBufferPointer<Float>) {
         let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
-        var gtmp = [Float](repeating: 0, count: g.f &* chunk &* g.p)
-        var col = [Float](repeating: 0, count: g.k &* chunk &* g.p)
-        var dw = needW ? [Float](repeating: 0, count: g.f &* g.k) : []
-        var db = [Float](repeating: 0, count: needB ? g.f : 0)
-        if needX && x.grad == nil { x.grad = [Float](repeating: 0, count: x.count) }
+        let chunk = g.chunk(), workers = Parallel.workers
+        // Per-worker accumulators for dW and db, summed at the end.
+        let acc = WorkerAccumulators(workers: workers, count: g.f &* g.k &+ g.f)
         x.data.withUnsafeBufferPointer { xp in
             w.data.withUnsafeBufferPointer { wp in
-                col.withUnsafeMutableBufferPointer { cp in
-                    gtmp.withUnsafeMutableBufferPointer { tp in
-                        dw.withUnsafeMutableBufferPointer { dwp in
-                            var first = 0
-                            while first < g.n {
-                                let nb = Swift.min(chunk, g.n - first), cols = nb &* g.p
+                x.withGradPointer(if: needX) { dxb in
+                    let (xb, wb, gb) = (xp.baseAddress!, wp.baseAddress!, gy.baseAddress!)
+                    Parallel.forEachChunk(count: g.n, chunk: chunk) { worker, r in
+                        let nb = r.count, cols = nb &* g.p
+                        let dw = acc.buffer(worker), db = dw + g.f &* g.k
+                        var gtmp = scratch(g.f &* cols), col = scratch(g.k &* cols)
+                        gtmp.withUnsafeMutableBufferPointer { tp in
+                            col.withUnsafeMutableBufferPointer { cp in
                                 // NCHW gradient → [F, nb·P].
                                 for img in 0..<nb {
                                     for f in 0..<g.f {
-                                        let src = gy.baseAddress! + (((first &+ img) &* g.f &+ f) &* g.p)
+                                        let src = gb + (((r.lowerBound &+ img) &* g.f &+ f) &* g.p)
                                         let dst = tp.baseAddress! + (f &* cols &+ img &* g.p)
                                         var s: Float = 0
                                         for q in 0..<g.p { dst[q] = src[q]; s += src[q] }
-                                        if needB { db[f] += s }
+                                        db[f] += s
                                     }
                                 }
                                 if needW {
-                                    im2col(xp.baseAddress!, cp.baseAddress!, g, first: first, nb: nb)
+                                    im2col(xb, cp.baseAddress!, g, first: r.lowerBound, nb: nb)
                                     BLAS.gemm(transA: false, transB: true, m: g.f, n: g.k, k: cols,
                                               a: tp.baseAddress!, lda: cols, b: cp.baseAddress!, ldb: cols,
-                                              beta: 1, c: dwp.baseAddress!, ldc: g.k)
+                                              beta: 1, c: dw, ldc: g.k)
                                 }
                                 if needX {
                                     BLAS.gemm(transA: true, transB: false, m: g.k, n: cols, k: g.f,
-                                              a: wp.baseAddress!, lda: g.k, b: tp.baseAddress!, ldb: cols,
-                                              c: cp.baseAddress!, ldc: cols)
-                                    x.grad!.withUnsafeMutableBufferPointer { dxp in
-                                        col2im(cp.baseAddress!, dxp.baseAddress!, g, first: first, nb: nb)
-                                    }
+                                              a: wb, lda: g.k, b: tp.baseAddress!, ldb: cols, c: cp.baseAddress!, ldc: cols)
+                                    col2im(cp.baseAddress!, dxb!, g, first: r.lowerBound, nb: nb)
                                 }
-                                first &+= nb
                             }
                         }
                     }
                 }
             }
         }
-        if needW { dw.withUnsafeBufferPointer { w.accumulateGrad($0) } }
-        if needB, let b { db.withUnsafeBufferPointer { b.accumulateGrad($0) } }
+        let total = acc.sum()
+        if needW { total[0..<(g.f &* g.k)].withUnsafeBufferPointer { w.accumulateGrad($0) } }
+        if needB, let b { total[(g.f &* g.k)...].withUnsafeBufferPointer { b.accumulateGrad($0) } }
+    }
+}
+
+extension Tensor {
+    /// Runs `body` with a pointer to this tensor's gradient (allocated zeroed if absent), or with nil
+    /// when `need` is false: for backward passes that write gradients from several threads.
+    func withGradPointer(if need: Bool, _ body: (UnsafeMutablePointer<Float>?) -> Void) {
+        guard need else { body(nil); return }
+        if grad == nil { grad = [Float](repeating: 0, count: count) }
+        grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+/// Zeroed per-worker buffers that parallel chunks add into, summed once at the end.
+final class WorkerAccumulators {
+    let workers: Int, count: Int
+    let storage: UnsafeMutablePointer<Float>
+
+    init(workers: Int, count: Int) {
+        self.workers = workers
+        self.count = count
+        storage = .allocate(capacity: workers &* count)
+        storage.initialize(repeating: 0, count: workers &* count)
+    }
+
+    deinit { storage.deallocate() }
+
+    func buffer(_ worker: Int) -> UnsafeMutablePointer<Float> { storage + worker &* count }
+
+    func sum() -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        for wk in 0..<workers {
+            let src = buffer(wk)
+            for i in 0..<count { out[i] += src[i] }
+        }
+        return out
     }
 }
 
@@ -192,4 +244,10 @@ extension Tensor {
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// A buffer whose contents will be overwritten before being read: skips zero-filling.
+@inline(__always)
+func scratch(_ n: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: n) { _, count in count = n }
 }

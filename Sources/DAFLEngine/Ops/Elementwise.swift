@@ -10,7 +10,7 @@ extension Tensor {
     /// x for x > 0, slope·x otherwise (PyTorch's LeakyReLU; `slope` 0 is ReLU).
     public func leakyRelu(slope: Float) -> Tensor {
         let n = count
-        var out = [Float](repeating: 0, count: n)
+        var out = scratch(n)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in
                 for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : v * slope }
@@ -18,7 +18,7 @@ extension Tensor {
         }
         let input = self
         return .result(shape: shape, data: out, parents: [self]) { g in
-            var dx = [Float](repeating: 0, count: n)
+            var dx = scratch(n)
             input.data.withUnsafeBufferPointer { x in
                 dx.withUnsafeMutableBufferPointer { d in
                     for i in 0..<n { d[i] = x[i] > 0 ? g[i] : g[i] * slope }
@@ -31,13 +31,13 @@ extension Tensor {
     /// tanh(x); the backward uses the saved output: 1 − y².
     public func tanh() -> Tensor {
         let n = count
-        var out = [Float](repeating: 0, count: n)
+        var out = scratch(n)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in for i in 0..<n { y[i] = ftanh(x[i]) } }
         }
         let input = self, saved = out
         return .result(shape: shape, data: out, parents: [self]) { g in
-            var dx = [Float](repeating: 0, count: n)
+            var dx = scratch(n)
             saved.withUnsafeBufferPointer { y in
                 dx.withUnsafeMutableBufferPointer { d in for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } }
             }
@@ -72,13 +72,13 @@ extension Tensor {
     /// For the less hot ops: the closures cost a call per element.
     func map(_ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
         let n = count
-        var out = [Float](repeating: 0, count: n)
+        var out = scratch(n)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in for i in 0..<n { y[i] = f(x[i]) } }
         }
         let input = self, saved = out
         return .result(shape: shape, data: out, parents: [self]) { g in
-            var dx = [Float](repeating: 0, count: n)
+            var dx = scratch(n)
             input.data.withUnsafeBufferPointer { x in
                 saved.withUnsafeBufferPointer { y in
                     dx.withUnsafeMutableBufferPointer { d in
@@ -103,7 +103,7 @@ extension Tensor {
         let n = a.count
         let scalarB = b.count == 1 && n != 1
         precondition(scalarB || a.shape == b.shape, "shapes \(a.shape) and \(b.shape) do not match")
-        var out = [Float](repeating: 0, count: n)
+        var out = scratch(n)
         a.data.withUnsafeBufferPointer { x in
             b.data.withUnsafeBufferPointer { y in
                 out.withUnsafeMutableBufferPointer { o in
@@ -121,7 +121,7 @@ extension Tensor {
         return .result(shape: a.shape, data: out, parents: [a, b]) { g in
             if a.requiresGrad {
                 if op == .mul {
-                    var d = [Float](repeating: 0, count: n)
+                    var d = scratch(n)
                     b.data.withUnsafeBufferPointer { y in
                         for i in 0..<n { d[i] = g[i] * y[scalarB ? 0 : i] }
                     }
@@ -131,7 +131,7 @@ extension Tensor {
                 }
             }
             if b.requiresGrad {
-                var d = [Float](repeating: 0, count: n)
+                var d = scratch(n)
                 a.data.withUnsafeBufferPointer { x in
                     for i in 0..<n {
                         switch op {

@@ -90,3 +90,25 @@ import Testing
         gradCheck([x]) { $0[0].logSoftmax() }
     }
 }
+
+@Suite struct UpsampleConvTests {
+    @Test func matchesUpsampleThenConv() {
+        let x = randn([2, 3, 4, 5], seed: 40), w = randn([4, 3, 3, 3], seed: 41), b = randn([4], seed: 42)
+        let fused = [x, w, b].map { $0.detached() }, plain = [x, w, b].map { $0.detached() }
+        for t in fused + plain { t.requiresGrad = true }
+        let y1 = Tensor.upsampleConv3x3(fused[0], weight: fused[1], bias: fused[2])
+        let y2 = Tensor.conv2d(plain[0].upsampleNearest2x(), weight: plain[1], bias: plain[2], padding: 1)
+        #expect(y1.shape == y2.shape)
+        expectClose(y1.data, y2.data, "forward")
+        let r = randn(y1.shape, seed: 43)
+        (y1 * r).sum().backward()
+        (y2 * r).sum().backward()
+        for (i, name) in ["dx", "dw", "db"].enumerated() { expectClose(fused[i].grad ?? [], plain[i].grad ?? [], name) }
+    }
+
+    @Test func finiteDifferences() {
+        gradCheck([randn([2, 2, 3, 3], seed: 44), randn([3, 2, 3, 3], seed: 45, scale: 0.5), randn([3], seed: 46)]) {
+            .upsampleConv3x3($0[0], weight: $0[1], bias: $0[2])
+        }
+    }
+}

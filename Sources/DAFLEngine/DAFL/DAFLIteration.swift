@@ -1,0 +1,65 @@
+/// The loss weights of the generator objective `oneHot·L_oh + alpha·L_a + beta·L_ie`.
+/// Paper notation: alpha weighs the activation loss, beta the information entropy.
+public struct LossWeights: Sendable, Equatable, Codable {
+    public var oneHot: Float
+    public var alpha: Float
+    public var beta: Float
+
+    public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5) {
+        self.oneHot = oneHot; self.alpha = alpha; self.beta = beta
+    }
+}
+
+/// What one DAFL iteration measured: each loss term, and the teacher's view of the batch.
+public struct IterationResult: Sendable {
+    public var oneHot, activation, entropy, distillation: Float
+    /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
+    public var total: Float
+    /// The teacher's predicted class for each generated image.
+    public var teacherClasses: [Int]
+    /// The teacher's softmax confidence in that class.
+    public var teacherConfidence: [Float]
+    /// Whether every loss was finite. When false, no weight was touched.
+    public var finite: Bool { [oneHot, activation, entropy, distillation, total].allSatisfy(\.isFinite) }
+}
+
+/// One DAFL iteration exactly as the reference code: noise → generator → frozen teacher (eval mode);
+/// one-hot, activation and information-entropy losses for the generator; KD for the student on
+/// the detached images; one backward; an Adam step for the generator, then for the student.
+///
+/// ```swift
+/// let r = DAFLIteration.run(generator: g, teacher: t, student: s, generatorOptimizer: og,
+///                           studentOptimizer: os, noise: z, weights: LossWeights())
+/// print(r.oneHot, r.activation, r.entropy, r.distillation)
+/// ```
+public enum DAFLIteration {
+    public static func run(generator: Generator, teacher: LeNet5, student: LeNet5,
+                           generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
+                           noise z: Tensor, weights w: LossWeights, keepImages: Bool = false) -> (IterationResult, Tensor?) {
+        generatorOptimizer.zeroGrad()
+        studentOptimizer.zeroGrad()
+        let images = generator(z)
+        let (logits, features) = teacher.forwardWithFeatures(images)
+        let lOH = DAFLLoss.oneHot(logits)
+        let lA = DAFLLoss.activation(features)
+        let lIE = DAFLLoss.informationEntropy(logits)
+        let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached())
+        let generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta
+        let probs = logits.detached().softmax()
+        let classes = logits.argmaxRows()
+        let k = logits.shape[1]
+        var result = IterationResult(oneHot: lOH.item, activation: lA.item, entropy: lIE.item, distillation: lKD.item,
+                                     total: generatorLoss.item + lKD.item, teacherClasses: classes,
+                                     teacherConfidence: classes.enumerated().map { probs.data[$0.offset * k + $0.element] })
+        // A NaN or Inf must never reach the weights: stop before the backward.
+        guard result.finite else { return (result, keepImages ? images.detached() : nil) }
+        // The two graphs share no parameter (the student sees detached images), so two backward
+        // passes give the reference's single backward of their sum.
+        generatorLoss.backward()
+        lKD.backward()
+        generatorOptimizer.step()
+        studentOptimizer.step()
+        result.total = generatorLoss.item + lKD.item
+        return (result, keepImages ? images.detached() : nil)
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import DAFLEngine
+import Foundation
+
+/// `dafl bench`: times the pieces that dominate DAFL, with the same shapes as scripts/bench_torch.py.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time generator, teacher, student and full DAFL iterations (median of --repeat runs).",
+        discussion: """
+        Run in a release build: swift run -c release dafl bench
+        Compare with PyTorch in the same session: scripts/bench_side_by_side.sh
+        """)
+
+    @Option(name: .customLong("repeat"), help: "Timed runs per benchmark, after one warm-up.") var repeats = 3
+    @Option(help: "Comma-separated benchmarks: generator_fwd_bwd, teacher_fwd_bwd_input, student_step, dafl_iteration, teacher_epoch.")
+    var only = "generator_fwd_bwd,teacher_fwd_bwd_input,student_step,dafl_iteration,teacher_epoch"
+    @Option(help: "Batches for dafl_iteration.") var batches = "64,256,512"
+    @Option(help: "Generator width (128 is the reference).") var width = 128
+    @Option(help: "Engine worker threads (default: DAFL_THREADS, else every core).") var threads: Int?
+    @Option(help: "Dataset directory for teacher_epoch.") var data = Dataset.defaultDirectory
+    @Flag(help: "One JSON object per line.") var json = false
+
+    func run() throws {
+        if let threads { Parallel.workers = threads }
+        let names = only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        if !json { print("dafl bench: \(Parallel.workers) worker threads, repeat \(repeats) (median seconds)") }
+        var rng = RNG(seed: 0)
+        func report(_ name: String, _ batch: Int, _ seconds: Double) {
+            if json {
+                printJSON(["name": name, "batch": batch, "seconds": (seconds * 1e6).rounded() / 1e6, "threads": Parallel.workers, "impl": "dafl"])
+            } else {
+                print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %6d %10.4f", batch, seconds))
+            }
+        }
+        for name in names {
+            switch name {
+            case "generator_fwd_bwd":
+                let g = Generator(latent: 100, width: width, rng: &rng)
+                report(name, 256, timed { g(Tensor(shape: [256, 100], data: rng.normal(count: 25600))).mean().backward(); g.zeroGrad() })
+            case "generator_fwd":
+                let g = Generator(latent: 100, width: width, rng: &rng)
+                report(name, 256, timed { _ = GradMode.noGrad { g(Tensor(shape: [256, 100], data: rng.normal(count: 25600))) } })
+            case "teacher_fwd_bwd_input":
+                let t = LeNet5(.full, rng: &rng)
+                t.setTraining(false); t.freeze()
+                report(name, 256, timed {
+                    let x = Tensor(shape: [256, 1, 32, 32], data: rng.normal(count: 256 * 1024), requiresGrad: true)
+                    let (l, f) = t.forwardWithFeatures(x)
+                    (l.sum() + f.sum()).backward()
+                })
+            case "student_step":
+                let s = LeNet5(.half, rng: &rng)
+                let opt = Adam(s.parameters, lr: 2e-3)
+                let x = Tensor(shape: [256, 1, 32, 32], data: rng.normal(count: 256 * 1024))
+                let tl = Tensor(shape: [256, 10], data: rng.normal(count: 2560))
+                report(name, 256, timed {
+                    opt.zeroGrad()
+                    DAFLLoss.distillation(student: s(x), teacher: tl).backward()
+                    opt.step()
+                })
+            case "dafl_iteration":
+                for b in batches.split(separator: ",").compactMap({ Int($0) }) {
+                    let g = Generator(latent: 100, width: width, rng: &rng)
+                    let t = LeNet5(.full, rng: &rng), s = LeNet5(.half, rng: &rng)
+                    t.setTraining(false); t.freeze()
+                    let og = Adam(g.parameters, lr: 0.2), os = Adam(s.parameters, lr: 2e-3)
+                    report(name, b, timed {
+                        _ = DAFLIteration.run(generator: g, teacher: t, student: s, generatorOptimizer: og, studentOptimizer: os,
+                                              noise: Tensor(shape: [b, 100], data: rng.normal(count: b * 100)), weights: LossWeights())
+                    })
+                }
+            case "teacher_epoch":
+                let train = try Dataset.load(directory: data, split: .train, preprocessing: .fashionMNIST)
+                let m = LeNet5(.full, rng: &rng)
+                let opt = Adam(m.parameters, lr: 1e-3)
+                let start = Date()
+                Classification.trainEpoch(m, optimizer: opt, data: train, batchSize: 256, rng: &rng)
+                report(name, 256, Date().timeIntervalSince(start))
+            default:
+                throw ValidationError("unknown benchmark '\(name)'")
+            }
+        }
+    }
+
+    /// Median wall time of `repeats` runs after one warm-up.
+    func timed(_ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<Swift.max(repeats, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}
