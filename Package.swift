@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "dafl", targets: ["dafl"]),
         .library(name: "DAFLEngine", targets: ["DAFLEngine"]),
+        .library(name: "DAFLTrainer", targets: ["DAFLTrainer", "RunEvents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,11 +23,18 @@ let package = Package(
         // Tensors, autograd, layers, optimizers, models, weights I/O, datasets. No UI.
         .target(name: "DAFLEngine", dependencies: ["CBLAS", "CZlib", "CMalloc"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // The run-event schema and its JSON Lines log: what trainer, dashboard and replay share.
+        .target(name: "RunEvents"),
+        // The DAFL trainer: presets, the steerable training loop, checkpoints. No UI.
+        .target(name: "DAFLTrainer", dependencies: ["DAFLEngine", "RunEvents"]),
         .executableTarget(name: "dafl", dependencies: [
-            "DAFLEngine",
+            "DAFLEngine", "RunEvents", "DAFLTrainer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DAFLEngineTests", dependencies: ["DAFLEngine"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        .testTarget(name: "DAFLTrainerTests", dependencies: ["DAFLTrainer", "DAFLEngine", "RunEvents"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,6 +19,8 @@ public struct IterationResult: Sendable {
     public var teacherClasses: [Int]
     /// The teacher's softmax confidence in that class.
     public var teacherConfidence: [Float]
+    /// The teacher's logits [N·K] (for replaying the batch to the student).
+    public var teacherLogits: [Float]
     /// Whether every loss was finite. When false, no weight was touched.
     public var finite: Bool { [oneHot, activation, entropy, distillation, total].allSatisfy(\.isFinite) }
 }
@@ -50,7 +52,8 @@ public enum DAFLIteration {
         let k = logits.shape[1]
         var result = IterationResult(oneHot: lOH.item, activation: lA.item, entropy: lIE.item, distillation: lKD.item,
                                      total: generatorLoss.item + lKD.item, teacherClasses: classes,
-                                     teacherConfidence: classes.enumerated().map { probs.data[$0.offset * k + $0.element] })
+                                     teacherConfidence: classes.enumerated().map { probs.data[$0.offset * k + $0.element] },
+                                     teacherLogits: logits.data)
         // A NaN or Inf must never reach the weights: stop before the backward.
         guard result.finite else { return (result, keepImages ? images.detached() : nil) }
         // The two graphs share no parameter (the student sees detached images), so two backward

@@ -1,0 +1,84 @@
+import DAFLEngine
+import Foundation
+
+/// A resumable snapshot of a run: generator, student and both optimizers' state in one safetensors
+/// file, and a small JSON sidecar (`checkpoint.json`) with the step, loss weights, RNG state and config.
+///
+/// The tensor file is written first under a step-numbered name, then the sidecar is renamed into
+/// place: whatever moment a crash hits, `checkpoint.json` names a complete file.
+public struct CheckpointInfo: Codable, Equatable, Sendable {
+    public var step: Int
+    /// The safetensors file, relative to the run directory.
+    public var file: String
+    public var weights: LossWeights
+    public var lrG: Float
+    public var lrS: Float
+    /// xoshiro256** state as decimal strings (UInt64 does not survive JSON doubles).
+    public var rng: [String]
+    public var elapsed: Double
+    public var bestStudentAccuracy: Double?
+    public var lastStudentAccuracy: Double?
+    public var config: DistillConfig
+    public var teacherPath: String
+    public var dataDir: String
+    public var runName: String
+
+    public static let sidecarName = "checkpoint.json"
+
+    /// Reads and checks a run directory's sidecar and names the file and problem on failure.
+    public static func load(runDir: URL) throws -> CheckpointInfo {
+        let url = runDir.appendingPathComponent(sidecarName)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw WeightsError(file: url.path, problem: "no checkpoint in this run directory (nothing to resume)")
+        }
+        do {
+            return try JSONDecoder().decode(CheckpointInfo.self, from: data)
+        } catch {
+            throw WeightsError(file: url.path, problem: "corrupt checkpoint sidecar: \(error)")
+        }
+    }
+}
+
+enum Checkpoint {
+    /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
+    static func save(runDir: URL, info: CheckpointInfo, generator: Generator, student: LeNet5,
+                     generatorOptimizer: Optimizer, studentOptimizer: Optimizer) throws -> URL {
+        var tensors: [(String, [Int], [Float])] = []
+        for (k, t) in generator.stateDict { tensors.append(("generator.\(k)", t.shape, t.data)) }
+        for (k, t) in student.stateDict { tensors.append(("student.\(k)", t.shape, t.data)) }
+        for (k, v) in generatorOptimizer.stateTensors() { tensors.append(("opt_g.\(k)", [v.count], v)) }
+        for (k, v) in studentOptimizer.stateTensors() { tensors.append(("opt_s.\(k)", [v.count], v)) }
+        let url = runDir.appendingPathComponent(info.file)
+        try writeAtomically(try Safetensors.encode(tensors, metadata: ["kind": "dafl-checkpoint", "step": "\(info.step)"]), to: url)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try enc.encode(info), to: runDir.appendingPathComponent(CheckpointInfo.sidecarName))
+        // Keep the newest file only: the sidecar now points at it.
+        if let files = try? FileManager.default.contentsOfDirectory(atPath: runDir.path) {
+            for f in files where f.hasPrefix("checkpoint-") && f.hasSuffix(".safetensors") && f != info.file {
+                try? FileManager.default.removeItem(at: runDir.appendingPathComponent(f))
+            }
+        }
+        return url
+    }
+
+    /// Restores models and optimizers from the sidecar's tensor file.
+    static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, student: LeNet5,
+                        generatorOptimizer: Optimizer, studentOptimizer: Optimizer) throws {
+        let url = runDir.appendingPathComponent(info.file)
+        let file = try Safetensors.read(url)
+        func part(_ prefix: String) -> [String: (shape: [Int], values: [Float])] {
+            var out: [String: (shape: [Int], values: [Float])] = [:]
+            for (k, v) in file.tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+            return out
+        }
+        try generator.load(stateDict: part("generator."), source: url.path + " (generator)")
+        try student.load(stateDict: part("student."), source: url.path + " (student)")
+        do {
+            try generatorOptimizer.loadState(part("opt_g.").mapValues(\.values))
+            try studentOptimizer.loadState(part("opt_s.").mapValues(\.values))
+        } catch let e as WeightsError {
+            throw WeightsError(file: url.path, problem: e.problem)
+        }
+    }
+}

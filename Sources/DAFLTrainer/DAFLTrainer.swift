@@ -1,0 +1,353 @@
+import DAFLEngine
+import Foundation
+import RunEvents
+
+/// A DAFL distillation run you can step, pause, re-tune and stop from another thread.
+///
+/// Commands sent with `send(_:source:)` take effect at the next step boundary and are recorded
+/// in the run log as control events. Every event goes to `sink` (the run log, a progress printer,
+/// a dashboard). No UI code lives here.
+/// ```swift
+/// let trainer = try DAFLTrainer(config: .preset(.cpu), teacher: t, preprocessing: p, test: testSet,
+///                               runDir: dir, runName: "run1", teacherPath: path, dataDir: data) { event in … }
+/// DispatchQueue.global().async { _ = trainer.run() }
+/// trainer.send(.scale(.beta, 1.5))
+/// ```
+public final class DAFLTrainer: @unchecked Sendable {
+    public let config: DistillConfig
+    public let runDir: URL
+    public let runName: String
+    public let teacherPath: String
+    public let dataDir: String
+    public let preprocessing: Preprocessing
+    public let teacherAccuracy: Double?
+
+    public let generator: Generator
+    public let teacher: LeNet5
+    public let student: LeNet5
+    let generatorOptimizer: Adam
+    let studentOptimizer: Optimizer
+    let test: Dataset?
+    let teacherTestPredictions: [Int]
+    let sink: (RunEvent) -> Void
+
+    // Training state: touched only by the training thread, except through `lock`.
+    public private(set) var step = 0
+    public private(set) var weights: LossWeights
+    public private(set) var bestStudentAccuracy: Double?
+    public private(set) var lastStudentAccuracy: Double?
+    public private(set) var lastCheckpoint: String?
+    var rng: RNG
+    var replay: ReplayBuffer
+    let elapsedBefore: Double
+    let started = Date()
+    private var recentStepTimes: [Double] = []
+
+    // Shared with other threads.
+    private let lock = NSCondition()
+    private var inbox: [(TrainerCommand, String)] = []
+    private var _state: TrainerState = .paused
+    private var startedRunning = false
+
+    public var state: TrainerState { lock.lock(); defer { lock.unlock() }; return _state }
+
+    /// Seconds since the run began, across resumes.
+    public var elapsed: Double { elapsedBefore + Date().timeIntervalSince(started) }
+
+    /// A fresh run. Checks the teacher against the data and writes nothing until `run()`.
+    public convenience init(config: DistillConfig, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
+                runDir: URL, runName: String, teacherPath: String, dataDir: String,
+                sink: @escaping (RunEvent) -> Void) throws {
+        try self.init(config: config, teacher: teacher, preprocessing: preprocessing, test: test, runDir: runDir,
+                      runName: runName, teacherPath: teacherPath, dataDir: dataDir, resumeFrom: nil, sink: sink)
+    }
+
+    /// Continues the run saved in `runDir`, with the same configuration.
+    public static func resume(runDir: URL, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
+                              sink: @escaping (RunEvent) -> Void) throws -> DAFLTrainer {
+        let info = try CheckpointInfo.load(runDir: runDir)
+        return try DAFLTrainer(config: info.config, teacher: teacher, preprocessing: preprocessing, test: test, runDir: runDir,
+                               runName: info.runName, teacherPath: info.teacherPath, dataDir: info.dataDir,
+                               resumeFrom: info, sink: sink)
+    }
+
+    private init(config: DistillConfig, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
+                 runDir: URL, runName: String, teacherPath: String, dataDir: String,
+                 resumeFrom info: CheckpointInfo?, sink: @escaping (RunEvent) -> Void) throws {
+        if let p = config.problems().first { throw WeightsError(file: "configuration", problem: p) }
+        self.config = config
+        self.runDir = runDir
+        self.runName = runName
+        self.teacherPath = teacherPath
+        self.dataDir = dataDir
+        self.preprocessing = preprocessing
+        self.sink = sink
+        self.test = test
+        var rng = RNG(seed: config.seed)
+        teacher.setTraining(false)
+        teacher.freeze()
+        self.teacher = teacher
+        let side = preprocessing.size
+        generator = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.conv1.weight.shape[1],
+                              imageSize: side, rng: &rng)
+        student = LeNet5(.half, classes: teacher.classes, inChannels: teacher.conv1.weight.shape[1], rng: &rng)
+        generatorOptimizer = Adam(generator.parameters, lr: config.lrG)
+        studentOptimizer = config.studentOptimizer == "sgd"
+            ? SGD(student.parameters, lr: config.lrS, momentum: config.studentMomentum, weightDecay: config.studentWeightDecay)
+            : Adam(student.parameters, lr: config.lrS, weightDecay: config.studentWeightDecay)
+        weights = config.weights
+        replay = ReplayBuffer(capacity: config.replayBatches, imageSize: teacher.conv1.weight.shape[1] * side * side,
+                              classes: teacher.classes)
+        if let test {
+            let (preds, acc) = Classification.predictions(teacher, on: test)
+            teacherTestPredictions = preds
+            teacherAccuracy = acc * 100
+        } else {
+            teacherTestPredictions = []
+            teacherAccuracy = nil
+        }
+        if let info {
+            try Checkpoint.restore(runDir: runDir, info: info, generator: generator, student: student,
+                                   generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer)
+            step = info.step
+            weights = info.weights
+            generatorOptimizer.learningRate = info.lrG
+            studentOptimizer.learningRate = info.lrS
+            let words = info.rng.compactMap(UInt64.init)
+            guard words.count == 4 else { throw WeightsError(file: runDir.path, problem: "checkpoint RNG state is damaged") }
+            rng.state = words
+            elapsedBefore = info.elapsed
+            bestStudentAccuracy = info.bestStudentAccuracy
+            lastStudentAccuracy = info.lastStudentAccuracy
+            lastCheckpoint = runDir.appendingPathComponent(info.file).path
+        } else {
+            elapsedBefore = 0
+        }
+        self.rng = rng
+        resumed = info != nil
+    }
+
+    private let resumed: Bool
+
+    // MARK: Control
+
+    /// Queues a command for the next step boundary (thread-safe).
+    public func send(_ command: TrainerCommand, source: String = "keyboard") {
+        lock.lock()
+        inbox.append((command, source))
+        lock.signal()
+        lock.unlock()
+    }
+
+    /// Applies queued commands. Returns whether one step was requested while paused.
+    private func drainInbox() -> Bool {
+        lock.lock()
+        let commands = inbox
+        inbox.removeAll()
+        lock.unlock()
+        var stepOnce = false
+        for (cmd, source) in commands {
+            let t = elapsed
+            switch cmd {
+            case .pause:
+                setState(.paused)
+                sink(.control(ControlEvent(step: step, time: t, action: "pause", source: source)))
+            case .resume:
+                setState(.running)
+                sink(.control(ControlEvent(step: step, time: t, action: "resume", source: source)))
+            case .stepOnce:
+                stepOnce = true
+                sink(.control(ControlEvent(step: step, time: t, action: "step-once", source: source)))
+            case .set(let key, let v), .scale(let key, let v):
+                let old = value(of: key)
+                var new = v
+                if case .scale = cmd { new = old * v }
+                guard new.isFinite, new >= 0 else { continue }
+                switch key {
+                case .alpha: weights.alpha = new
+                case .beta: weights.beta = new
+                case .oh: weights.oneHot = new
+                }
+                sink(.control(ControlEvent(step: step, time: t, action: "set", key: key.rawValue,
+                                           old: Double(old), new: Double(new), source: source)))
+            case .checkpoint:
+                sink(.control(ControlEvent(step: step, time: t, action: "checkpoint", source: source)))
+                saveCheckpointReporting(reason: "requested")
+            case .stop(let reason):
+                sink(.control(ControlEvent(step: step, time: t, action: "stop", key: reason, source: source)))
+                setState(.stopped)
+                stopReason = reason
+            }
+        }
+        return stepOnce
+    }
+
+    private var stopReason = "stopped"
+
+    public func value(of key: LossWeightKey) -> Float {
+        switch key {
+        case .alpha: weights.alpha
+        case .beta: weights.beta
+        case .oh: weights.oneHot
+        }
+    }
+
+    private func setState(_ s: TrainerState) {
+        lock.lock()
+        // Stopped, halted and completed are final.
+        if ![.stopped, .halted, .completed].contains(_state) { _state = s }
+        lock.unlock()
+    }
+
+    // MARK: Running
+
+    /// Trains until the last iteration, a stop command or a NaN; blocks while paused.
+    /// Saves a checkpoint and the final models before returning, except after a NaN.
+    @discardableResult
+    public func run(startPaused: Bool = false) -> TrainerState {
+        lock.lock()
+        _state = startPaused ? .paused : .running
+        lock.unlock()
+        sink(.config(ConfigEvent(step: step, time: elapsed, run: runName, preset: config.preset, settings: config.settings,
+                                 classNames: [], resumed: resumed, teacherAccuracy: teacherAccuracy)))
+        if resumed {
+            sink(.control(ControlEvent(step: step, time: elapsed, action: "resume-run", source: "cli")))
+        }
+        while step < config.iterations {
+            let once = drainInbox()
+            let s = state
+            if s == .stopped { break }
+            if s == .paused && !once {
+                lock.lock()
+                while inbox.isEmpty { lock.wait() }
+                lock.unlock()
+                continue
+            }
+            if !iterate() { return .halted }
+        }
+        if state != .stopped { setState(.completed) }
+        saveCheckpointReporting(reason: state == .completed ? "final" : stopReason)
+        do { try writeFinalModels() } catch {
+            sink(.halt(HaltEvent(step: step, time: elapsed, reason: "write-failed", detail: "\(error)", safeCheckpoint: lastCheckpoint)))
+        }
+        sink(.end(EndEvent(step: step, time: elapsed, reason: state == .completed ? "completed" : stopReason,
+                           bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy)))
+        return state
+    }
+
+    /// One DAFL iteration plus the extra student steps, events, evaluation and checkpoint.
+    /// Returns false, touching no weight, when a loss is NaN or infinite.
+    func iterate() -> Bool {
+        let t0 = Date()
+        let b = config.batch
+        let z = Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
+        let (r, images) = DAFLIteration.run(generator: generator, teacher: teacher, student: student,
+                                            generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer,
+                                            noise: z, weights: weights, keepImages: true)
+        guard r.finite else {
+            let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
+                         ("distillation", r.distillation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
+            setState(.halted)
+            sink(.halt(HaltEvent(step: step, time: elapsed, reason: "non-finite-loss",
+                                 detail: "at iteration \(step + 1): \(which.joined(separator: ", ")); no weight was updated",
+                                 safeCheckpoint: lastCheckpoint)))
+            sink(.end(EndEvent(step: step, time: elapsed, reason: "halted", bestStudentAccuracy: bestStudentAccuracy,
+                               lastStudentAccuracy: lastStudentAccuracy)))
+            return false
+        }
+        step += 1
+        if let images, config.replayBatches > 0 {
+            replay.add(images: images.data, logits: r.teacherLogits)
+            for _ in 1..<config.studentSteps {
+                let (x, t) = replay.sample(size: b, side: preprocessing.size, rng: &rng)
+                studentOptimizer.zeroGrad()
+                DAFLLoss.distillation(student: student(x), teacher: t).backward()
+                studentOptimizer.step()
+            }
+        }
+        if config.studentLRSteps.contains(step) { studentOptimizer.learningRate *= config.lrStepFactor }
+        emitStep(r, seconds: Date().timeIntervalSince(t0))
+        if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r) }
+        if step % config.evalEvery == 0 || step == config.iterations { evaluate() }
+        if step % config.checkpointEvery == 0 { saveCheckpointReporting(reason: "periodic") }
+        return true
+    }
+
+    private func emitStep(_ r: IterationResult, seconds: Double) {
+        let k = teacher.classes
+        var hist = [Int](repeating: 0, count: k)
+        for c in r.teacherClasses { hist[c] += 1 }
+        let n = Double(r.teacherClasses.count)
+        let entropy = hist.reduce(0.0) { acc, c in c == 0 ? acc : acc - Double(c) / n * log2(Double(c) / n) }
+        recentStepTimes.append(seconds)
+        if recentStepTimes.count > 20 { recentStepTimes.removeFirst() }
+        let rate = Double(recentStepTimes.count) / recentStepTimes.reduce(0, +)
+        sink(.step(StepEvent(step: step, time: elapsed, oh: Double(r.oneHot), a: Double(r.activation), ie: Double(r.entropy),
+                             kd: Double(r.distillation), total: Double(r.total), alpha: Double(weights.alpha),
+                             beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
+                             lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
+                             hist: hist, histEntropy: entropy, stepsPerSecond: rate)))
+    }
+
+    private func emitSamples(_ images: Tensor, _ r: IterationResult) {
+        let per = images.count / images.shape[0], side = images.shape[3]
+        let count = Swift.min(config.samplesCount, images.shape[0])
+        var out: [SamplesEvent.Image] = []
+        for i in 0..<count {
+            // Undo the teacher's normalisation to show grey levels as the teacher would read them.
+            let bytes = (0..<per).map { q -> UInt8 in
+                let v = images.data[i * per + q] * preprocessing.std + preprocessing.mean
+                return UInt8(Swift.max(0, Swift.min(255, (v * 255).rounded())))
+            }
+            out.append(.init(pixels: Data(bytes).base64EncodedString(), label: r.teacherClasses[i],
+                             confidence: Double(r.teacherConfidence[i])))
+        }
+        sink(.samples(SamplesEvent(step: step, time: elapsed, width: side, height: side, images: out)))
+    }
+
+    /// Student accuracy and agreement with the teacher on the real test split (never trained on).
+    public func evaluate() {
+        guard let test else { return }
+        let (preds, acc) = Classification.predictions(student, on: test)
+        let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count
+        let a = acc * 100
+        lastStudentAccuracy = a
+        bestStudentAccuracy = Swift.max(bestStudentAccuracy ?? 0, a)
+        sink(.eval(EvalEvent(step: step, time: elapsed, studentAccuracy: a, teacherAccuracy: teacherAccuracy ?? 0,
+                             agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100,
+                             bestStudentAccuracy: bestStudentAccuracy ?? a)))
+    }
+
+    // MARK: Saving
+
+    public func saveCheckpoint(reason: String) throws -> URL {
+        let info = CheckpointInfo(step: step, file: String(format: "checkpoint-%08d.safetensors", step), weights: weights,
+                                  lrG: generatorOptimizer.learningRate, lrS: studentOptimizer.learningRate,
+                                  rng: rng.state.map(String.init), elapsed: elapsed,
+                                  bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy,
+                                  config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
+        let url = try Checkpoint.save(runDir: runDir, info: info, generator: generator, student: student,
+                                      generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer)
+        lastCheckpoint = url.path
+        return url
+    }
+
+    /// Saves, and reports a failure as a halt-free warning: the previous checkpoint stays valid.
+    private func saveCheckpointReporting(reason: String) {
+        do {
+            let url = try saveCheckpoint(reason: reason)
+            sink(.checkpoint(CheckpointEvent(step: step, time: elapsed, path: url.path, reason: reason)))
+        } catch {
+            sink(.control(ControlEvent(step: step, time: elapsed, action: "checkpoint-failed", key: "\(error)", source: "trainer")))
+        }
+    }
+
+    /// `student.safetensors` (self-describing, `dafl eval` reads it) and `generator.safetensors`.
+    public func writeFinalModels() throws {
+        try ModelFile.save(student, preprocessing: preprocessing,
+                           extra: ["trained_by": "dafl distill", "teacher": teacherPath, "step": "\(step)"],
+                           to: runDir.appendingPathComponent("student.safetensors"))
+        try ModelFile.save(generator, preprocessing: preprocessing, extra: ["step": "\(step)"],
+                           to: runDir.appendingPathComponent("generator.safetensors"))
+    }
+}

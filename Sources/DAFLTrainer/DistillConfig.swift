@@ -1,0 +1,99 @@
+import DAFLEngine
+
+/// Every setting of a distillation run. Presets fill it; command-line flags override any field.
+///
+/// ```swift
+/// var c = DistillConfig.preset(.cpu)
+/// c.weights.beta = 10
+/// ```
+public struct DistillConfig: Codable, Equatable, Sendable {
+    public enum Preset: String, Codable, CaseIterable, Sendable {
+        /// Tuned for a 2-core CPU: a good student in minutes (see docs/PRESETS.md).
+        case cpu
+        /// The reference MNIST recipe of the DAFL paper and code.
+        case paper
+        /// The reference CIFAR-10 recipe (needs ResNet-34/18, not in this version).
+        case cifar10
+    }
+
+    public var preset: String
+    public var batch: Int
+    /// Total DAFL iterations.
+    public var iterations: Int
+    public var latent: Int
+    /// Generator channels (128 in the reference).
+    public var generatorWidth: Int
+    public var lrG: Float
+    public var lrS: Float
+    public var weights: LossWeights
+    /// `adam` or `sgd` for the student.
+    public var studentOptimizer: String
+    public var studentMomentum: Float
+    public var studentWeightDecay: Float
+    /// Iterations at which the student's learning rate is multiplied by `lrStepFactor`.
+    public var studentLRSteps: [Int]
+    public var lrStepFactor: Float
+    /// Student updates per iteration: the first on the fresh batch, the rest on batches drawn
+    /// from the replay buffer of recent generated images (with their teacher logits).
+    public var studentSteps: Int
+    /// Generated batches kept for replay (0: none).
+    public var replayBatches: Int
+    public var seed: UInt64
+    public var evalEvery: Int
+    public var checkpointEvery: Int
+    public var samplesEvery: Int
+    public var samplesCount: Int
+
+    public static func preset(_ p: Preset) -> DistillConfig {
+        switch p {
+        case .paper:
+            return DistillConfig(preset: "paper", batch: 512, iterations: 200 * 120, latent: 100, generatorWidth: 128,
+                                 lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5),
+                                 studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0,
+                                 studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
+                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
+        case .cpu:
+            return DistillConfig(preset: "cpu", batch: 128, iterations: 3600, latent: 100, generatorWidth: 64,
+                                 lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5),
+                                 studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0,
+                                 studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 8, replayBatches: 32,
+                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
+        case .cifar10:
+            return DistillConfig(preset: "cifar10", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
+                                 lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.05, alpha: 0.01, beta: 5),
+                                 studentOptimizer: "sgd", studentMomentum: 0.9, studentWeightDecay: 5e-4,
+                                 studentLRSteps: [800 * 120, 1600 * 120], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
+                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
+        }
+    }
+
+    /// Problems with the settings, as messages naming the flag; empty when valid.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if batch < 2 { p.append("--batch must be at least 2 (batch norm and the entropy loss need a batch)") }
+        if iterations < 1 { p.append("--iterations must be positive") }
+        if latent < 1 { p.append("--latent must be positive") }
+        if generatorWidth < 2 || generatorWidth % 2 != 0 { p.append("--generator-width must be even and at least 2") }
+        for (name, v) in [("--lr-g", lrG), ("--lr-s", lrS)] where !(v > 0 && v.isFinite) { p.append("\(name) must be positive") }
+        for (name, v) in [("--oh", weights.oneHot), ("--alpha", weights.alpha), ("--beta", weights.beta)] where !(v >= 0 && v.isFinite) {
+            p.append("\(name) must be a finite number ≥ 0")
+        }
+        if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
+        if studentSteps < 1 { p.append("--student-steps must be at least 1") }
+        if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
+        if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
+        return p
+    }
+
+    /// The settings as strings, for the run log's config event.
+    public var settings: [String: String] {
+        [
+            "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
+            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)",
+            "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
+            "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
+            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "seed": "\(seed)",
+            "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
+        ]
+    }
+}

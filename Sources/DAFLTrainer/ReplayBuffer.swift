@@ -1,0 +1,38 @@
+import DAFLEngine
+
+/// The most recent generated batches with the teacher's logits, for extra student updates.
+///
+/// Generating a batch costs ~100× a student step, so the student also learns from recent images
+/// again (the teacher's answers are stored; the teacher is frozen, so they stay right).
+struct ReplayBuffer {
+    let capacity: Int
+    private(set) var images: [[Float]] = []
+    private(set) var logits: [[Float]] = []
+    private var next = 0
+    let imageSize: Int, classes: Int
+
+    init(capacity: Int, imageSize: Int, classes: Int) {
+        self.capacity = capacity; self.imageSize = imageSize; self.classes = classes
+    }
+
+    var sampleCount: Int { images.reduce(0) { $0 + $1.count / imageSize } }
+
+    mutating func add(images x: [Float], logits l: [Float]) {
+        guard capacity > 0 else { return }
+        if images.count < capacity { images.append(x); logits.append(l) } else { images[next] = x; logits[next] = l }
+        next = (next + 1) % capacity
+    }
+
+    /// A batch of `size` samples drawn uniformly from everything held: images [B, 1, S, S] and logits [B, K].
+    func sample(size: Int, side: Int, rng: inout RNG) -> (Tensor, Tensor) {
+        var x = [Float](repeating: 0, count: size * imageSize), t = [Float](repeating: 0, count: size * classes)
+        let perBatch = images.map { $0.count / imageSize }
+        for i in 0..<size {
+            let b = Int(rng.next() % UInt64(images.count))
+            let j = Int(rng.next() % UInt64(perBatch[b]))
+            for q in 0..<imageSize { x[i * imageSize + q] = images[b][j * imageSize + q] }
+            for q in 0..<classes { t[i * classes + q] = logits[b][j * classes + q] }
+        }
+        return (Tensor(shape: [size, imageSize / (side * side), side, side], data: x), Tensor(shape: [size, classes], data: t))
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+
+/// One thing that happened in a distillation run: the unit of the run log, of replay and of the dashboard.
+///
+/// Serialised as one JSON object per line with `"v"` (schema version) and `"type"` keys next to the
+/// payload's own fields (see docs/RUN_LOG.md). A dashboard renders these whether they come from a live
+/// trainer or from a file.
+/// ```swift
+/// let line = try RunEvent.step(StepEvent(step: 1, time: 0.5, ...)).jsonLine()
+/// let back = try RunEvent.decode(line: line)
+/// ```
+public enum RunEvent: Equatable, Sendable {
+    case config(ConfigEvent)
+    case step(StepEvent)
+    case samples(SamplesEvent)
+    case eval(EvalEvent)
+    case control(ControlEvent)
+    case checkpoint(CheckpointEvent)
+    case halt(HaltEvent)
+    case end(EndEvent)
+
+    /// The schema version this build writes and the newest it reads.
+    public static let schemaVersion = 1
+
+    public var type: String {
+        switch self {
+        case .config: "config"
+        case .step: "step"
+        case .samples: "samples"
+        case .eval: "eval"
+        case .control: "control"
+        case .checkpoint: "checkpoint"
+        case .halt: "halt"
+        case .end: "end"
+        }
+    }
+
+    /// The training step the event belongs to (the number of iterations completed).
+    public var step: Int {
+        switch self {
+        case .config(let e): e.step
+        case .step(let e): e.step
+        case .samples(let e): e.step
+        case .eval(let e): e.step
+        case .control(let e): e.step
+        case .checkpoint(let e): e.step
+        case .halt(let e): e.step
+        case .end(let e): e.step
+        }
+    }
+}
+
+/// The run's configuration, written first (and again on resume).
+public struct ConfigEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    public var run: String
+    public var preset: String
+    /// Every setting, as strings: readable by any later version.
+    public var settings: [String: String]
+    /// Class names, when the dataset has them.
+    public var classNames: [String]
+    /// Whether this config starts a resumed run (the log continues from `step`).
+    public var resumed: Bool
+    /// The teacher's test accuracy (percent), measured before training.
+    public var teacherAccuracy: Double?
+
+    public init(step: Int, time: Double, run: String, preset: String, settings: [String: String],
+                classNames: [String], resumed: Bool, teacherAccuracy: Double?) {
+        self.step = step; self.time = time; self.run = run; self.preset = preset; self.settings = settings
+        self.classNames = classNames; self.resumed = resumed; self.teacherAccuracy = teacherAccuracy
+    }
+}
+
+/// One DAFL iteration: every loss term, the weights in force, and the teacher's view of the batch.
+public struct StepEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    /// Seconds since the run started (wall clock, continuing across resumes).
+    public var time: Double
+    /// One-hot, activation, information-entropy, distillation and the total.
+    public var oh, a, ie, kd, total: Double
+    /// The weights in force for this step: α (activation), β (information entropy), one-hot.
+    public var alpha, beta, ohWeight: Double
+    public var lrG, lrS: Double
+    /// Count of the teacher's predicted classes on the generated batch.
+    public var hist: [Int]
+    /// Entropy of `hist` in bits (its maximum is log2 of the class count).
+    public var histEntropy: Double
+    public var stepsPerSecond: Double
+
+    public init(step: Int, time: Double, oh: Double, a: Double, ie: Double, kd: Double, total: Double,
+                alpha: Double, beta: Double, ohWeight: Double, lrG: Double, lrS: Double,
+                hist: [Int], histEntropy: Double, stepsPerSecond: Double) {
+        self.step = step; self.time = time; self.oh = oh; self.a = a; self.ie = ie; self.kd = kd; self.total = total
+        self.alpha = alpha; self.beta = beta; self.ohWeight = ohWeight; self.lrG = lrG; self.lrS = lrS
+        self.hist = hist; self.histEntropy = histEntropy; self.stepsPerSecond = stepsPerSecond
+    }
+}
+
+/// A few generated images, quantised to bytes, each with the teacher's label and confidence.
+public struct SamplesEvent: Codable, Equatable, Sendable {
+    public struct Image: Codable, Equatable, Sendable {
+        /// Row-major grey levels 0…255, base64.
+        public var pixels: String
+        public var label: Int
+        public var confidence: Double
+        public init(pixels: String, label: Int, confidence: Double) {
+            self.pixels = pixels; self.label = label; self.confidence = confidence
+        }
+        /// The decoded grey levels.
+        public var bytes: [UInt8] { Data(base64Encoded: pixels).map { [UInt8]($0) } ?? [] }
+    }
+    public var step: Int
+    public var time: Double
+    public var width: Int
+    public var height: Int
+    public var images: [Image]
+    public init(step: Int, time: Double, width: Int, height: Int, images: [Image]) {
+        self.step = step; self.time = time; self.width = width; self.height = height; self.images = images
+    }
+}
+
+/// The student measured on the real test split (percentages).
+public struct EvalEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    public var studentAccuracy: Double
+    public var teacherAccuracy: Double
+    /// How often the student predicts the teacher's class.
+    public var agreement: Double
+    public var bestStudentAccuracy: Double
+    public init(step: Int, time: Double, studentAccuracy: Double, teacherAccuracy: Double, agreement: Double, bestStudentAccuracy: Double) {
+        self.step = step; self.time = time; self.studentAccuracy = studentAccuracy; self.teacherAccuracy = teacherAccuracy
+        self.agreement = agreement; self.bestStudentAccuracy = bestStudentAccuracy
+    }
+}
+
+/// A user's or the system's action: pause, resume, a weight change, a checkpoint request, a stop.
+public struct ControlEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    /// `pause`, `resume`, `set`, `step-once`, `checkpoint`, `stop`, `resume-run`.
+    public var action: String
+    /// For `set`: `alpha`, `beta` or `oh`.
+    public var key: String?
+    public var old: Double?
+    public var new: Double?
+    /// Who asked: `keyboard`, `signal`, `cli`, `trainer`.
+    public var source: String
+    public init(step: Int, time: Double, action: String, key: String? = nil, old: Double? = nil, new: Double? = nil, source: String) {
+        self.step = step; self.time = time; self.action = action; self.key = key; self.old = old; self.new = new; self.source = source
+    }
+}
+
+public struct CheckpointEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    public var path: String
+    public var reason: String
+    public init(step: Int, time: Double, path: String, reason: String) {
+        self.step = step; self.time = time; self.path = path; self.reason = reason
+    }
+}
+
+/// Training stopped itself: a NaN or Inf loss, or an error. The weights were not touched.
+public struct HaltEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    public var reason: String
+    public var detail: String
+    /// The last checkpoint known to be good, if any.
+    public var safeCheckpoint: String?
+    public init(step: Int, time: Double, reason: String, detail: String, safeCheckpoint: String?) {
+        self.step = step; self.time = time; self.reason = reason; self.detail = detail; self.safeCheckpoint = safeCheckpoint
+    }
+}
+
+public struct EndEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    /// `completed`, `stopped`, `interrupted`, `halted`.
+    public var reason: String
+    public var bestStudentAccuracy: Double?
+    public var lastStudentAccuracy: Double?
+    public init(step: Int, time: Double, reason: String, bestStudentAccuracy: Double?, lastStudentAccuracy: Double?) {
+        self.step = step; self.time = time; self.reason = reason
+        self.bestStudentAccuracy = bestStudentAccuracy; self.lastStudentAccuracy = lastStudentAccuracy
+    }
+}

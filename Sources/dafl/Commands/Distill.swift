@@ -1,0 +1,178 @@
+import ArgumentParser
+import DAFLEngine
+import DAFLTrainer
+import Foundation
+import RunEvents
+
+/// `dafl distill`: trains a student from a teacher alone, with DAFL.
+struct Distill: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Distill a LeNet-5-half student from a teacher with no training data (DAFL).",
+        discussion: """
+        Examples:
+          dafl distill                                  # shipped Fashion-MNIST teacher, CPU preset
+          dafl distill --preset paper --teacher t.safetensors --data /path/to/mnist
+          dafl distill --resume runs/20261121-140000-cpu
+        The run directory gets events.jsonl (the run log), checkpoint.json + checkpoint-*.safetensors,
+        and at the end student.safetensors and generator.safetensors. Ctrl-C saves and stops;
+        --resume continues where the last checkpoint left off.
+        """)
+
+    @Option(help: "Preset: cpu (a good student in minutes on 2 cores) or paper (the reference MNIST recipe).")
+    var preset: String = "cpu"
+    @Option(help: "Teacher weights (safetensors). Default: the shipped Fashion-MNIST LeNet-5.") var teacher: String?
+    @Option(help: "Dataset directory, used only to measure teacher and student on its test split.") var data: String?
+    @Option(help: "Total DAFL iterations.") var iterations: Int?
+    @Option(help: "Generated images per iteration.") var batch: Int?
+    @Option(help: "α: weight of the activation loss.") var alpha: Float?
+    @Option(help: "β: weight of the information-entropy loss.") var beta: Float?
+    @Option(help: "Weight of the one-hot loss.") var oh: Float?
+    @Option(name: .customLong("lr-g"), help: "Generator learning rate (Adam).") var lrG: Float?
+    @Option(name: .customLong("lr-s"), help: "Student learning rate.") var lrS: Float?
+    @Option(help: "Seed for every random draw.") var seed: UInt64?
+    @Option(help: "Run directory (default: runs/<time>-<preset>).") var runDir: String?
+    @Option(help: "Continue the run saved in this directory.") var resume: String?
+    @Flag(help: "Plain progress lines instead of the dashboard (automatic when stdout is not a terminal).") var headless = false
+    @Option(help: "Evaluate the student on the test split every N iterations.") var evalEvery: Int?
+    @Option(help: "Checkpoint every N iterations.") var checkpointEvery: Int?
+    @Option(help: "Log generated images every N iterations.") var samplesEvery: Int?
+    @Option(help: "Generator width (128 in the reference).") var generatorWidth: Int?
+    @Option(help: "Latent size of the generator's noise.") var latent: Int?
+    @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
+    @Option(help: "Generated batches kept for replay.") var replay: Int?
+    @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
+    @Option(help: "Student SGD momentum.") var momentum: Float?
+    @Option(help: "Student weight decay.") var weightDecay: Float?
+    @Option(help: "Iterations at which the student's learning rate is multiplied by 0.1, e.g. 96000,192000.") var lrSteps: String?
+    @Option(help: "Print a progress line every N iterations (headless).") var printEvery: Int?
+
+    func config() throws -> DistillConfig {
+        guard let p = DistillConfig.Preset(rawValue: preset) else {
+            throw ValidationError("--preset must be one of \(DistillConfig.Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if p == .cifar10 {
+            throw ValidationError("preset cifar10 needs a ResNet-34 teacher and a ResNet-18 student, which this version does not have yet; its optimizer settings are available as flags (--student-optimizer sgd --momentum 0.9 --weight-decay 5e-4 --lr-steps …)")
+        }
+        var c = DistillConfig.preset(p)
+        if let v = iterations { c.iterations = v }
+        if let v = batch { c.batch = v }
+        if let v = alpha { c.weights.alpha = v }
+        if let v = beta { c.weights.beta = v }
+        if let v = oh { c.weights.oneHot = v }
+        if let v = lrG { c.lrG = v }
+        if let v = lrS { c.lrS = v }
+        if let v = seed { c.seed = v }
+        if let v = evalEvery { c.evalEvery = v }
+        if let v = checkpointEvery { c.checkpointEvery = v }
+        if let v = samplesEvery { c.samplesEvery = v }
+        if let v = generatorWidth { c.generatorWidth = v }
+        if let v = latent { c.latent = v }
+        if let v = studentSteps { c.studentSteps = v }
+        if let v = replay { c.replayBatches = v }
+        if let v = studentOptimizer { c.studentOptimizer = v }
+        if let v = momentum { c.studentMomentum = v }
+        if let v = weightDecay { c.studentWeightDecay = v }
+        if let v = lrSteps {
+            let steps = v.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard steps.allSatisfy({ $0 != nil }) else { throw ValidationError("--lr-steps wants iteration numbers separated by commas") }
+            c.studentLRSteps = steps.compactMap { $0 }
+        }
+        if let problem = c.problems().first { throw ValidationError(problem) }
+        return c
+    }
+
+    func run() throws {
+        let resumeDir = resume.map { URL(fileURLWithPath: $0) }
+        let info = try resumeDir.map { try CheckpointInfo.load(runDir: $0) }
+        if info != nil, preset != "cpu" || iterations != nil || batch != nil {
+            // A resumed run keeps its configuration; say so rather than silently ignore flags.
+            FileHandle.standardError.write(Data("note: --resume continues with the run's saved configuration; other settings are ignored\n".utf8))
+        }
+        let teacherFile = try info?.teacherPath ?? teacher ?? DefaultTeacher.path()
+        let (teacherNet, prep, meta) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacherFile))
+        let dataDir = info?.dataDir ?? data ?? Dataset.defaultDirectory
+        let test = try Dataset.load(directory: dataDir, split: .test, preprocessing: prep)
+        guard test.classes <= teacherNet.classes else {
+            throw WeightsError(file: teacherFile, problem: "teacher has \(teacherNet.classes) classes but \(dataDir) has \(test.classes)")
+        }
+        let cfg = try info?.config ?? config()
+        let dir = resumeDir ?? URL(fileURLWithPath: runDir ?? DefaultRunDir.make(preset: cfg.preset))
+        try RunDirectory.prepare(dir, resuming: info != nil)
+
+        let log = try RunLogWriter(path: dir.appendingPathComponent("events.jsonl").path)
+        let reporter = HeadlessReporter(total: cfg.iterations, every: printEvery ?? Swift.max(1, cfg.evalEvery / 6))
+        var logFailed = false
+        let sink: (RunEvent) -> Void = { event in
+            do { try log.append(event) } catch {
+                if !logFailed { FileHandle.standardError.write(Data("warning: \(error); training continues\n".utf8)); logFailed = true }
+            }
+            if case .checkpoint = event { log.sync() }
+            reporter.handle(event)
+        }
+        let trainer: DAFLTrainer
+        if let resumeDir {
+            trainer = try DAFLTrainer.resume(runDir: resumeDir, teacher: teacherNet, preprocessing: prep, test: test, sink: sink)
+        } else {
+            trainer = try DAFLTrainer(config: cfg, teacher: teacherNet, preprocessing: prep, test: test, runDir: dir,
+                                      runName: dir.lastPathComponent, teacherPath: teacherFile, dataDir: dataDir, sink: sink)
+        }
+        print("dafl distill: run \(dir.path) (preset \(cfg.preset), teacher \(meta["arch"] ?? "lenet5") \(teacherFile), \(String(format: "%.2f", trainer.teacherAccuracy ?? 0))% on \(dataDir))")
+        if info != nil { print("resuming at step \(trainer.step) of \(cfg.iterations)") }
+        let signals = SignalHandler { trainer.send(.stop(reason: "interrupted"), source: "signal") }
+        let final = trainer.run()
+        signals.cancel()
+        reporter.summary(trainer: trainer, runDir: dir)
+        switch final {
+        case .halted: throw ExitCode(3)
+        case .stopped: throw ExitCode(130)
+        default: break
+        }
+    }
+}
+
+/// Finds the shipped teacher from the working directory, $DAFL_TEACHER, or the source checkout.
+enum DefaultTeacher {
+    static let relative = "models/teacher-fashion-lenet5.safetensors"
+
+    static func path() throws -> String {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["DAFL_TEACHER"] { candidates.append(env) }
+        candidates.append(relative)
+        // The checkout this binary was built from: Sources/dafl/Commands/Distill.swift → repo root.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(relative).path)
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+        throw ValidationError("no teacher given and the shipped one (\(relative)) was not found; pass --teacher FILE (train one with `dafl teacher`)")
+    }
+}
+
+enum DefaultRunDir {
+    static func make(preset: String) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "runs/\(f.string(from: Date()))-\(preset)"
+    }
+}
+
+/// Checks a run directory before any training: creatable, writable, room on the disk.
+enum RunDirectory {
+    static let minimumFreeBytes: Int64 = 200 << 20
+
+    static func prepare(_ dir: URL, resuming: Bool) throws {
+        let fm = FileManager.default
+        if !resuming {
+            if fm.fileExists(atPath: dir.appendingPathComponent("events.jsonl").path) {
+                throw WeightsError(file: dir.path, problem: "already holds a run; use --resume \(dir.path) to continue it, or another --run-dir")
+            }
+            do { try fm.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                throw WeightsError(file: dir.path, problem: "cannot create the run directory: \(error.localizedDescription)")
+            }
+        }
+        guard fm.isWritableFile(atPath: dir.path) else { throw WeightsError(file: dir.path, problem: "run directory is not writable") }
+        if let attrs = try? fm.attributesOfFileSystem(forPath: dir.path), let free = (attrs[.systemFreeSize] as? NSNumber)?.int64Value,
+           free < minimumFreeBytes {
+            throw WeightsError(file: dir.path, problem: "only \(free >> 20) MB free on this disk; a run needs about \(minimumFreeBytes >> 20) MB for its log and checkpoints")
+        }
+    }
+}

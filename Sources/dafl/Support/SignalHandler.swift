@@ -1,0 +1,34 @@
+import Dispatch
+import Foundation
+
+/// Turns SIGINT and SIGTERM into a graceful stop (the trainer saves at the next step boundary);
+/// a second signal exits at once.
+final class SignalHandler {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(onStop: @escaping @Sendable () -> Void) {
+        let count = Counter()
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler {
+                if count.increment() > 1 {
+                    FileHandle.standardError.write(Data("\nsecond interrupt: exiting without saving\n".utf8))
+                    exit(130)
+                }
+                FileHandle.standardError.write(Data("\ninterrupt: saving a checkpoint and stopping after this step (again to quit now)\n".utf8))
+                onStop()
+            }
+            src.resume()
+            sources.append(src)
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+
+    private final class Counter: @unchecked Sendable {
+        private var n = 0
+        private let lock = NSLock()
+        func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+    }
+}
