@@ -3,9 +3,17 @@
 
 Run from the repository root:   /usr/bin/python3 scripts/make_fixtures.py
 Writes Tests/DAFLEngineTests/Fixtures/<name>.safetensors (one file per case)
-plus Fixtures/README.md (a generated manifest). Idempotent: rerunning writes
-byte-identical files (fixed per-case seeds, single-threaded torch, and a
-deterministic safetensors writer, see dafl_torch.save_safetensors).
+plus Fixtures/README.md (a generated manifest), and the trainer-level fixture
+Tests/DAFLTrainerTests/Fixtures/dafl_three_iterations.safetensors (+ README.md).
+Idempotent: rerunning writes byte-identical files (fixed per-case seeds,
+single-threaded torch, and a deterministic safetensors writer, see
+dafl_torch.save_safetensors).
+
+    --only NAME[,NAME...]   generate only these fixtures (e.g.
+                            `--only dafl_three_iterations`); other files are not
+                            touched, and a directory's README.md is rewritten
+                            only when every fixture of that directory was built.
+    --list                  print the fixture names and exit.
 
 Conventions inside every file
 - float32 unless stated (integer targets/indices/counters are I64); 0-dim
@@ -493,6 +501,139 @@ def generator():
 
 
 # ---------------------------------------------------------------------------
+# Trainer-level cases (Tests/DAFLTrainerTests/Fixtures). These store what
+# PyTorch computes in float32 (not a float64 reference): the point is to match
+# PyTorch's float32 training behaviour. Each case returns (name, tensors, meta).
+# ---------------------------------------------------------------------------
+
+TRAINER_OUT_DIR = os.path.join("Tests", "DAFLTrainerTests", "Fixtures")
+TRAINER_CASES = []
+
+
+def trainer_case(fn):
+    TRAINER_CASES.append(fn)
+    return fn
+
+
+def dafl_iterations(init_t, init_s, init_g, zs, dtype, cfg):
+    """Run len(zs) iterations of the DAFL reference loop in `dtype`.
+
+    Returns (losses, student, generator): losses = list of (oh, a, ie, kd)
+    per iteration, and the trained modules."""
+    G = D.Generator(latent=cfg["latent"], width=cfg["width"], channels=1, img_size=32)
+    T = D.LeNet5()
+    S = D.LeNet5(half=True)
+    for m, sd in ((T, init_t), (S, init_s), (G, init_g)):
+        m.load_state_dict(sd)
+        m.to(dtype)
+    G.train()
+    T.eval()
+    for p in T.parameters():
+        p.requires_grad_(False)
+    S.train()
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg["lr_g"])
+    opt_s = torch.optim.Adam(S.parameters(), lr=cfg["lr_s"])
+    losses = []
+    for z in zs:
+        opt_g.zero_grad()
+        opt_s.zero_grad()
+        x = G(z.to(dtype))
+        logits_t, f_t = T(x, out_feature=True)
+        l_oh = D.loss_oh(logits_t)
+        l_a = D.loss_a(f_t)
+        l_ie = D.loss_ie(logits_t)
+        l_kd = D.loss_kd(S(x.detach()), logits_t.detach())
+        loss = cfg["oh"] * l_oh + cfg["beta"] * l_ie + cfg["alpha"] * l_a + l_kd
+        loss.backward()
+        opt_g.step()
+        opt_s.step()
+        losses.append(tuple(v.detach().clone() for v in (l_oh, l_a, l_ie, l_kd)))
+    return losses, S, G
+
+
+def _final_state(S, G):
+    out = {}
+    for prefix, m in (("final.student.", S), ("final.generator.", G)):
+        for k, p in m.named_parameters():
+            out[prefix + k] = p.detach().clone()
+        for k, b in m.named_buffers():
+            if k.endswith("running_mean") or k.endswith("running_var"):
+                out[prefix + k] = b.detach().clone()
+    return out
+
+
+# Tensors whose float32 value after the run is not determined by the maths
+# (see the README / case docstring): conv biases feeding a training-mode BN,
+# and that BN's running_mean (it accumulates 0.1 * batch mean, bias included).
+DAFL_ILL_CONDITIONED = ("final.generator.conv_blocks1.0.bias",
+                        "final.generator.conv_blocks1.1.running_mean",
+                        "final.generator.conv_blocks2.0.bias",
+                        "final.generator.conv_blocks2.1.running_mean")
+
+
+@trainer_case
+def dafl_three_iterations():
+    """Three iterations of the DAFL loop (batch 8, latent 16, width 16).
+
+    Conv biases right before a training-mode BatchNorm have a true gradient of
+    0; in float32 their gradient is rounding noise (~1e-6..1e-5) and Adam's
+    normalised step m/sqrt(v) turns it into an O(lr) move in a noise-defined
+    direction, so the stored final values of those biases are not reproducible
+    by any other implementation (they do not affect G's output at all). The
+    running_mean of the BN right after each such bias inherits the noise
+    (momentum 0.1 times the batch mean, which contains the bias)."""
+    name = "dafl_three_iterations"
+    seed(name)
+    cfg = {"batch": 8, "latent": 16, "width": 16, "lr_g": 0.2, "lr_s": 0.002,
+           "oh": 1.0, "beta": 5.0, "alpha": 0.1, "iterations": 3}
+    T = D.LeNet5()
+    S = D.LeNet5(half=True)
+    G = D.Generator(latent=cfg["latent"], width=cfg["width"], channels=1, img_size=32)
+    with torch.no_grad():
+        for mod in G.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d) and mod.affine:
+                mod.weight.copy_(1.0 + 0.3 * torch.randn_like(mod.weight))
+                mod.bias.copy_(0.2 * torch.randn_like(mod.bias))
+    init_t, init_s, init_g = ({k: v.detach().clone() for k, v in m.state_dict().items()}
+                              for m in (T, S, G))
+    zs = [torch.randn(cfg["batch"], cfg["latent"]) for _ in range(cfg["iterations"])]
+
+    losses, S32, G32 = dafl_iterations(init_t, init_s, init_g, zs, torch.float32, cfg)
+    tensors = {}
+    for prefix, sd in (("teacher.", init_t), ("student.", init_s), ("generator.", init_g)):
+        tensors.update({prefix + k: v for k, v in sd.items()})
+    for i, z in enumerate(zs, 1):
+        tensors["z%d" % i] = z
+    for i, ls in enumerate(losses, 1):
+        for key, v in zip(("oh", "a", "ie", "kd"), ls):
+            tensors["%s_%d" % (key, i)] = v.reshape(())
+    final32 = _final_state(S32, G32)
+    tensors.update(final32)
+    tensors = {k: to_store(v) for k, v in tensors.items()}
+
+    # Sensitivity: the same run in float64 from the same float32 initial state.
+    _, S64, G64 = dafl_iterations(init_t, init_s, init_g, zs, torch.float64, cfg)
+    final64 = _final_state(S64, G64)
+    sens = {}
+    for k, a in final64.items():
+        d = (final32[k].double() - a).abs().max().item()
+        sens[k] = d / max(1.0, a.abs().max().item())
+    well = max(v for k, v in sens.items() if k not in DAFL_ILL_CONDITIONED)
+
+    meta = {k: (repr(v) if isinstance(v, float) else str(v)) for k, v in cfg.items()}
+    meta.update({"lr_g": "0.2", "lr_s": "0.002", "oh": "1", "beta": "5", "alpha": "0.1"})
+    meta.update({
+        "fixture": name, "generator": "scripts/make_fixtures.py",
+        "torch_version": torch.__version__, "compute_dtype": "float32 (torch values, not a reference)",
+        "f64_maxrel": "%.3g" % well,
+        "f64_maxrel_note": "max over final.* tensors except ill_conditioned of "
+                           "max|f32 - f64 run| / max(1, max|f64|)",
+        "ill_conditioned": ",".join(DAFL_ILL_CONDITIONED),
+    })
+    return name, tensors, meta, sens
+
+
+# ---------------------------------------------------------------------------
 
 def to_store(v):
     if isinstance(v, torch.Tensor):
@@ -523,9 +664,104 @@ def build(fn):
     return name, tensors, meta
 
 
-def main():
+def _manifest_header(title, cmd, lines):
+    return ["# " + title, "", "Generated by `%s` (do not edit by hand)." % cmd] + lines + [""]
+
+
+def _manifest_entry(name, size, tensors, meta):
+    mdesc = ", ".join("`%s` %s%s" % (k, list(t.shape), "" if t.dtype == torch.float32 else " I64")
+                      for k, t in sorted(tensors.items()))
+    return ["## %s (%d bytes)" % (name, size), "",
+            "- metadata: " + ", ".join("%s=%s" % kv for kv in sorted(meta.items())
+                                     if kv[0] not in ("torch_version", "generator")),
+            "- tensors: " + mdesc, ""]
+
+
+def _save_checked(path, name, tensors, meta):
+    D.save_safetensors(path, tensors, meta)
+    # verify the file loads with the official reader and round-trips exactly
+    back, bmeta = D.load_safetensors(path)
+    assert set(back) == set(tensors) and bmeta == dict(sorted(meta.items()))
+    for k in tensors:
+        assert back[k].dtype == tensors[k].dtype and torch.equal(back[k], tensors[k]), (name, k)
+    return os.path.getsize(path)
+
+
+def _case_name(fn):
+    return {"abs_": "abs", "sum_": "sum"}.get(fn.__name__, fn.__name__)
+
+
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description="Generate the Swift test fixtures.")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated fixture names to generate (default: all)")
+    ap.add_argument("--list", action="store_true", help="list fixture names and exit")
+    args = ap.parse_args(argv)
+    all_names = [_case_name(fn) for fn in CASES] + [_case_name(fn) for fn in TRAINER_CASES]
+    if args.list:
+        print("\n".join(all_names))
+        return
+    only = None
+    if args.only:
+        only = {n.strip() for n in args.only.split(",") if n.strip()}
+        unknown = only - set(all_names)
+        if unknown:
+            ap.error("unknown fixture(s): %s (see --list)" % ", ".join(sorted(unknown)))
+
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+    engine = [fn for fn in CASES if only is None or _case_name(fn) in only]
+    trainer = [fn for fn in TRAINER_CASES if only is None or _case_name(fn) in only]
+    if engine:
+        _main_engine(engine, len(engine) == len(CASES))
+    if trainer:
+        _main_trainer(trainer, len(trainer) == len(TRAINER_CASES))
+
+
+def _main_trainer(cases, write_readme):
+    os.makedirs(TRAINER_OUT_DIR, exist_ok=True)
+    keep = os.path.join(TRAINER_OUT_DIR, ".keep")
+    if os.path.exists(keep):
+        os.remove(keep)
+    manifest = _manifest_header(
+        "Trainer test fixtures", "/usr/bin/python3 scripts/make_fixtures.py", [
+            "(or `--only <name>`). Conventions: see scripts/make_fixtures.py. These files store",
+            "what PyTorch 1.13 computes in float32 (CPU, one thread), not a float64 reference.",
+            "Shapes `[]` are scalars; dtype F32 unless marked I64.",
+            "",
+            "`dafl_three_iterations`: initial `teacher.*` (LeNet5, eval, frozen), `student.*`",
+            "(LeNet5 half, train) and `generator.*` (Generator(latent 16, width 16, 1 channel),",
+            "train; BN affine weight=1+0.3*randn, bias=0.2*randn) state_dicts, latents `z1..z3`,",
+            "the loss terms `oh_i, a_i, ie_i, kd_i` of iteration i, and after the 3rd iteration",
+            "`final.student.*` / `final.generator.*` (parameters + BN running stats). Loop:",
+            "x=G(z); (logits_T,f_T)=T(x); loss = oh*CE(logits_T,argmax) + beta*IE + alpha*(-mean|f_T|)",
+            "+ KD(S(x.detach()), logits_T.detach()); backward; Adam(G, lr_g).step; Adam(S, lr_s).step.",
+            "`f64_maxrel` = max over final tensors of |f32 - f64 run| / max(1, max|f64|), excluding",
+            "`ill_conditioned`: the generator conv biases feeding a training-mode BN have true",
+            "gradient 0, so Adam's normalised step follows float32 rounding noise, and the",
+            "running_mean of the BN right after each of them (it averages in the bias); do not",
+            "compare those four tensors (they do not affect any output or loss).",
+        ])
+    total = 0
+    print("%-24s %8s  %s" % ("fixture", "bytes", "tensors"))
+    for fn in cases:
+        name, tensors, meta, sens = fn()
+        path = os.path.join(TRAINER_OUT_DIR, name + ".safetensors")
+        size = _save_checked(path, name, tensors, meta)
+        total += size
+        print("%-24s %8d  %d tensors" % (name, size, len(tensors)))
+        print("  float32 vs float64 run, max|diff| / max(1, max|f64|) per final tensor:")
+        for k in sorted(sens):
+            print("    %-48s %.3g" % (k, sens[k]))
+        manifest += _manifest_entry(name, size, tensors, meta)
+    if write_readme:
+        with open(os.path.join(TRAINER_OUT_DIR, "README.md"), "w") as fh:
+            fh.write("\n".join(manifest))
+    print("%d fixtures, %d bytes total, in %s" % (len(cases), total, TRAINER_OUT_DIR))
+
+
+def _main_engine(cases, write_readme):
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0
     manifest = ["# Test fixtures", "",
@@ -535,31 +771,19 @@ def main():
                 "inputs; `torch_f32_maxdiff` = max |torch float32 - reference| over outputs/gradients,",
                 "`torch_f32_maxrel` = max over tensors of maxdiff / max(1, max|reference|).", ""]
     print("%-24s %8s  %s" % ("fixture", "bytes", "tensors"))
-    for fn in CASES:
+    for fn in cases:
         name, tensors, meta = build(fn)
         path = os.path.join(OUT_DIR, name + ".safetensors")
-        D.save_safetensors(path, tensors, meta)
-        # verify the file loads with the official reader and round-trips exactly
-        back, bmeta = D.load_safetensors(path)
-        assert set(back) == set(tensors) and bmeta == dict(sorted(meta.items()))
-        for k in tensors:
-            assert back[k].dtype == tensors[k].dtype and torch.equal(back[k], tensors[k]), (name, k)
-        size = os.path.getsize(path)
+        size = _save_checked(path, name, tensors, meta)
         total += size
         desc = ", ".join("%s%s%s" % (k, list(t.shape), "" if t.dtype == torch.float32 else ":I64")
                          for k, t in sorted(tensors.items()))
-        mdesc = ", ".join("`%s` %s%s" % (k, list(t.shape), "" if t.dtype == torch.float32 else " I64")
-                          for k, t in sorted(tensors.items()))
         print("%-24s %8d  %s" % (name, size, desc))
-        manifest.append("## %s (%d bytes)" % (name, size))
-        manifest.append("")
-        manifest.append("- metadata: " + ", ".join("%s=%s" % kv for kv in sorted(meta.items())
-                                                 if kv[0] not in ("torch_version", "generator")))
-        manifest.append("- tensors: " + mdesc)
-        manifest.append("")
-    with open(os.path.join(OUT_DIR, "README.md"), "w") as fh:
-        fh.write("\n".join(manifest))
-    print("%d fixtures, %d bytes total, in %s" % (len(CASES), total, OUT_DIR))
+        manifest += _manifest_entry(name, size, tensors, meta)
+    if write_readme:
+        with open(os.path.join(OUT_DIR, "README.md"), "w") as fh:
+            fh.write("\n".join(manifest))
+    print("%d fixtures, %d bytes total, in %s" % (len(cases), total, OUT_DIR))
 
 
 if __name__ == "__main__":

@@ -42,12 +42,13 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
 enum Checkpoint {
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
     static func save(runDir: URL, info: CheckpointInfo, generator: Generator, student: LeNet5,
-                     generatorOptimizer: Optimizer, studentOptimizer: Optimizer) throws -> URL {
+                     generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
         var tensors: [(String, [Int], [Float])] = []
         for (k, t) in generator.stateDict { tensors.append(("generator.\(k)", t.shape, t.data)) }
         for (k, t) in student.stateDict { tensors.append(("student.\(k)", t.shape, t.data)) }
         for (k, v) in generatorOptimizer.stateTensors() { tensors.append(("opt_g.\(k)", [v.count], v)) }
         for (k, v) in studentOptimizer.stateTensors() { tensors.append(("opt_s.\(k)", [v.count], v)) }
+        tensors += replay.stateTensors()
         let url = runDir.appendingPathComponent(info.file)
         try writeAtomically(try Safetensors.encode(tensors, metadata: ["kind": "dafl-checkpoint", "step": "\(info.step)"]), to: url)
         let enc = JSONEncoder()
@@ -64,7 +65,7 @@ enum Checkpoint {
 
     /// Restores models and optimizers from the sidecar's tensor file.
     static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, student: LeNet5,
-                        generatorOptimizer: Optimizer, studentOptimizer: Optimizer) throws {
+                        generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
         func part(_ prefix: String) -> [String: (shape: [Int], values: [Float])] {
@@ -80,5 +81,6 @@ enum Checkpoint {
         } catch let e as WeightsError {
             throw WeightsError(file: url.path, problem: e.problem)
         }
+        replay.restore(file.tensors)
     }
 }

@@ -108,7 +108,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         if let info {
             try Checkpoint.restore(runDir: runDir, info: info, generator: generator, student: student,
-                                   generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer)
+                                   generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: &replay)
             step = info.step
             weights = info.weights
             generatorOptimizer.learningRate = info.lrG
@@ -139,14 +139,15 @@ public final class DAFLTrainer: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Applies queued commands. Returns whether one step was requested while paused.
+    /// Applies queued commands in order, stopping after a step-once (the commands behind it wait
+    /// for that step). Returns whether one step was requested.
     private func drainInbox() -> Bool {
-        lock.lock()
-        let commands = inbox
-        inbox.removeAll()
-        lock.unlock()
         var stepOnce = false
-        for (cmd, source) in commands {
+        while !stepOnce {
+            lock.lock()
+            guard !inbox.isEmpty else { lock.unlock(); break }
+            let (cmd, source) = inbox.removeFirst()
+            lock.unlock()
             let t = elapsed
             switch cmd {
             case .pause:
@@ -327,7 +328,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy,
                                   config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
         let url = try Checkpoint.save(runDir: runDir, info: info, generator: generator, student: student,
-                                      generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer)
+                                      generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: replay)
         lastCheckpoint = url.path
         return url
     }

@@ -17,6 +17,25 @@ struct ReplayBuffer {
 
     var sampleCount: Int { images.reduce(0) { $0 + $1.count / imageSize } }
 
+    /// Named tensors for a checkpoint: the batches in slot order and the write position.
+    func stateTensors() -> [(String, [Int], [Float])] {
+        var out: [(String, [Int], [Float])] = [("replay.next", [1], [Float(next)])]
+        for i in images.indices {
+            out.append(("replay.images.\(i)", [images[i].count], images[i]))
+            out.append(("replay.logits.\(i)", [logits[i].count], logits[i]))
+        }
+        return out
+    }
+
+    mutating func restore(_ t: [String: (shape: [Int], values: [Float])]) {
+        images = []; logits = []
+        var i = 0
+        while let x = t["replay.images.\(i)"], let l = t["replay.logits.\(i)"], i < capacity {
+            images.append(x.values); logits.append(l.values); i += 1
+        }
+        next = Int(t["replay.next"]?.values.first ?? 0) % Swift.max(capacity, 1)
+    }
+
     mutating func add(images x: [Float], logits l: [Float]) {
         guard capacity > 0 else { return }
         if images.count < capacity { images.append(x); logits.append(l) } else { images[next] = x; logits[next] = l }

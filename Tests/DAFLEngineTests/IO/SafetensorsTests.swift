@@ -112,3 +112,22 @@ import Testing
         do { try lenet().load(stateDict: t, source: "x") } catch let e as WeightsError { #expect(e.problem.contains("'fc2.bias' is missing")) }
     }
 }
+
+@Suite struct AtomicWriteTests {
+    @Test func replacesAnExistingFile() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dafl-atomic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try writeAtomically(Data("one".utf8), to: url)
+        try writeAtomically(Data("two".utf8), to: url)
+        #expect(try String(contentsOf: url, encoding: .utf8) == "two")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+            .filter { $0.contains(url.lastPathComponent) && $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func unwritableDirectoryIsAClearError() {
+        #expect { try writeAtomically(Data("x".utf8), to: URL(fileURLWithPath: "/nonexistent-dir/file")) } throws: { e in
+            (e as? WeightsError)?.file == "/nonexistent-dir/file"
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import DAFLEngine
+import Foundation
+import RunEvents
+import Testing
+@testable import DAFLTrainer
+
+/// Collects a trainer's events (from whichever thread emits them).
+final class EventBox: @unchecked Sendable {
+    private var events: [RunEvent] = []
+    private let lock = NSLock()
+    func add(_ e: RunEvent) { lock.lock(); events.append(e); lock.unlock() }
+    var all: [RunEvent] { lock.lock(); defer { lock.unlock() }; return events }
+    var steps: [StepEvent] { all.compactMap { if case .step(let s) = $0 { s } else { nil } } }
+    var controls: [ControlEvent] { all.compactMap { if case .control(let c) = $0 { c } else { nil } } }
+}
+
+@Suite struct TrainerTests {
+    /// A tiny run: random teacher, 4 images per batch, an 8-channel generator.
+    static func tinyConfig(iterations: Int = 4) -> DistillConfig {
+        var c = DistillConfig.preset(.cpu)
+        c.batch = 4; c.iterations = iterations; c.latent = 8; c.generatorWidth = 8
+        c.studentSteps = 2; c.replayBatches = 2; c.evalEvery = 1000; c.checkpointEvery = 2; c.samplesEvery = 2; c.samplesCount = 2
+        return c
+    }
+
+    static func tinyTeacher(seed: UInt64 = 7) -> LeNet5 {
+        var rng = RNG(seed: seed)
+        return LeNet5(.full, rng: &rng)
+    }
+
+    static func tempDir() throws -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("dafl-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+
+    static func trainer(_ c: DistillConfig, dir: URL, box: EventBox, teacher: LeNet5 = tinyTeacher()) throws -> DAFLTrainer {
+        try DAFLTrainer(config: c, teacher: teacher, preprocessing: .fashionMNIST, test: nil, runDir: dir, runName: "t",
+                        teacherPath: "t.safetensors", dataDir: "-", sink: box.add)
+    }
+
+    @Test func runsToCompletionAndWritesModels() throws {
+        let dir = try Self.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Self.trainer(Self.tinyConfig(), dir: dir, box: box)
+        #expect(t.run() == .completed)
+        #expect(box.steps.map(\.step) == [1, 2, 3, 4])
+        #expect(box.steps.allSatisfy { $0.hist.reduce(0, +) == 4 && $0.hist.count == 10 })
+        #expect(box.all.contains { if case .samples(let s) = $0 { s.images.count == 2 && s.images[0].bytes.count == 1024 } else { false } })
+        guard case .end(let end) = box.all.last else { Issue.record("no end event"); return }
+        #expect(end.reason == "completed")
+        for f in ["student.safetensors", "generator.safetensors", "checkpoint.json", "checkpoint-00000004.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)")
+        }
+        // Older checkpoint files are removed once a newer one is recorded.
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint-00000002.safetensors").path))
+        let (student, _, meta) = try ModelFile.loadClassifier(dir.appendingPathComponent("student.safetensors"))
+        #expect(student.width == .half && meta["arch"] == "lenet5-half")
+    }
+
+    @Test func commandsApplyAtStepBoundariesAndAreLogged() throws {
+        let dir = try Self.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Self.trainer(Self.tinyConfig(iterations: 3), dir: dir, box: box)
+        t.send(.scale(.beta, 2), source: "test")
+        t.send(.set(.alpha, 0.5), source: "test")
+        t.send(.scale(.oh, -1), source: "test")   // invalid: ignored, not logged
+        #expect(t.run() == .completed)
+        let sets = box.controls.filter { $0.action == "set" }
+        #expect(sets.count == 2)
+        #expect(sets[0].key == "beta" && sets[0].old == 5 && sets[0].new == 10)
+        #expect(sets[1].key == "alpha" && sets[1].new == 0.5)
+        #expect(box.steps.allSatisfy { $0.beta == 10 && $0.alpha == 0.5 && $0.ohWeight == 1 })
+    }
+
+    @Test func pauseBlocksUntilResumeAndStepOnceAdvancesOne() throws {
+        let dir = try Self.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Self.trainer(Self.tinyConfig(iterations: 3), dir: dir, box: box)
+        let done = DispatchSemaphore(value: 0)
+        let runner = UncheckedBox(t)
+        DispatchQueue.global().async { _ = runner.value.run(startPaused: true); done.signal() }
+        t.send(.stepOnce, source: "test")
+        // Wait on what the trainer reports, not on a clock.
+        while box.steps.count < 1 { usleep(1000) }
+        #expect(t.state == .paused)
+        #expect(done.wait(timeout: .now() + 0.2) == .timedOut)
+        #expect(box.steps.count == 1)
+        t.send(.resume, source: "test")
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(box.steps.count == 3 && t.state == .completed)
+        #expect(box.controls.map(\.action) == ["step-once", "resume"])
+    }
+
+    @Test func stopSavesAndEnds() throws {
+        let dir = try Self.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Self.trainer(Self.tinyConfig(iterations: 100), dir: dir, box: box)
+        t.send(.stop(reason: "interrupted"), source: "signal")
+        #expect(t.run() == .stopped)
+        guard case .end(let end) = box.all.last else { Issue.record("no end event"); return }
+        #expect(end.reason == "interrupted" && end.step == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint.json").path))
+    }
+
+    @Test func nonFiniteLossHaltsBeforeTouchingWeights() throws {
+        let dir = try Self.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let teacher = Self.tinyTeacher()
+        teacher.fc2.bias.data[3] = .nan
+        let t = try Self.trainer(Self.tinyConfig(), dir: dir, box: box, teacher: teacher)
+        let before = t.generator.parameters.map(\.data) + t.student.parameters.map(\.data)
+        #expect(t.run() == .halted)
+        // Every parameter as it was: the halt came before the backward pass and the optimizer steps.
+        #expect(t.generator.parameters.map(\.data) + t.student.parameters.map(\.data) == before)
+        #expect(box.all.contains { if case .halt(let h) = $0 { h.reason == "non-finite-loss" && h.detail.contains("no weight was updated") } else { false } })
+        #expect(box.steps.isEmpty)
+    }
+
+    @Test func resumeContinuesExactlyWhereTheCheckpointLeftOff() throws {
+        let dirA = try Self.tempDir(), dirB = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
+        // A: four steps straight. B: two steps, stop, resume, two more.
+        let a = try Self.trainer(Self.tinyConfig(iterations: 4), dir: dirA, box: EventBox())
+        #expect(a.run() == .completed)
+        let boxB = EventBox()
+        var c2 = Self.tinyConfig(iterations: 4)
+        c2.checkpointEvery = 2
+        let b1 = try Self.trainer(c2, dir: dirB, box: boxB)
+        // Two single steps from a paused start, then stop (which checkpoints at step 2).
+        b1.send(.stepOnce); b1.send(.stepOnce); b1.send(.stop(reason: "stopped"))
+        #expect(b1.run(startPaused: true) == .stopped)
+        #expect(b1.step == 2)
+        let b2 = try DAFLTrainer.resume(runDir: dirB, teacher: Self.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: boxB.add)
+        #expect(b2.step == 2)
+        #expect(b2.run() == .completed)
+        for ((k, x), (_, y)) in zip(a.student.stateDict, b2.student.stateDict) { #expect(x.data == y.data, "student \(k)") }
+        for ((k, x), (_, y)) in zip(a.generator.stateDict, b2.generator.stateDict) { #expect(x.data == y.data, "generator \(k)") }
+        #expect(boxB.controls.contains { $0.action == "resume-run" })
+    }
+
+    @Test func configProblemsNameTheFlag() {
+        var c = DistillConfig.preset(.cpu)
+        c.batch = 1; c.weights.beta = -1; c.studentOptimizer = "rmsprop"
+        let p = c.problems()
+        #expect(p.contains { $0.contains("--batch") } && p.contains { $0.contains("--beta") } && p.contains { $0.contains("--student-optimizer") })
+        #expect(DistillConfig.preset(.paper).problems().isEmpty && DistillConfig.preset(.cpu).problems().isEmpty)
+    }
+
+    @Test func paperPresetIsTheReferenceRecipe() {
+        let p = DistillConfig.preset(.paper)
+        #expect(p.batch == 512 && p.iterations == 24_000 && p.lrG == 0.2 && p.lrS == 2e-3 && p.latent == 100)
+        #expect(p.weights == LossWeights(oneHot: 1, alpha: 0.1, beta: 5) && p.generatorWidth == 128 && p.studentSteps == 1)
+    }
+
+    @Test func corruptCheckpointSidecarIsAClearError() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect { try CheckpointInfo.load(runDir: dir) } throws: { ($0 as? WeightsError)?.problem.contains("nothing to resume") == true }
+        try "{\"step\": 3".write(to: dir.appendingPathComponent("checkpoint.json"), atomically: true, encoding: .utf8)
+        #expect { try CheckpointInfo.load(runDir: dir) } throws: { ($0 as? WeightsError)?.problem.contains("corrupt") == true }
+    }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
