@@ -34,6 +34,8 @@ let package = Package(
         .testTarget(name: "DAFLEngineTests", dependencies: ["DAFLEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        // End-to-end: drives the built `dafl` binary (it depends on it so it is built first).
+        .testTarget(name: "daflTests", dependencies: ["dafl", "RunEvents"]),
         .testTarget(name: "DAFLTrainerTests", dependencies: ["DAFLTrainer", "DAFLEngine", "RunEvents"],
                     resources: [.copy("Fixtures")]),
     ],

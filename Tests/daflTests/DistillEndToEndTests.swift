@@ -1,0 +1,65 @@
+import Foundation
+import RunEvents
+import Testing
+
+/// `dafl distill` as a user runs it: killed with SIGKILL mid-run, resumed, and its log read back.
+@Suite(.serialized) struct DistillEndToEndTests {
+    /// A small, quick run of the real command.
+    static func args(_ dir: URL) -> [String] {
+        ["distill", "--iterations", "24", "--batch", "8", "--generator-width", "8", "--student-steps", "2", "--replay", "2",
+         "--checkpoint-every", "5", "--eval-every", "1000", "--samples-every", "5", "--run-dir", dir.path, "--headless"]
+    }
+
+    @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
+    func sigkillThenResumeLosesAtMostOneCheckpointInterval() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("events.jsonl").path
+        let p = try CLI.start(Self.args(dir), output: dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + ".out"))
+        // Kill once a checkpoint at step ≥ 10 is logged.
+        let reached = CLI.waitUntil(limit: 300) {
+            CLI.events(log).contains { if case .checkpoint(let c) = $0 { c.step >= 10 } else { false } }
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(reached, "no checkpoint at step ≥ 10 within the time limit")
+        let before = CLI.events(log)
+        let lastStep = before.compactMap { if case .step(let s) = $0 { s.step } else { nil } }.max() ?? 0
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("checkpoint.json"))) as? [String: Any]
+        let saved = info?["step"] as? Int ?? -1
+        #expect(saved >= 10 && lastStep - saved <= 5, "checkpoint at \(saved), killed after step \(lastStep)")
+
+        let (status, output) = try CLI.run(["distill", "--resume", dir.path, "--headless"])
+        #expect(status == 0, "resume failed: \(output)")
+        #expect(output.contains("resuming at step \(saved)"))
+
+        let read = try RunLogReader.read(path: log)
+        #expect(!read.partialTail)
+        let history = RunHistory.effective(read.events)
+        let steps = history.compactMap { if case .step(let s) = $0 { s.step } else { nil } }
+        #expect(steps == Array(1...24), "effective steps: \(steps)")
+        #expect(history.contains { if case .control(let c) = $0 { c.action == "resume-run" && c.step == saved } else { false } })
+        guard case .end(let end) = history.last else { Issue.record("no end event"); return }
+        #expect(end.reason == "completed" && end.step == 24)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("student.safetensors").path))
+    }
+
+    @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
+    func badInputsGetOneLineErrors() throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let junk = dir.appendingPathComponent("junk.safetensors")
+        try Data("definitely not weights".utf8).write(to: junk)
+        var (status, out) = try CLI.run(["distill", "--teacher", junk.path, "--run-dir", dir.appendingPathComponent("r").path])
+        #expect(status != 0 && out.contains(junk.path) && !out.contains("Fatal error"), "\(out)")
+        (status, out) = try CLI.run(["distill", "--data", "/nonexistent", "--run-dir", dir.appendingPathComponent("r2").path])
+        #expect(status != 0 && out.contains("/nonexistent") && out.contains("not found"), "\(out)")
+        (status, out) = try CLI.run(["distill", "--resume", dir.path])
+        #expect(status != 0 && out.contains("nothing to resume"), "\(out)")
+        (status, out) = try CLI.run(["distill", "--batch", "1"])
+        #expect(status != 0 && out.contains("--batch"), "\(out)")
+        (status, out) = try CLI.run(["eval", "--weights", junk.path])
+        #expect(status != 0 && out.contains(junk.path), "\(out)")
+    }
+}
