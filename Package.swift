@@ -18,6 +18,9 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // ncursesw for the terminal dashboard.
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncurses-dev"])]),
         // glibc's mallopt, to keep large tensor buffers in the heap between steps.
         .systemLibrary(name: "CMalloc"),
         // Tensors, autograd, layers, optimizers, models, weights I/O, datasets. No UI.
@@ -27,13 +30,16 @@ let package = Package(
         .target(name: "RunEvents"),
         // The DAFL trainer: presets, the steerable training loop, checkpoints. No UI.
         .target(name: "DAFLTrainer", dependencies: ["DAFLEngine", "RunEvents"]),
+        // The dashboard: widgets drawing into a cell buffer, themes, the event model; plus the ncurses painter.
+        .target(name: "Dashboard", dependencies: ["RunEvents", "CNcurses"]),
         .executableTarget(name: "dafl", dependencies: [
-            "DAFLEngine", "RunEvents", "DAFLTrainer",
+            "DAFLEngine", "RunEvents", "DAFLTrainer", "Dashboard", "CNcurses",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DAFLEngineTests", dependencies: ["DAFLEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RunEvents"]),
         // End-to-end: drives the built `dafl` binary (it depends on it so it is built first).
         .testTarget(name: "daflTests", dependencies: ["dafl", "RunEvents"]),
         .testTarget(name: "DAFLTrainerTests", dependencies: ["DAFLTrainer", "DAFLEngine", "RunEvents"],

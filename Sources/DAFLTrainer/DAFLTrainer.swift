@@ -37,6 +37,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     public private(set) var bestStudentAccuracy: Double?
     public private(set) var lastStudentAccuracy: Double?
     public private(set) var lastCheckpoint: String?
+    /// Class names for the config event (the dashboard labels bars and images with them).
+    public var classNames: [String] = []
     var rng: RNG
     var replay: ReplayBuffer
     let elapsedBefore: Double
@@ -210,7 +212,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         _state = startPaused ? .paused : .running
         lock.unlock()
         sink(.config(ConfigEvent(step: step, time: elapsed, run: runName, preset: config.preset, settings: config.settings,
-                                 classNames: [], resumed: resumed, teacherAccuracy: teacherAccuracy)))
+                                 classNames: classNames, resumed: resumed, teacherAccuracy: teacherAccuracy)))
         if resumed {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "resume-run", source: "cli")))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DAFLEngine
 import DAFLTrainer
+import Dashboard
 import Foundation
 import RunEvents
 
@@ -45,6 +46,8 @@ struct Distill: ParsableCommand {
     @Option(help: "Student weight decay.") var weightDecay: Float?
     @Option(help: "Iterations at which the student's learning rate is multiplied by 0.1, e.g. 96000,192000.") var lrSteps: String?
     @Option(help: "Print a progress line every N iterations (headless).") var printEvery: Int?
+    @Option(help: "Dashboard theme: a name in themes/ (dark, light, high-contrast, mono) or a file.") var theme = "dark"
+    @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
 
     func config() throws -> DistillConfig {
         guard let p = DistillConfig.Preset(rawValue: preset) else {
@@ -100,14 +103,17 @@ struct Distill: ParsableCommand {
         try RunDirectory.prepare(dir, resuming: info != nil)
 
         let log = try RunLogWriter(path: dir.appendingPathComponent("events.jsonl").path)
+        let useDashboard = !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1
+        let themes = try useDashboard ? ThemeLocator.load(theme) : []
         let reporter = HeadlessReporter(total: cfg.iterations, every: printEvery ?? Swift.max(1, cfg.evalEvery / 6))
-        var logFailed = false
+        let inbox = EventInbox()
+        let logFailure = OnceFlag()
         let sink: (RunEvent) -> Void = { event in
             do { try log.append(event) } catch {
-                if !logFailed { FileHandle.standardError.write(Data("warning: \(error); training continues\n".utf8)); logFailed = true }
+                if logFailure.firstTime() { FileHandle.standardError.write(Data("warning: \(error); training continues\n".utf8)) }
             }
             if case .checkpoint = event { log.sync() }
-            reporter.handle(event)
+            if useDashboard { inbox.put(event) } else { reporter.handle(event) }
         }
         let trainer: DAFLTrainer
         if let resumeDir {
@@ -116,10 +122,12 @@ struct Distill: ParsableCommand {
             trainer = try DAFLTrainer(config: cfg, teacher: teacherNet, preprocessing: prep, test: test, runDir: dir,
                                       runName: dir.lastPathComponent, teacherPath: teacherFile, dataDir: dataDir, sink: sink)
         }
+        trainer.classNames = ClassNames.guess(dataDir: dataDir, classes: teacherNet.classes)
         print("dafl distill: run \(dir.path) (preset \(cfg.preset), teacher \(meta["arch"] ?? "lenet5") \(teacherFile), \(String(format: "%.2f", trainer.teacherAccuracy ?? 0))% on \(dataDir))")
         if info != nil { print("resuming at step \(trainer.step) of \(cfg.iterations)") }
-        let signals = SignalHandler { trainer.send(.stop(reason: "interrupted"), source: "signal") }
-        let final = trainer.run()
+        let signals = SignalHandler(quiet: useDashboard) { trainer.send(.stop(reason: "interrupted"), source: "signal") }
+        if startPaused { trainer.send(.pause, source: "cli") }
+        let final = useDashboard ? try LiveDashboard.run(trainer: trainer, inbox: inbox, themes: themes) : trainer.run()
         signals.cancel()
         reporter.summary(trainer: trainer, runDir: dir)
         switch final {
@@ -128,6 +136,22 @@ struct Distill: ParsableCommand {
         default: break
         }
     }
+}
+
+/// Class names for the dashboard, when the dataset is one we know.
+enum ClassNames {
+    static let fashion = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+
+    static func guess(dataDir: String, classes: Int) -> [String] {
+        dataDir.lowercased().contains("fashion") && classes == 10 ? fashion : (0..<classes).map(String.init)
+    }
+}
+
+/// True the first time it is asked, from any thread.
+final class OnceFlag: @unchecked Sendable {
+    private var done = false
+    private let lock = NSLock()
+    func firstTime() -> Bool { lock.lock(); defer { lock.unlock() }; let f = !done; done = true; return f }
 }
 
 /// Finds the shipped teacher from the working directory, $DAFL_TEACHER, or the source checkout.

@@ -1,3 +1,4 @@
+import CNcurses
 import Dispatch
 import Foundation
 
@@ -6,17 +7,21 @@ import Foundation
 final class SignalHandler {
     private var sources: [DispatchSourceSignal] = []
 
-    init(onStop: @escaping @Sendable () -> Void) {
+    /// `quiet`: say nothing on the terminal (the dashboard owns the screen and shows the stop itself).
+    init(quiet: Bool = false, onStop: @escaping @Sendable () -> Void) {
         let count = Counter()
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             src.setEventHandler {
                 if count.increment() > 1 {
+                    endwin()
                     FileHandle.standardError.write(Data("\nsecond interrupt: exiting without saving\n".utf8))
                     exit(130)
                 }
-                FileHandle.standardError.write(Data("\ninterrupt: saving a checkpoint and stopping after this step (again to quit now)\n".utf8))
+                if !quiet {
+                    FileHandle.standardError.write(Data("\ninterrupt: saving a checkpoint and stopping after this step (again to quit now)\n".utf8))
+                }
                 onStop()
             }
             src.resume()

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Bars of the teacher's predicted classes on the generated images: the latest batch (bright)
+/// over the running window (faint), the uniform ideal as a marker, and the entropy against its maximum.
+public enum ClassBalanceView {
+    public static func draw(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, theme: Theme, focused: Bool = false) {
+        let k = model.latestHist.count
+        let maxBits = k > 1 ? log2(Double(k)) : 0
+        let title = k > 0 ? String(format: "class balance  H %.2f/%.2f bits", model.histEntropy, maxBits) : "class balance"
+        let inner = Box.draw(&buf, rect, title: title, theme: theme, focused: focused)
+        let bg = theme.color("main_bg")
+        guard k > 0, inner.width >= 12, inner.height >= 1 else {
+            if inner.width > 0 && inner.height > 0 { buf.text("waiting for data…", x: inner.x, y: inner.y, fg: theme.color("inactive_fg"), bg: bg) }
+            return
+        }
+        let batch = Swift.max(1, model.latestHist.reduce(0, +))
+        let window = Swift.max(1, model.windowHist.reduce(0, +))
+        let nameWidth = Swift.min(10, Swift.max(2, (model.classNames.map(\.count).max() ?? 1)))
+        let countWidth = 5
+        let barWidth = inner.width - nameWidth - countWidth - 2
+        guard barWidth >= 4 else { return }
+        // Scale: the largest share shown fills the bar; the ideal 1/K is marked.
+        let maxShare = Swift.max(model.latestHist.map { Double($0) / Double(batch) }.max() ?? 0,
+                                 model.windowHist.map { Double($0) / Double(window) }.max() ?? 0, 1.5 / Double(k))
+        let idealCol = Int((1 / Double(k)) / maxShare * Double(barWidth))
+        let rows = Swift.min(k, inner.height)
+        for c in 0..<rows {
+            let y = inner.y + c
+            let name = c < model.classNames.count ? model.classNames[c] : "\(c)"
+            buf.text(String(name.prefix(nameWidth)).padding(toLength: nameWidth, withPad: " ", startingAt: 0), x: inner.x, y: y,
+                     fg: theme.color("graph_text"), bg: bg)
+            let bx = inner.x + nameWidth + 1
+            let share = Double(model.latestHist[c]) / Double(batch)
+            let wshare = c < model.windowHist.count ? Double(model.windowHist[c]) / Double(window) : 0
+            drawBar(&buf, x: bx, y: y, width: barWidth, fraction: wshare / maxShare, char: "░", color: theme.color("bar_window"), bg: bg)
+            drawBar(&buf, x: bx, y: y, width: barWidth, fraction: share / maxShare, char: nil, color: theme.color("bar"), bg: bg)
+            if idealCol < barWidth {
+                let cell = buf[bx + idealCol, y]
+                buf.set(bx + idealCol, y, Cell(char: cell.char == " " || cell.char == "░" ? "┆" : cell.char,
+                                               fg: theme.color("ideal"), bg: cell.bg ?? bg))
+            }
+            buf.text(String(format: "%4d", model.latestHist[c]), x: bx + barWidth + 1, y: y, fg: theme.color("main_fg"), bg: bg)
+        }
+        if inner.height > k {
+            buf.text("█ batch ░ last \(model.histWindow) ┆ uniform", x: inner.x, y: inner.y + k, fg: theme.color("inactive_fg"), bg: bg,
+                     maxWidth: inner.width)
+        }
+    }
+
+    /// A horizontal bar with eighth-block resolution (or a fill character).
+    static func drawBar(_ buf: inout CellBuffer, x: Int, y: Int, width: Int, fraction: Double, char: Unicode.Scalar?, color: RGB?, bg: RGB?) {
+        let eighths = Int((Swift.max(0, Swift.min(1, fraction)) * Double(width * 8)).rounded())
+        let full = eighths / 8, rest = eighths % 8
+        for i in 0..<full { buf.set(x + i, y, Cell(char: char ?? "█", fg: color, bg: bg)) }
+        if rest > 0 && full < width && char == nil {
+            let partial: [Unicode.Scalar] = ["▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+            buf.set(x + full, y, Cell(char: partial[rest - 1], fg: color, bg: bg))
+        }
+    }
+}

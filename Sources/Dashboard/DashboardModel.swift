@@ -1,0 +1,170 @@
+import Foundation
+import RunEvents
+
+/// Everything the dashboard shows, folded from run events. Live training, replay and watch all
+/// feed it the same events, so the screen cannot tell where they came from.
+///
+/// ```swift
+/// var model = DashboardModel()
+/// for e in events { model.apply(e) }
+/// let screen = DashboardView.render(model, width: 120, height: 40, theme: .dark)
+/// ```
+public struct DashboardModel: Sendable {
+    /// One curve: (step, value) points in step order.
+    public struct Series: Sendable {
+        public var steps: [Int] = []
+        public var values: [Double] = []
+        public var last: Double? { values.last }
+    }
+
+    /// A loss-weight change drawn on the curves.
+    public struct Marker: Sendable, Equatable {
+        public var step: Int
+        public var label: String
+    }
+
+    public var runName = ""
+    public var preset = ""
+    public var totalSteps = 0
+    public var step = 0
+    public var stepsPerSecond = 0.0
+    public var elapsed = 0.0
+    /// `running`, `paused`, `stopped`, `halted`, `completed`; replay and watch set their own.
+    public var state = "starting"
+    public var alpha = 0.0, beta = 0.0, ohWeight = 0.0
+    public var series: [String: Series] = [:]
+    public var markers: [Marker] = []
+    public var latestHist: [Int] = []
+    /// Class counts summed over the last `histWindow` steps.
+    public var windowHist: [Int] = []
+    public let histWindow = 50
+    private var recentHists: [[Int]] = []
+    public var histEntropy = 0.0
+    public var samples: SamplesEvent?
+    public var evals: [EvalEvent] = []
+    public var teacherAccuracy: Double?
+    public var classNames: [String] = []
+    /// The latest notice for the status line, and whether it is a warning.
+    public var status = ""
+    public var statusIsWarning = false
+    /// Control actions in order (for the replay summary).
+    public var controls: [ControlEvent] = []
+    public var checkpoints = 0
+    public var endReason: String?
+
+    /// The loss series names, in display order, with their labels.
+    public static let lossSeries: [(key: String, label: String)] = [
+        ("oh", "one-hot L_oh"), ("a", "activation L_a"), ("ie", "info entropy L_ie"), ("kd", "distillation L_kd"), ("total", "total"),
+    ]
+
+    public init() {}
+
+    public var bestStudentAccuracy: Double? { evals.map(\.studentAccuracy).max() }
+
+    public mutating func apply(_ event: RunEvent) {
+        switch event {
+        case .config(let c):
+            runName = c.run
+            preset = c.preset
+            totalSteps = Int(c.settings["iterations"] ?? "") ?? totalSteps
+            alpha = Double(c.settings["alpha"] ?? "") ?? alpha
+            beta = Double(c.settings["beta"] ?? "") ?? beta
+            ohWeight = Double(c.settings["oh"] ?? "") ?? ohWeight
+            if !c.classNames.isEmpty { classNames = c.classNames }
+            teacherAccuracy = c.teacherAccuracy ?? teacherAccuracy
+            step = c.step
+            if state == "starting" { state = "running" }
+            status = c.resumed ? "resumed at step \(c.step)" : "run \(c.run) started (preset \(c.preset))"
+            statusIsWarning = false
+        case .step(let s):
+            step = s.step
+            elapsed = s.time
+            stepsPerSecond = s.stepsPerSecond
+            alpha = s.alpha; beta = s.beta; ohWeight = s.ohWeight
+            for (key, v) in [("oh", s.oh), ("a", s.a), ("ie", s.ie), ("kd", s.kd), ("total", s.total)] {
+                series[key, default: Series()].steps.append(s.step)
+                series[key, default: Series()].values.append(v)
+            }
+            latestHist = s.hist
+            histEntropy = s.histEntropy
+            recentHists.append(s.hist)
+            if recentHists.count > histWindow { recentHists.removeFirst() }
+            windowHist = recentHists.reduce(into: [Int](repeating: 0, count: s.hist.count)) { acc, h in
+                for i in 0..<Swift.min(acc.count, h.count) { acc[i] += h[i] }
+            }
+        case .samples(let s):
+            samples = s
+        case .eval(let e):
+            evals.append(e)
+            teacherAccuracy = e.teacherAccuracy
+            elapsed = Swift.max(elapsed, e.time)
+        case .control(let c):
+            controls.append(c)
+            switch c.action {
+            case "pause": state = "paused"
+            case "resume": state = "running"
+            case "resume-run":
+                // Drop what the resumed process redoes (see RunHistory).
+                for k in series.keys {
+                    while let last = series[k]?.steps.last, last > c.step {
+                        series[k]?.steps.removeLast(); series[k]?.values.removeLast()
+                    }
+                }
+                evals.removeAll { $0.step > c.step }
+                state = "running"
+            case "set":
+                if let key = c.key, let new = c.new {
+                    switch key {
+                    case "alpha": alpha = new
+                    case "beta": beta = new
+                    case "oh": ohWeight = new
+                    default: break
+                    }
+                    let symbol = key == "alpha" ? "α" : key == "beta" ? "β" : "oh"
+                    markers.append(Marker(step: c.step, label: symbol))
+                }
+            default: break
+            }
+            status = Self.describe(c)
+            statusIsWarning = c.action == "checkpoint-failed"
+        case .checkpoint(let c):
+            checkpoints += 1
+            status = "checkpoint saved at step \(c.step) (\(c.reason)): \(c.path)"
+            statusIsWarning = false
+        case .halt(let h):
+            state = "halted"
+            status = "HALTED: \(h.detail)" + (h.safeCheckpoint.map { "; last good checkpoint \($0)" } ?? "")
+            statusIsWarning = true
+        case .end(let e):
+            endReason = e.reason
+            if state != "halted" { state = e.reason == "completed" ? "completed" : "stopped" }
+            step = Swift.max(step, e.step)
+        }
+    }
+
+    static func describe(_ c: ControlEvent) -> String {
+        switch c.action {
+        case "set":
+            let name = c.key == "alpha" ? "α" : c.key == "beta" ? "β" : "one-hot weight"
+            return String(format: "step %d: %@ %.4g → %.4g (%@)", c.step, name, c.old ?? 0, c.new ?? 0, c.source)
+        case "checkpoint-failed": return "checkpoint failed at step \(c.step): \(c.key ?? "")"
+        default: return "step \(c.step): \(c.action)\(c.key.map { " (\($0))" } ?? "") by \(c.source)"
+        }
+    }
+}
+
+/// TensorBoard's scalar smoothing: a debiased exponential moving average. Non-finite values pass
+/// through without entering the average.
+public func smoothed(_ values: [Double], weight s: Double) -> [Double] {
+    var last = 0.0, n = 0
+    var out = [Double]()
+    out.reserveCapacity(values.count)
+    for v in values {
+        guard v.isFinite else { out.append(v); continue }
+        last = last * s + (1 - s) * v
+        n += 1
+        let debias = s == 0 ? 1 : 1 - pow(s, Double(n))
+        out.append(last / debias)
+    }
+    return out
+}

@@ -1,0 +1,213 @@
+import CNcurses
+import Foundation
+import RunEvents
+
+/// The interactive loop: reads keys, folds events into the model, repaints on a tick.
+///
+/// ```swift
+/// let session = DashboardSession(terminal: term, themes: themes)
+/// session.runLive(inbox: inbox, send: { cmd in trainer.send(…) }, finished: { trainerDone })
+/// ```
+public final class DashboardSession {
+    public var model = DashboardModel()
+    public var view = ViewState()
+    let terminal: Terminal
+    var themes: [Theme]
+    var themeIndex = 0
+    public var theme: Theme { themes[themeIndex] }
+    private var dirty = true
+    private var lastPaint = Date.distantPast
+
+    public init(terminal: Terminal, themes: [Theme], initial: Int = 0) {
+        self.terminal = terminal
+        self.themes = themes.isEmpty ? [.dark] : themes
+        themeIndex = Swift.min(initial, self.themes.count - 1)
+    }
+
+    // MARK: Keys common to every mode
+
+    static let keyTab: Int32 = 9, keyEnter: Int32 = 10, keyEsc: Int32 = 27
+
+    /// Handles keys that only change the view; returns true if it used the key.
+    func handleViewKey(_ k: Int32) -> Bool {
+        switch k {
+        case Int32(UInt8(ascii: "?")): view.showHelp.toggle()
+        case Int32(UInt8(ascii: "p")):
+            let all = PreviewMode.allCases
+            view.preview = all[(all.firstIndex(of: view.preview)! + 1) % all.count]
+            model.status = "preview: \(view.preview.rawValue)" + (view.preview == .halfBlock && terminal.depth != .full256
+                ? " (needs 256 colours; this terminal shows it without grey levels)" : "")
+            model.statusIsWarning = false
+        case Int32(UInt8(ascii: "t")):
+            themeIndex = (themeIndex + 1) % themes.count
+            model.status = "theme: \(theme.name)"
+            model.statusIsWarning = false
+            terminal.invalidate()
+        case Self.keyTab:
+            view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 1) % ViewState.Panel.allCases.count)!
+        case KEY_BTAB:
+            view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 3) % ViewState.Panel.allCases.count)!
+        case Int32(UInt8(ascii: "1"))...Int32(UInt8(ascii: "5")):
+            view.expandedLoss = Int(k) - Int(UInt8(ascii: "1"))
+            view.focus = .losses
+        case Self.keyEnter:
+            if view.focus == .losses { view.expandedLoss = view.expandedLoss == nil ? 0 : nil }
+        case Self.keyEsc:
+            view.showHelp = false
+            view.expandedLoss = nil
+        case Terminal.resizeKey:
+            terminal.invalidate()
+        default:
+            return false
+        }
+        return true
+    }
+
+    func repaint(force: Bool = false, hints: String) {
+        // Repaint on change, and at least once a second (ETA, elapsed).
+        guard force || dirty || Date().timeIntervalSince(lastPaint) > 1 else { return }
+        let (w, h) = terminal.size
+        terminal.paint(DashboardView.render(model, view: view, width: w, height: h, theme: theme, hints: hints))
+        dirty = false
+        lastPaint = Date()
+    }
+
+    // MARK: Live
+
+    /// Runs until the user quits and `finished()` holds (the trainer has saved and ended).
+    public func runLive(inbox: EventInbox, send: (DashboardCommand) -> Void, finished: () -> Bool) {
+        view.source = "live"
+        var quitting = false
+        while true {
+            for e in inbox.takeAll() { model.apply(e); dirty = true }
+            if quitting && finished() { break }
+            if finished() && view.banner == nil && !quitting {
+                view.banner = "training \(model.endReason ?? "ended") at step \(model.step)\n\npress q to leave the dashboard"
+                dirty = true
+            }
+            repaint(hints: DashboardView.liveHints)
+            guard let k = terminal.readKey() else { continue }
+            dirty = true
+            if view.banner != nil {
+                if k == Int32(UInt8(ascii: "q")) || k == Self.keyEsc { break }
+                continue
+            }
+            if view.confirmQuit {
+                if k == Int32(UInt8(ascii: "y")) || k == Int32(UInt8(ascii: "Y")) {
+                    view.confirmQuit = false
+                    quitting = true
+                    model.status = "saving a checkpoint and stopping after this step…"
+                    send(.quit)
+                } else if k == Int32(UInt8(ascii: "n")) || k == Self.keyEsc || k == Int32(UInt8(ascii: "q")) {
+                    view.confirmQuit = false
+                }
+                continue
+            }
+            if quitting { continue }
+            switch k {
+            case Int32(UInt8(ascii: " ")):
+                let pausing = model.state != "paused"
+                send(pausing ? .pause : .resume)
+                model.status = pausing ? "pausing after this step…" : "resuming…"
+            case Int32(UInt8(ascii: "a")): send(.scale("alpha", 0.8))
+            case Int32(UInt8(ascii: "A")): send(.scale("alpha", 1.25))
+            case Int32(UInt8(ascii: "b")): send(.scale("beta", 0.8))
+            case Int32(UInt8(ascii: "B")): send(.scale("beta", 1.25))
+            case Int32(UInt8(ascii: "o")): send(.scale("oh", 0.8))
+            case Int32(UInt8(ascii: "O")): send(.scale("oh", 1.25))
+            case Int32(UInt8(ascii: "n")):
+                if model.state == "paused" { send(.stepOnce) } else { model.status = "n steps once while paused (space pauses)" }
+            case Int32(UInt8(ascii: "s")): send(.checkpoint)
+            case Int32(UInt8(ascii: "q")): view.confirmQuit = true
+            case KEY_LEFT: view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 3) % 4)!
+            case KEY_RIGHT: view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 1) % 4)!
+            default: _ = handleViewKey(k)
+            }
+        }
+    }
+
+    // MARK: Replay
+
+    /// Plays recorded events: space play/pause, +/- speed (×1…×100 of the original pace),
+    /// ←/→ seek 5 %, Home/End.
+    public func runReplay(events: [RunEvent]) {
+        let history = RunHistory.effective(events)
+        let speeds: [Double] = [1, 2, 5, 10, 20, 50, 100]
+        var speedIndex = 3
+        var playing = true
+        var cursor = 0                    // events applied so far
+        var clock = history.first.map(eventTime) ?? 0
+        let lastStep = history.map(\.step).max() ?? 0
+        var lastTick = Date()
+        func seek(toStep target: Int) {
+            model = DashboardModel()
+            cursor = 0
+            while cursor < history.count && history[cursor].step <= target { model.apply(history[cursor]); cursor += 1 }
+            clock = cursor > 0 ? eventTime(history[cursor - 1]) : 0
+            dirty = true
+        }
+        while true {
+            let now = Date()
+            if playing {
+                clock += now.timeIntervalSince(lastTick) * speeds[speedIndex]
+                while cursor < history.count && eventTime(history[cursor]) <= clock { model.apply(history[cursor]); cursor += 1; dirty = true }
+                if cursor >= history.count { playing = false }
+            }
+            lastTick = now
+            view.source = "replay ×\(Int(speeds[speedIndex])) \(playing ? "▶" : "⏸") \(cursor)/\(history.count)"
+            repaint(hints: DashboardView.replayHints)
+            guard let k = terminal.readKey() else { continue }
+            dirty = true
+            switch k {
+            case Int32(UInt8(ascii: "q")), Self.keyEsc where !view.showHelp && view.expandedLoss == nil: return
+            case Int32(UInt8(ascii: " ")):
+                if cursor >= history.count { seek(toStep: -1) }
+                playing.toggle()
+            case Int32(UInt8(ascii: "+")), Int32(UInt8(ascii: "=")): speedIndex = Swift.min(speeds.count - 1, speedIndex + 1)
+            case Int32(UInt8(ascii: "-")): speedIndex = Swift.max(0, speedIndex - 1)
+            case KEY_RIGHT: seek(toStep: model.step + Swift.max(1, lastStep / 20))
+            case KEY_LEFT: seek(toStep: model.step - Swift.max(1, lastStep / 20))
+            case KEY_HOME: seek(toStep: -1); playing = false
+            case KEY_END: seek(toStep: lastStep); playing = false
+            default: _ = handleViewKey(k)
+            }
+        }
+    }
+
+    private func eventTime(_ e: RunEvent) -> Double {
+        switch e {
+        case .config(let x): x.time
+        case .step(let x): x.time
+        case .samples(let x): x.time
+        case .eval(let x): x.time
+        case .control(let x): x.time
+        case .checkpoint(let x): x.time
+        case .halt(let x): x.time
+        case .end(let x): x.time
+        }
+    }
+
+    // MARK: Watch
+
+    /// Follows a log another process is writing, until q.
+    public func runWatch(follower: LogFollower) {
+        view.source = "watch"
+        var lastError: String?
+        while true {
+            do {
+                let new = try follower.poll()
+                for e in new { model.apply(e) }
+                if !new.isEmpty { dirty = true }
+                lastError = nil
+            } catch {
+                if lastError != "\(error)" { model.status = "\(error)"; model.statusIsWarning = true; dirty = true }
+                lastError = "\(error)"
+            }
+            repaint(hints: "watching: p preview  t theme  ? help  q quit")
+            guard let k = terminal.readKey() else { continue }
+            dirty = true
+            if k == Int32(UInt8(ascii: "q")) { return }
+            _ = handleViewKey(k)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+/// What the user has chosen to look at (not part of the run): focus, preview mode, overlays.
+public struct ViewState: Sendable {
+    public enum Panel: Int, CaseIterable, Sendable { case losses, balance, previews, accuracy }
+    public var focus: Panel = .losses
+    /// When set, one loss chart fills the loss panel (Enter or 1-5 choose, Esc returns to the grid).
+    public var expandedLoss: Int?
+    public var preview: PreviewMode = .ascii
+    public var showHelp = false
+    public var confirmQuit = false
+    /// Where the events come from, shown in the header: `live`, `replay x10 ▶`, `watch`.
+    public var source = "live"
+    public var smoothing = 0.6
+    /// A message that replaces the screen (e.g. the end of a replay).
+    public var banner: String?
+    public init() {}
+}
+
+/// Lays out and draws the whole dashboard into a cell buffer.
+///
+/// ```swift
+/// let buf = DashboardView.render(model, view: ViewState(), width: 120, height: 40, theme: .dark)
+/// print(buf.plainText())
+/// ```
+public enum DashboardView {
+    public static let minimumWidth = 80
+    public static let minimumHeight = 24
+
+    public static let liveHints = "space pause  a/A α  b/B β  o/O oh  n step  s save  ? help  q quit"
+    public static let replayHints = "space play  ←/→ seek  +/- speed  Home/End  p preview  t theme  ? help  q quit"
+
+    public static let helpLines = [
+        "space      pause / resume training (replay: play / pause)",
+        "a / A      lower / raise α, the activation-loss weight (×0.8 / ×1.25)",
+        "b / B      lower / raise β, the information-entropy weight",
+        "o / O      lower / raise the one-hot weight",
+        "n          one step while paused",
+        "s          save a checkpoint now",
+        "p          cycle preview: ascii / half-block grey",
+        "t          cycle themes",
+        "Tab ←→     move focus between panels (replay: ←/→ seek)",
+        "1-5 Enter  expand a loss chart; Esc back to the grid",
+        "+ / -      replay speed; Home / End jump to start / end",
+        "?          this help        q  quit (asks; saves first)",
+        "",
+        "Every action is recorded in the run log.",
+    ]
+
+    public static func render(_ model: DashboardModel, view: ViewState, width: Int, height: Int, theme: Theme,
+                              hints: String = liveHints) -> CellBuffer {
+        var buf = CellBuffer(width: width, height: height, fill: Cell(fg: theme.color("main_fg"), bg: theme.color("main_bg")))
+        let screen = Rect(x: 0, y: 0, width: width, height: height)
+        guard width >= minimumWidth, height >= minimumHeight else {
+            let lines = ["terminal too small: \(width)×\(height)", "dafl needs at least \(minimumWidth)×\(minimumHeight)",
+                         "enlarge the window (q quits)"]
+            for (i, l) in lines.enumerated() where i < height {
+                buf.text(String(l.prefix(width)), x: Swift.max(0, (width - l.count) / 2), y: Swift.max(0, height / 2 - 1) + i,
+                         fg: i == 0 ? theme.color("warning") : theme.color("main_fg"), bg: theme.color("main_bg"), bold: i == 0)
+            }
+            return buf
+        }
+        HeaderView.draw(&buf, Rect(x: 0, y: 0, width: width, height: 1), model: model, theme: theme, source: view.source)
+        StatusLine.draw(&buf, Rect(x: 0, y: height - 1, width: width, height: 1), model: model, hints: hints, theme: theme)
+        let body = Rect(x: 0, y: 1, width: width, height: height - 2)
+        // Top: loss charts (left, wide) and class balance (right). Bottom: previews and accuracy.
+        let topH = Swift.max(12, body.height * 3 / 5)
+        let bottomH = body.height - topH
+        let rightW = Swift.max(34, width * 3 / 10)
+        let losses = Rect(x: body.x, y: body.y, width: width - rightW, height: topH)
+        let balance = Rect(x: width - rightW, y: body.y, width: rightW, height: topH)
+        let accW = Swift.max(34, width * 2 / 5)
+        let previews = Rect(x: body.x, y: body.y + topH, width: width - accW, height: bottomH)
+        let accuracy = Rect(x: width - accW, y: body.y + topH, width: accW, height: bottomH)
+
+        buf.clipped(to: losses) { b in drawLosses(&b, losses, model: model, view: view, theme: theme) }
+        buf.clipped(to: balance) { b in ClassBalanceView.draw(&b, balance, model: model, theme: theme, focused: view.focus == .balance) }
+        buf.clipped(to: previews) { b in
+            SamplePreview.draw(&b, previews, model: model, mode: view.preview, theme: theme, focused: view.focus == .previews)
+        }
+        buf.clipped(to: accuracy) { b in drawAccuracy(&b, accuracy, model: model, view: view, theme: theme) }
+
+        if view.showHelp { Overlay.draw(&buf, screen: screen, title: "keys", lines: helpLines, theme: theme) }
+        if view.confirmQuit {
+            Overlay.draw(&buf, screen: screen, title: "quit?", lines: ["Save a checkpoint and quit?", "", "y  yes, save and quit     n  no, keep going"],
+                         theme: theme)
+        }
+        if let banner = view.banner { Overlay.draw(&buf, screen: screen, title: "dafl", lines: banner.split(separator: "\n").map(String.init), theme: theme) }
+        return buf
+    }
+
+    /// The loss panel: a grid of the five series, or one of them expanded.
+    static func drawLosses(_ buf: inout CellBuffer, _ r: Rect, model: DashboardModel, view: ViewState, theme: Theme) {
+        let all = DashboardModel.lossSeries
+        var options = LineChart.Options()
+        options.smoothing = view.smoothing
+        options.markers = model.markers
+        func chart(_ i: Int, _ rect: Rect, focused: Bool) {
+            let (key, label) = all[i]
+            let s = model.series[key] ?? DashboardModel.Series()
+            var o = options
+            o.focused = focused
+            LineChart.draw(&buf, rect, title: "\(i + 1) \(label)", steps: s.steps, values: s.values, color: theme.color(key), theme: theme, options: o)
+        }
+        if let e = view.expandedLoss, e < all.count {
+            chart(e, r, focused: view.focus == .losses)
+            return
+        }
+        // Three rows: oh and a; ie and kd; the total across.
+        let rowH = r.height / 3, colW = r.width / 2
+        chart(0, Rect(x: r.x, y: r.y, width: colW, height: rowH), focused: view.focus == .losses)
+        chart(1, Rect(x: r.x + colW, y: r.y, width: r.width - colW, height: rowH), focused: false)
+        chart(2, Rect(x: r.x, y: r.y + rowH, width: colW, height: rowH), focused: false)
+        chart(3, Rect(x: r.x + colW, y: r.y + rowH, width: r.width - colW, height: rowH), focused: false)
+        chart(4, Rect(x: r.x, y: r.y + 2 * rowH, width: r.width, height: r.height - 2 * rowH), focused: false)
+    }
+
+    static func drawAccuracy(_ buf: inout CellBuffer, _ r: Rect, model: DashboardModel, view: ViewState, theme: Theme) {
+        var o = LineChart.Options()
+        o.smoothing = 0
+        o.valueFormat = "%.2f%%"
+        o.focused = view.focus == .accuracy
+        if let t = model.teacherAccuracy { o.reference = (t, String(format: "teacher %.2f%%", t), theme.color("teacher")) }
+        let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
+        LineChart.draw(&buf, r, title: "student test accuracy\(best)", steps: model.evals.map(\.step),
+                       values: model.evals.map(\.studentAccuracy), color: theme.color("student"), theme: theme, options: o)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import RunEvents
+
+/// Renders a run log as plain-text dashboard frames and a summary, with no terminal:
+/// for CI logs, SSH sessions without a TTY, and reports.
+public enum HeadlessReplay {
+    public static func render(events: [RunEvent], width: Int, height: Int, every: Int?, theme: Theme, preview: PreviewMode) -> String {
+        let history = RunHistory.effective(events)
+        var model = DashboardModel()
+        var view = ViewState()
+        view.source = "replay"
+        view.preview = preview
+        var out = ""
+        func frame() {
+            out += "── frame at step \(model.step) " + String(repeating: "─", count: Swift.max(0, width - 20 - "\(model.step)".count)) + "\n"
+            out += DashboardView.render(model, view: view, width: width, height: height, theme: theme, hints: "").plainText() + "\n"
+        }
+        var nextFrame = every.map { Swift.max(1, $0) } ?? Int.max
+        for e in history {
+            model.apply(e)
+            if case .step(let s) = e, s.step >= nextFrame {
+                frame()
+                nextFrame = (s.step / every! + 1) * every!
+            }
+        }
+        frame()
+        return out + summary(model)
+    }
+
+    /// Final and best accuracy, time, control actions, checkpoints, how it ended.
+    public static func summary(_ m: DashboardModel) -> String {
+        var s = "── summary " + String(repeating: "─", count: 40) + "\n"
+        s += "run: \(m.runName)  preset: \(m.preset)\n"
+        s += "steps: \(m.step) of \(m.totalSteps)  time: \(HeaderView.duration(m.elapsed))  ended: \(m.endReason ?? "no end event (running, or cut off)")\n"
+        if let last = m.evals.last {
+            s += String(format: "student accuracy: final %.2f%%  best %.2f%%  teacher %.2f%%  agreement %.2f%%\n",
+                        last.studentAccuracy, m.bestStudentAccuracy ?? last.studentAccuracy, last.teacherAccuracy, last.agreement)
+        } else {
+            s += "student accuracy: no evaluation in the log\n"
+        }
+        for key in ["oh", "a", "ie", "kd", "total"] {
+            if let v = m.series[key]?.last { s += String(format: "  last %@ %.4f", key, v) }
+        }
+        s += "\ncheckpoints: \(m.checkpoints)\n"
+        let actions = m.controls.filter { $0.action != "checkpoint-failed" }
+        s += "control actions: \(actions.count)\n"
+        for c in actions { s += "  " + DashboardModel.describe(c) + "\n" }
+        return s
+    }
+}

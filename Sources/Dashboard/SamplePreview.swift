@@ -1,0 +1,79 @@
+import Foundation
+
+/// How generated images are drawn.
+public enum PreviewMode: String, CaseIterable, Sendable {
+    /// Characters from a density ramp, one cell per 2×4 pixels: works on any terminal.
+    case ascii
+    /// '▀' with the top pixel as foreground and the bottom as background: two pixels per cell, grey levels.
+    case halfBlock = "half-block"
+}
+
+/// A grid of the latest generated images, each labelled with the teacher's class and confidence.
+public enum SamplePreview {
+    static let ramp: [Unicode.Scalar] = Array(" .:-=+*#%@".unicodeScalars)
+
+    public static func draw(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, mode: PreviewMode,
+                            theme: Theme, focused: Bool = false) {
+        let title = model.samples.map { "generated images (step \($0.step), \(mode.rawValue))" } ?? "generated images"
+        let inner = Box.draw(&buf, rect, title: title, theme: theme, focused: focused)
+        let bg = theme.color("main_bg")
+        guard let s = model.samples, !s.images.isEmpty, inner.width >= 8, inner.height >= 3 else {
+            if inner.width > 0 && inner.height > 0 { buf.text("waiting for samples…", x: inner.x, y: inner.y, fg: theme.color("inactive_fg"), bg: bg) }
+            return
+        }
+        // Downsample so each image fits a tile: ASCII packs 2×4 pixels a cell, half-block 1×2.
+        let (sx, sy) = mode == .ascii ? (2, 4) : (2, 4)
+        let tileW = Swift.max(6, s.width / sx), tileH = s.height / sy
+        let labelRows = 1
+        let across = Swift.max(1, (inner.width + 1) / (tileW + 1))
+        let down = Swift.max(0, (inner.height) / (tileH + labelRows))
+        var i = 0
+        for row in 0..<down {
+            for col in 0..<across where i < s.images.count {
+                let img = s.images[i]
+                let ox = inner.x + col * (tileW + 1), oy = inner.y + row * (tileH + labelRows)
+                drawImage(&buf, img.bytes, width: s.width, height: s.height, x: ox, y: oy, cols: tileW, rows: tileH, mode: mode, theme: theme)
+                let name = img.label < model.classNames.count ? model.classNames[img.label] : "\(img.label)"
+                let label = "\(name.prefix(tileW - 4)) \(Int((img.confidence * 100).rounded()))%"
+                buf.text(String(label.prefix(tileW)), x: ox, y: oy + tileH, fg: img.confidence >= 0.9 ? theme.color("main_fg") : theme.color("inactive_fg"),
+                         bg: bg)
+                i += 1
+            }
+        }
+    }
+
+    /// Mean grey of a block of pixels.
+    static func average(_ px: [UInt8], width: Int, height: Int, x0: Int, y0: Int, w: Int, h: Int) -> Double {
+        var sum = 0, n = 0
+        for y in y0..<Swift.min(height, y0 + h) { for x in x0..<Swift.min(width, x0 + w) { sum += Int(px[y * width + x]); n += 1 } }
+        return n == 0 ? 0 : Double(sum) / Double(n) / 255
+    }
+
+    static func drawImage(_ buf: inout CellBuffer, _ px: [UInt8], width: Int, height: Int, x: Int, y: Int, cols: Int, rows: Int,
+                          mode: PreviewMode, theme: Theme) {
+        guard px.count == width * height, cols > 0, rows > 0 else { return }
+        // Stretch each image to the full ramp: generator output often sits in a narrow grey band.
+        let lo = px.min() ?? 0, hi = px.max() ?? 255
+        let span = Swift.max(1, Int(hi) - Int(lo))
+        let px = px.map { UInt8((Int($0) - Int(lo)) * 255 / span) }
+        let bw = Double(width) / Double(cols), bh = Double(height) / Double(rows)
+        for r in 0..<rows {
+            for c in 0..<cols {
+                let x0 = Int(Double(c) * bw), w = Swift.max(1, Int(Double(c + 1) * bw) - x0)
+                switch mode {
+                case .ascii:
+                    let y0 = Int(Double(r) * bh), h = Swift.max(1, Int(Double(r + 1) * bh) - y0)
+                    let v = average(px, width: width, height: height, x0: x0, y0: y0, w: w, h: h)
+                    let ch = ramp[Swift.min(ramp.count - 1, Int(v * Double(ramp.count)))]
+                    buf.set(x + c, y + r, Cell(char: ch, fg: theme.color("main_fg"), bg: theme.color("main_bg")))
+                case .halfBlock:
+                    let top = Int(Double(r) * bh), mid = top + Swift.max(1, Int(bh / 2))
+                    let h1 = Swift.max(1, mid - top), h2 = Swift.max(1, Int(Double(r + 1) * bh) - mid)
+                    let vt = average(px, width: width, height: height, x0: x0, y0: top, w: w, h: h1)
+                    let vb = average(px, width: width, height: height, x0: x0, y0: mid, w: w, h: h2)
+                    buf.set(x + c, y + r, Cell(char: "▀", fg: .grey(UInt8(vt * 255)), bg: .grey(UInt8(vb * 255))))
+                }
+            }
+        }
+    }
+}

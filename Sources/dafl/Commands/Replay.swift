@@ -1,0 +1,68 @@
+import ArgumentParser
+import Dashboard
+import Foundation
+import RunEvents
+
+/// `dafl replay`: shows a logged run in the dashboard, or renders it as text frames.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a run log (events.jsonl) in the dashboard, or as plain-text frames with --headless.",
+        discussion: """
+        Examples:
+          dafl replay runs/x/events.jsonl                       # interactive: space, +/-, ←/→, Home/End, q
+          dafl replay runs/x/events.jsonl --headless            # last frame and a summary, for CI logs and reports
+          dafl replay runs/x/events.jsonl --headless --every 120 --size 100x30 --output frames.txt
+        """)
+
+    @Argument(help: "The run log (a run directory's events.jsonl).") var log: String
+    @Flag(help: "Print frames as text instead of opening the dashboard.") var headless = false
+    @Option(help: "Frame size for --headless, WIDTHxHEIGHT.") var size = "120x40"
+    @Option(help: "With --headless: a frame every N steps (default: only the last frame).") var every: Int?
+    @Option(help: "With --headless: write frames and summary to this file instead of stdout.") var output: String?
+    @Option(help: "Theme name or file.") var theme = "dark"
+    @Option(help: "Preview mode for frames: ascii or half-block.") var preview = "ascii"
+
+    func run() throws {
+        let read = try RunLogReader.read(path: log)
+        for w in read.warnings { FileHandle.standardError.write(Data("\(log): \(w)\n".utf8)) }
+        let themes = try ThemeLocator.load(theme)
+        if headless || isatty(STDOUT_FILENO) == 0 {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("--size wants WIDTHxHEIGHT, e.g. 120x40") }
+            guard let mode = PreviewMode(rawValue: preview) else { throw ValidationError("--preview must be ascii or half-block") }
+            let text = HeadlessReplay.render(events: read.events, width: parts[0], height: parts[1], every: every, theme: themes[0], preview: mode)
+            if let output {
+                do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                    throw ValidationError("\(output): cannot write: \(error.localizedDescription)")
+                }
+                print("wrote \(output)")
+            } else {
+                print(text, terminator: "")
+            }
+            return
+        }
+        let term = try Terminal.open()
+        defer { term.close() }
+        DashboardSession(terminal: term, themes: themes).runReplay(events: read.events)
+    }
+}
+
+/// `dafl watch`: follows a log that a running `dafl distill` is writing.
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow a run log that another process is writing, in the dashboard.",
+        discussion: "Example: dafl watch runs/x/events.jsonl   (q quits; the run is not affected)")
+
+    @Argument(help: "The run log to follow.") var log: String
+    @Option(help: "Theme name or file.") var theme = "dark"
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: log) else { throw ValidationError("\(log): no such file") }
+        // Fail on a file that is not a run log before taking over the screen.
+        if let d = FileManager.default.contents(atPath: log), !d.isEmpty { _ = try RunLogReader.parse(d, file: log, firstLine: 1) }
+        let themes = try ThemeLocator.load(theme)
+        let term = try Terminal.open()
+        defer { term.close() }
+        DashboardSession(terminal: term, themes: themes).runWatch(follower: LogFollower(path: log))
+    }
+}
