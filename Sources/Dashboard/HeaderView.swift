@@ -37,11 +37,26 @@ public enum StatusLine {
     public static func draw(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, hints: String, theme: Theme) {
         let bg = theme.color("selected_bg")
         buf.fill(Rect(x: rect.x, y: rect.y, width: rect.width, height: 1), with: Cell(bg: bg))
-        let hintWidth = Swift.min(hints.count, rect.width / 2)
-        let statusWidth = rect.width - hintWidth - 2
+        let shown = fit(hints: hints, width: Swift.max(16, rect.width / 2))
+        let statusWidth = rect.width - shown.count - 2
         buf.text(" " + model.status, x: rect.x, y: rect.y, fg: model.statusIsWarning ? theme.color("warning") : theme.color("main_fg"),
                  bg: bg, bold: model.statusIsWarning, maxWidth: statusWidth)
-        buf.text(String(hints.prefix(hintWidth)), x: rect.maxX - hintWidth - 1, y: rect.y, fg: theme.color("hi_fg"), bg: bg)
+        buf.text(shown, x: rect.maxX - shown.count - 1, y: rect.y, fg: theme.color("hi_fg"), bg: bg)
+    }
+
+    /// As many hints (separated by two spaces) as fit in `width`, always keeping the last two
+    /// ("? help", "q quit"): dropping from the middle, never cutting one in half.
+    static func fit(hints: String, width: Int) -> String {
+        let items = hints.components(separatedBy: "  ").filter { !$0.isEmpty }
+        guard items.count > 2 else { return String(hints.prefix(width)) }
+        let tail = Array(items.suffix(2))
+        var head: [String] = []
+        for item in items.dropLast(2) {
+            let candidate = (head + [item] + tail).joined(separator: "  ")
+            if candidate.count > width { break }
+            head.append(item)
+        }
+        return String((head + tail).joined(separator: "  ").prefix(width))
     }
 }
 

@@ -54,7 +54,10 @@ public struct Theme: Sendable, Equatable {
                 key = String(line[line.index(line.startIndex, offsetBy: 6)..<close])
                 value = String(line[line.index(after: eq)...])
             } else {
-                if let hash = line.range(of: " #") { line = String(line[..<hash.lowerBound]) }
+                // A comment after a value is " # …" (a hash followed by a space; "#80" is a colour).
+                if let hash = line.range(of: " # ") ?? (line.hasSuffix(" #") ? line.range(of: " #", options: .backwards) : nil) {
+                    line = String(line[..<hash.lowerBound])
+                }
                 guard let eq = line.firstIndex(of: "=") else {
                     throw ThemeError(file: name, line: i + 1, problem: "expected key = value")
                 }
