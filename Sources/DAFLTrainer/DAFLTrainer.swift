@@ -269,6 +269,9 @@ public final class DAFLTrainer: @unchecked Sendable {
             }
         }
         if config.studentLRSteps.contains(step) { studentOptimizer.learningRate *= config.lrStepFactor }
+        if config.studentLRSchedule == "cosine" {
+            studentOptimizer.learningRate = config.lrS * Float(0.5 * (1 + cos(Double.pi * Double(step) / Double(config.iterations))))
+        }
         emitStep(r, seconds: Date().timeIntervalSince(t0))
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r) }
         if step % config.evalEvery == 0 || step == config.iterations { evaluate() }

@@ -30,6 +30,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var studentOptimizer: String
     public var studentMomentum: Float
     public var studentWeightDecay: Float
+    /// `constant`, or `cosine`: the student's rate decays as lr·½(1 + cos(π·step/iterations)).
+    public var studentLRSchedule: String
     /// Iterations at which the student's learning rate is multiplied by `lrStepFactor`.
     public var studentLRSteps: [Int]
     public var lrStepFactor: Float
@@ -49,19 +51,19 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         case .paper:
             return DistillConfig(preset: "paper", batch: 512, iterations: 200 * 120, latent: 100, generatorWidth: 128,
                                  lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5),
-                                 studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0,
+                                 studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0, studentLRSchedule: "constant",
                                  studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
                                  seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
         case .cpu:
-            return DistillConfig(preset: "cpu", batch: 128, iterations: 3600, latent: 100, generatorWidth: 64,
+            return DistillConfig(preset: "cpu", batch: 128, iterations: 1800, latent: 100, generatorWidth: 64,
                                  lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5),
-                                 studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0,
-                                 studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 8, replayBatches: 32,
+                                 studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0, studentLRSchedule: "cosine",
+                                 studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 32, replayBatches: 256,
                                  seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
         case .cifar10:
             return DistillConfig(preset: "cifar10", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
                                  lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.05, alpha: 0.01, beta: 5),
-                                 studentOptimizer: "sgd", studentMomentum: 0.9, studentWeightDecay: 5e-4,
+                                 studentOptimizer: "sgd", studentMomentum: 0.9, studentWeightDecay: 5e-4, studentLRSchedule: "constant",
                                  studentLRSteps: [800 * 120, 1600 * 120], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
                                  seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
         }
@@ -79,6 +81,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             p.append("\(name) must be a finite number ≥ 0")
         }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
+        if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
@@ -91,7 +94,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
             "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
-            "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
+            "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
         ]

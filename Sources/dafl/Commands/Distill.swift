@@ -42,6 +42,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
+    @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
     @Option(help: "Student weight decay.") var weightDecay: Float?
     @Option(help: "Iterations at which the student's learning rate is multiplied by 0.1, e.g. 96000,192000.") var lrSteps: String?
@@ -73,6 +74,7 @@ struct Distill: ParsableCommand {
         if let v = studentSteps { c.studentSteps = v }
         if let v = replay { c.replayBatches = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
+        if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }
         if let v = weightDecay { c.studentWeightDecay = v }
         if let v = lrSteps {

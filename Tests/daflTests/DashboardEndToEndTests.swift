@@ -1,0 +1,72 @@
+import Foundation
+import RunEvents
+import Testing
+
+/// The dashboard as a person uses it, in a real terminal (tmux): pause, raise β twice, resume,
+/// quit; then the log replayed headless shows those actions.
+@Suite(.serialized) struct DashboardEndToEndTests {
+    @Test(.enabled(if: Tmux.available && CLI.hasData, "needs tmux and dataset-fashion-mnist"))
+    func pauseTuneResumeQuitThenReplay() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cmd = "\(CLI.binary.path) distill --iterations 5000 --batch 8 --generator-width 8 --student-steps 2 --replay 2 "
+            + "--eval-every 100000 --checkpoint-every 100000 --samples-every 5 --run-dir \(dir.path)"
+        let t = Tmux(command: cmd, env: ["TERM": "xterm-256color"])
+        defer { t.kill() }
+
+        let running = t.waitForScreen(limit: 120) { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > 0 }
+        try #require(running != nil, "dashboard never showed a running step:\n\(t.screen)")
+
+        t.keys(" ")
+        let paused = try #require(t.waitForScreen { $0.contains("PAUSED") }, "no PAUSED after space:\n\(t.screen)")
+        let stepAtPause = try #require(Tmux.step(in: paused))
+        // The counter must stay put while paused: watch it for a second.
+        var moved = false
+        _ = CLI.waitUntil(limit: 1.0) { moved = Tmux.step(in: t.screen) != stepAtPause; return moved }
+        #expect(!moved, "step counter moved while paused")
+
+        t.keys("B")
+        #expect(t.waitForScreen { $0.contains("β 6.25") } != nil, "header did not show β 6.25")
+        t.keys("B")
+        #expect(t.waitForScreen { $0.contains("β 7.812") } != nil, "header did not show β 7.812")
+
+        t.keys(" ")
+        #expect(t.waitForScreen { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > stepAtPause } != nil, "did not resume")
+
+        t.keys("q")
+        #expect(t.waitForScreen { $0.contains("quit?") } != nil, "no quit confirmation")
+        t.keys("y")
+        let log = dir.appendingPathComponent("events.jsonl").path
+        #expect(CLI.waitUntil(limit: 60) { !t.alive }, "dafl did not exit after q, y")
+        let events = try RunLogReader.read(path: log).events
+        let controls = events.compactMap { if case .control(let c) = $0 { c } else { nil } }
+        #expect(controls.map(\.action) == ["pause", "set", "set", "resume", "stop"], "\(controls.map(\.action))")
+        #expect(controls.filter { $0.action == "set" }.map(\.new) == [6.25, 7.8125])
+        guard case .end(let end) = events.last else { Issue.record("log has no end event"); return }
+        #expect(end.reason == "stopped")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("student.safetensors").path))
+
+        let (status, summary) = try CLI.run(["replay", log, "--headless", "--size", "100x30"])
+        #expect(status == 0)
+        for line in ["pause by keyboard", "β 5 → 6.25 (keyboard)", "β 6.25 → 7.812 (keyboard)", "resume by keyboard", "stop (stopped) by keyboard"] {
+            #expect(summary.contains(line), "summary lacks '\(line)'")
+        }
+    }
+
+    @Test(.enabled(if: Tmux.available, "needs tmux"))
+    func tooSmallTerminalSaysSoAndQuits() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // A finished log to replay interactively in a 60x20 terminal.
+        let log = dir.appendingPathComponent("events.jsonl")
+        let line = try RunEvent.config(ConfigEvent(step: 0, time: 0, run: "x", preset: "cpu", settings: ["iterations": "1"],
+                                                   classNames: [], resumed: false, teacherAccuracy: nil)).jsonLine()
+        try (line + "\n").write(to: log, atomically: true, encoding: .utf8)
+        let t = Tmux(command: "\(CLI.binary.path) replay \(log.path)", width: 60, height: 20, env: ["TERM": "xterm-256color"])
+        defer { t.kill() }
+        #expect(t.waitForScreen { $0.contains("terminal too small") && $0.contains("80×24") } != nil, "\(t.screen)")
+        t.keys("q")
+        #expect(CLI.waitUntil(limit: 10) { !t.alive })
+    }
+}
