@@ -130,7 +130,8 @@ public final class DashboardSession {
 
     /// Plays recorded events: space play/pause, +/- speed (×1…×100 of the original pace),
     /// ←/→ seek 5 %, Home/End.
-    public func runReplay(events: [RunEvent]) {
+    /// `startStep`: open paused at that step (nil: play from the start; Int.max: the end).
+    public func runReplay(events: [RunEvent], startStep: Int? = nil) {
         let history = RunHistory.effective(events)
         let speeds: [Double] = [1, 2, 5, 10, 20, 50, 100]
         var speedIndex = 3
@@ -146,6 +147,10 @@ public final class DashboardSession {
             clock = cursor > 0 ? eventTime(history[cursor - 1]) : 0
             dirty = true
         }
+        if let start = startStep {
+            seek(toStep: Swift.min(start, lastStep))
+            playing = false
+        }
         while true {
             let now = Date()
             if playing {
@@ -159,7 +164,7 @@ public final class DashboardSession {
             guard let k = terminal.readKey() else { continue }
             dirty = true
             switch k {
-            case Int32(UInt8(ascii: "q")), Self.keyEsc where !view.showHelp && view.expandedLoss == nil: return
+            case Int32(UInt8(ascii: "q")): return
             case Int32(UInt8(ascii: " ")):
                 if cursor >= history.count { seek(toStep: -1) }
                 playing.toggle()

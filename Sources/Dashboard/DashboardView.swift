@@ -104,6 +104,11 @@ public enum DashboardView {
             chart(e, r, focused: view.focus == .losses)
             return
         }
+        // Too short for five charts: one sparkline row per term.
+        if r.height < 18 {
+            Sparklines.draw(&buf, r, model: model, smoothing: view.smoothing, theme: theme, focused: view.focus == .losses)
+            return
+        }
         // Three rows: oh and a; ie and kd; the total across.
         let rowH = r.height / 3, colW = r.width / 2
         chart(0, Rect(x: r.x, y: r.y, width: colW, height: rowH), focused: view.focus == .losses)

@@ -21,9 +21,11 @@ public enum SamplePreview {
             if inner.width > 0 && inner.height > 0 { buf.text("waiting for samples…", x: inner.x, y: inner.y, fg: theme.color("inactive_fg"), bg: bg) }
             return
         }
-        // Downsample so each image fits a tile: ASCII packs 2×4 pixels a cell, half-block 1×2.
-        let (sx, sy) = mode == .ascii ? (2, 4) : (2, 4)
-        let tileW = Swift.max(6, s.width / sx), tileH = s.height / sy
+        // Tiles of up to 16×8 cells (2×4 pixels a cell), smaller when the panel is short;
+        // cells are about twice as tall as wide, so a tile is twice as wide as high.
+        // Two rows of tiles when the panel is tall enough to keep them at least 5 rows high.
+        let tileRows = inner.height >= 12 ? 2 : 1
+        let tileH = Swift.max(3, Swift.min(s.height / 4, inner.height / tileRows - 1)), tileW = Swift.max(6, tileH * 2)
         let labelRows = 1
         let across = Swift.max(1, (inner.width + 1) / (tileW + 1))
         let down = Swift.max(0, (inner.height) / (tileH + labelRows))

@@ -83,7 +83,7 @@ import Testing
             let rect = Rect(x: 0, y: 0, width: 78, height: 14)
             b.clipped(to: rect) { SamplePreview.draw(&$0, rect, model: m, mode: mode, theme: .dark) }
             #expect(b.untouched(outside: rect, sentinel: sentinel))
-            #expect(b.text.contains("Sneaker 93%"), "\(mode)")
+            #expect(b.text.contains("Sneak") && b.text.contains(" 93%"), "\(mode)")   // names shorten to fit the tile
             if mode == .halfBlock {
                 #expect(b.text.contains("▀"))
             } else {

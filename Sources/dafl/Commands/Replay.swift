@@ -21,6 +21,7 @@ struct Replay: ParsableCommand {
     @Option(help: "With --headless: write frames and summary to this file instead of stdout.") var output: String?
     @Option(help: "Theme name or file.") var theme = "dark"
     @Option(help: "Preview mode for frames: ascii or half-block.") var preview = "ascii"
+    @Option(help: "Interactive: open paused at this step, or 'end' (default: play from the start).") var start: String?
 
     func run() throws {
         let read = try RunLogReader.read(path: log)
@@ -43,7 +44,12 @@ struct Replay: ParsableCommand {
         }
         let term = try Terminal.open()
         defer { term.close() }
-        DashboardSession(terminal: term, themes: themes).runReplay(events: read.events)
+        let startStep: Int? = try start.map { s in
+            if s == "end" { return Int.max }
+            guard let n = Int(s), n >= 0 else { throw ValidationError("--start wants a step number or 'end'") }
+            return n
+        }
+        DashboardSession(terminal: term, themes: themes).runReplay(events: read.events, startStep: startStep)
     }
 }
 
