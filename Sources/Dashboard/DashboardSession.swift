@@ -15,8 +15,6 @@ public final class DashboardSession {
     var themes: [Theme]
     var themeIndex = 0
     public var theme: Theme { themes[themeIndex] }
-    private var dirty = true
-    private var lastPaint = Date.distantPast
 
     public init(terminal: Terminal, themes: [Theme], initial: Int = 0) {
         self.terminal = terminal
@@ -63,13 +61,10 @@ public final class DashboardSession {
         return true
     }
 
-    func repaint(force: Bool = false, hints: String) {
-        // Repaint on change, and at least once a second (ETA, elapsed).
-        guard force || dirty || Date().timeIntervalSince(lastPaint) > 1 else { return }
+    /// Repaints every tick (10 a second); ncurses sends only the cells that changed.
+    func repaint(hints: String) {
         let (w, h) = terminal.size
         terminal.paint(DashboardView.render(model, view: view, width: w, height: h, theme: theme, hints: hints))
-        dirty = false
-        lastPaint = Date()
     }
 
     // MARK: Live
@@ -79,15 +74,14 @@ public final class DashboardSession {
         view.source = "live"
         var quitting = false
         while true {
-            for e in inbox.takeAll() { model.apply(e); dirty = true }
-            if quitting && finished() { break }
+            for e in inbox.takeAll() { model.apply(e) }
+            // After q/y, or an interrupt (Ctrl-C, SIGTERM) that already saved: leave at once.
+            if finished() && (quitting || model.endReason == "interrupted") { break }
             if finished() && view.banner == nil && !quitting {
                 view.banner = "training \(model.endReason ?? "ended") at step \(model.step)\n\npress q to leave the dashboard"
-                dirty = true
             }
             repaint(hints: DashboardView.liveHints)
             guard let k = terminal.readKey() else { continue }
-            dirty = true
             if view.banner != nil {
                 if k == Int32(UInt8(ascii: "q")) || k == Self.keyEsc { break }
                 continue
@@ -137,15 +131,14 @@ public final class DashboardSession {
         var speedIndex = 3
         var playing = true
         var cursor = 0                    // events applied so far
-        var clock = history.first.map(eventTime) ?? 0
+        var clock = history.first.map(\.time) ?? 0
         let lastStep = history.map(\.step).max() ?? 0
         var lastTick = Date()
         func seek(toStep target: Int) {
             model = DashboardModel()
             cursor = 0
             while cursor < history.count && history[cursor].step <= target { model.apply(history[cursor]); cursor += 1 }
-            clock = cursor > 0 ? eventTime(history[cursor - 1]) : 0
-            dirty = true
+            clock = cursor > 0 ? history[cursor - 1].time : 0
         }
         if let start = startStep {
             seek(toStep: Swift.min(start, lastStep))
@@ -155,14 +148,13 @@ public final class DashboardSession {
             let now = Date()
             if playing {
                 clock += now.timeIntervalSince(lastTick) * speeds[speedIndex]
-                while cursor < history.count && eventTime(history[cursor]) <= clock { model.apply(history[cursor]); cursor += 1; dirty = true }
+                while cursor < history.count && history[cursor].time <= clock { model.apply(history[cursor]); cursor += 1 }
                 if cursor >= history.count { playing = false }
             }
             lastTick = now
             view.source = "replay ×\(Int(speeds[speedIndex])) \(playing ? "▶" : "⏸") \(cursor)/\(history.count)"
             repaint(hints: DashboardView.replayHints)
             guard let k = terminal.readKey() else { continue }
-            dirty = true
             switch k {
             case Int32(UInt8(ascii: "q")): return
             case Int32(UInt8(ascii: " ")):
@@ -179,19 +171,6 @@ public final class DashboardSession {
         }
     }
 
-    private func eventTime(_ e: RunEvent) -> Double {
-        switch e {
-        case .config(let x): x.time
-        case .step(let x): x.time
-        case .samples(let x): x.time
-        case .eval(let x): x.time
-        case .control(let x): x.time
-        case .checkpoint(let x): x.time
-        case .halt(let x): x.time
-        case .end(let x): x.time
-        }
-    }
-
     // MARK: Watch
 
     /// Follows a log another process is writing, until q.
@@ -202,15 +181,13 @@ public final class DashboardSession {
             do {
                 let new = try follower.poll()
                 for e in new { model.apply(e) }
-                if !new.isEmpty { dirty = true }
                 lastError = nil
             } catch {
-                if lastError != "\(error)" { model.status = "\(error)"; model.statusIsWarning = true; dirty = true }
+                if lastError != "\(error)" { model.status = "\(error)"; model.statusIsWarning = true }
                 lastError = "\(error)"
             }
             repaint(hints: "watching: p preview  t theme  ? help  q quit")
             guard let k = terminal.readKey() else { continue }
-            dirty = true
             if k == Int32(UInt8(ascii: "q")) { return }
             _ = handleViewKey(k)
         }

@@ -35,6 +35,20 @@ public enum RunEvent: Equatable, Sendable {
         }
     }
 
+    /// Seconds of wall clock since the run began (continuing across resumes).
+    public var time: Double {
+        switch self {
+        case .config(let e): e.time
+        case .step(let e): e.time
+        case .samples(let e): e.time
+        case .eval(let e): e.time
+        case .control(let e): e.time
+        case .checkpoint(let e): e.time
+        case .halt(let e): e.time
+        case .end(let e): e.time
+        }
+    }
+
     /// The training step the event belongs to (the number of iterations completed).
     public var step: Int {
         switch self {

@@ -5,25 +5,30 @@ extension Tensor {
         precondition(rank == 4)
         let n = shape[0], c = shape[1], h = shape[2], w = shape[3]
         let ho = h / k, wo = w / k
-        var out = [Float](repeating: 0, count: n &* c &* ho &* wo)
+        var out = scratch(n &* c &* ho &* wo)
         var arg = [Int32](repeating: 0, count: out.count)
         data.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { yp in
                 arg.withUnsafeMutableBufferPointer { ap in
-                    for plane in 0..<(n &* c) {
-                        let src = plane &* h &* w, dst = plane &* ho &* wo
-                        for oy in 0..<ho {
-                            for ox in 0..<wo {
-                                var best = -Float.infinity, bi = -1
-                                for ki in 0..<k {
-                                    let row = src &+ (oy &* k &+ ki) &* w &+ ox &* k
-                                    for kj in 0..<k {
-                                        let v = xp[row &+ kj]
-                                        if v > best || bi < 0 || v.isNaN { best = v; bi = row &+ kj }
+                    let (xb, yb, ab) = (xp.baseAddress!, yp.baseAddress!, ap.baseAddress!)
+                    // Planes are independent: split them across the workers.
+                    Parallel.forRange(n &* c, minPerWorker: Swift.max(1, (1 << 14) / Swift.max(h &* w, 1))) { planes in
+                        for plane in planes {
+                            let src = plane &* h &* w, dst = plane &* ho &* wo
+                            for oy in 0..<ho {
+                                for ox in 0..<wo {
+                                    var best = -Float.infinity, bi = -1
+                                    for ki in 0..<k {
+                                        let row = src &+ (oy &* k &+ ki) &* w &+ ox &* k
+                                        for kj in 0..<k {
+                                            // Strictly greater keeps the first of equal values (PyTorch); NaN wins.
+                                            let v = xb[row &+ kj]
+                                            if bi < 0 || v > best || v != v { best = v; bi = row &+ kj }
+                                        }
                                     }
+                                    yb[dst &+ oy &* wo &+ ox] = best
+                                    ab[dst &+ oy &* wo &+ ox] = Int32(bi)
                                 }
-                                yp[dst &+ oy &* wo &+ ox] = best
-                                ap[dst &+ oy &* wo &+ ox] = Int32(bi)
                             }
                         }
                     }
