@@ -81,6 +81,13 @@ public final class DashboardSession {
                 view.banner = "training \(model.endReason ?? "ended") at step \(model.step)\n\npress q to leave the dashboard"
             }
             repaint(hints: DashboardView.liveHints)
+            if terminal.lost {
+                // No one can see or steer the run any more: save and stop it, then leave.
+                if !quitting { send(.quit); quitting = true }
+                if finished() { break }
+                usleep(100_000)
+                continue
+            }
             guard let k = terminal.readKey() else { continue }
             if view.banner != nil {
                 if k == Int32(UInt8(ascii: "q")) || k == Self.keyEsc { break }
@@ -154,6 +161,7 @@ public final class DashboardSession {
             lastTick = now
             view.source = "replay ×\(Int(speeds[speedIndex])) \(playing ? "▶" : "⏸") \(cursor)/\(history.count)"
             repaint(hints: DashboardView.replayHints)
+            if terminal.lost { return }
             guard let k = terminal.readKey() else { continue }
             switch k {
             case Int32(UInt8(ascii: "q")): return
@@ -187,6 +195,7 @@ public final class DashboardSession {
                 lastError = "\(error)"
             }
             repaint(hints: "watching: p preview  t theme  ? help  q quit")
+            if terminal.lost { return }
             guard let k = terminal.readKey() else { continue }
             if k == Int32(UInt8(ascii: "q")) { return }
             _ = handleViewKey(k)

@@ -35,7 +35,8 @@ public final class LogFollower {
 
     public func poll() throws -> [RunEvent] {
         guard let h = FileHandle(forReadingAtPath: path) else {
-            throw RunLogError(file: path, line: nil, problem: "cannot open (no such file?)")
+            throw RunLogError(file: path, line: nil, problem: FileManager.default.fileExists(atPath: path)
+                              ? "cannot open" : "waiting for the file to appear…")
         }
         defer { h.closeFile() }
         let size = h.seekToEndOfFile()

@@ -49,9 +49,22 @@ public final class Terminal {
 
     /// Waits up to the tick for a key; nil on timeout. Arrow and function keys come as ncurses codes.
     public func readKey() -> Int32? {
+        let start = DispatchTime.now().uptimeNanoseconds
         let k = dafl_getch()
-        return k == ERR ? nil : k
+        if k == ERR {
+            // A timeout takes the whole tick; an instant error means the terminal is gone
+            // (tmux killed, SSH dropped). Many in a row: stop waiting for keys that cannot come.
+            let waitedMs = (DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
+            instantErrors = waitedMs < 5 ? instantErrors + 1 : 0
+            return nil
+        }
+        instantErrors = 0
+        return k
     }
+
+    private var instantErrors = 0
+    /// Whether the terminal has gone away (input fails without waiting).
+    public var lost: Bool { instantErrors >= 50 || isatty(STDIN_FILENO) == 0 }
 
     public static var resizeKey: Int32 { dafl_key_resize() }
 

@@ -1,42 +1,49 @@
 import Foundation
 
 /// A tmux session running a command in a terminal of a given size: keys in, screen text out.
+/// Each session has its own tmux server (socket `-L`), so tests never touch a user's tmux.
 struct Tmux {
     let name: String
+    var socket: String { name }
 
     static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
 
-    /// Runs a tmux command. Output goes through a file, not a pipe: the first command starts the
-    /// tmux server, which would inherit a pipe's write end and keep it open forever.
+    /// Runs tmux with `posix_spawn` and reaps it with `waitpid`. Output goes through a file, not a
+    /// pipe: a command that starts the server would leave it holding a pipe's write end forever.
     @discardableResult
-    static func run(_ args: [String]) -> (Int32, String) {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("dafl-tmux-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        p.arguments = args
-        guard let h = try? FileHandle(forWritingTo: out) else { return (-1, "") }
-        p.standardOutput = h
-        p.standardError = h
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return (-1, "\(error)") }
-        p.waitUntilExit()
-        try? h.close()
-        return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    func run(_ args: [String]) -> (Int32, String) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("dafl-tmux-\(UUID().uuidString)").path
+        defer { unlink(out) }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ["/usr/bin/tmux", "-L", socket] + args
+        var cargs = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, &cargs, environ) == 0 else { return (-1, "") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+        return (code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }
 
     /// Starts `command` (a shell command line) in a new detached session.
     init(command: String, width: Int = 120, height: Int = 40, env: [String: String] = [:]) {
         name = "dafl-test-\(UUID().uuidString.prefix(8))"
-        let exports = env.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
-        Self.run(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "env \(exports) \(command)"])
+        // -u NO_COLOR: colour depends on TERM here, not on whatever the test runner inherited.
+        let exports = ["-u", "NO_COLOR"] + env.map { "\($0.key)='\($0.value)'" }
+        run(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "env \(exports.joined(separator: " ")) \(command)"])
     }
 
-    func keys(_ k: String...) { Self.run(["send-keys", "-t", name] + k) }
-    var screen: String { Self.run(["capture-pane", "-p", "-t", name]).1 }
-    var alive: Bool { Self.run(["has-session", "-t", name]).0 == 0 }
-    func kill() { Self.run(["kill-session", "-t", name]) }
+    func keys(_ k: String...) { run(["send-keys", "-t", name] + k) }
+    var screen: String { run(["capture-pane", "-p", "-t", name]).1 }
+    var alive: Bool { run(["has-session", "-t", name]).0 == 0 }
+    /// Ends the session and its private server.
+    func kill() { run(["kill-server"]) }
 
     /// Waits until the screen satisfies `condition`; returns the screen that did (or nil).
     func waitForScreen(limit: Double = 60, _ condition: (String) -> Bool) -> String? {

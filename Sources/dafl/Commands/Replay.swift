@@ -34,7 +34,7 @@ struct Replay: ParsableCommand {
             let text = HeadlessReplay.render(events: read.events, width: parts[0], height: parts[1], every: every, theme: themes[0], preview: mode)
             if let output {
                 do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                    throw ValidationError("\(output): cannot write: \(error.localizedDescription)")
+                    throw CLIError("\(output): cannot write: \(error.localizedDescription)")
                 }
                 print("wrote \(output)")
             } else {
@@ -63,8 +63,8 @@ struct Watch: ParsableCommand {
     @Option(help: "Theme name or file.") var theme = "dark"
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: log) else { throw ValidationError("\(log): no such file") }
-        // Fail on a file that is not a run log before taking over the screen.
+        // A log that does not exist yet is waited for (start watch before distill if you like);
+        // one that is not a run log fails before the dashboard takes the screen.
         if let d = FileManager.default.contents(atPath: log), !d.isEmpty { _ = try RunLogReader.parse(d, file: log, firstLine: 1) }
         let themes = try ThemeLocator.load(theme)
         let term = try Terminal.open()

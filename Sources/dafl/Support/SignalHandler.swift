@@ -2,7 +2,7 @@ import CNcurses
 import Dispatch
 import Foundation
 
-/// Turns SIGINT and SIGTERM into a graceful stop (the trainer saves at the next step boundary);
+/// Turns SIGINT, SIGTERM and SIGHUP (terminal closed) into a graceful stop (the trainer saves at the next step boundary);
 /// a second signal exits at once.
 final class SignalHandler {
     private var sources: [DispatchSourceSignal] = []
@@ -10,7 +10,7 @@ final class SignalHandler {
     /// `quiet`: say nothing on the terminal (the dashboard owns the screen and shows the stop itself).
     init(quiet: Bool = false, onStop: @escaping @Sendable () -> Void) {
         let count = Counter()
-        for sig in [SIGINT, SIGTERM] {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             src.setEventHandler {

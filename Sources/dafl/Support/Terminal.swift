@@ -49,3 +49,9 @@ func printJSON(_ object: [String: Any]) {
     }
 }
 
+
+/// A runtime failure (a file, a device): one line, no usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
