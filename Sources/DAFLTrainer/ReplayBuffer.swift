@@ -43,14 +43,23 @@ struct ReplayBuffer {
     }
 
     /// A batch of `size` samples drawn uniformly from everything held: images [B, 1, S, S] and logits [B, K].
+    /// Every stored batch has the same size, so a uniform batch index then image index is uniform.
     func sample(size: Int, side: Int, rng: inout RNG) -> (Tensor, Tensor) {
         var x = [Float](repeating: 0, count: size * imageSize), t = [Float](repeating: 0, count: size * classes)
-        let perBatch = images.map { $0.count / imageSize }
-        for i in 0..<size {
-            let b = Int(rng.next() % UInt64(images.count))
-            let j = Int(rng.next() % UInt64(perBatch[b]))
-            for q in 0..<imageSize { x[i * imageSize + q] = images[b][j * imageSize + q] }
-            for q in 0..<classes { t[i * classes + q] = logits[b][j * classes + q] }
+        let (per, k) = (imageSize, classes)
+        x.withUnsafeMutableBufferPointer { xp in
+            t.withUnsafeMutableBufferPointer { tp in
+                for i in 0..<size {
+                    let b = Int(rng.next() % UInt64(images.count))
+                    let j = Int(rng.next() % UInt64(images[b].count / per))
+                    images[b].withUnsafeBufferPointer { src in
+                        (xp.baseAddress! + i &* per).update(from: src.baseAddress! + j &* per, count: per)
+                    }
+                    logits[b].withUnsafeBufferPointer { src in
+                        (tp.baseAddress! + i &* k).update(from: src.baseAddress! + j &* k, count: k)
+                    }
+                }
+            }
         }
         return (Tensor(shape: [size, imageSize / (side * side), side, side], data: x), Tensor(shape: [size, classes], data: t))
     }

@@ -20,9 +20,11 @@ struct ConvGeometry {
 
     /// Images per GEMM: as many as fit a column buffer of `budget` floats, so one large GEMM
     /// replaces many small ones while memory stays bounded.
-    /// Also at least two chunks per worker when the batch allows, so both cores stay busy.
-    func chunk(budget: Int = 1 << 22) -> Int {
-        let byMemory = Swift.max(1, budget / Swift.max(k &* p, 1))
+    /// The column buffer stays near `budget` floats (2 MB: cache-sized, so im2col's writes are still
+    /// in cache when the GEMM reads them) but spans at least `minColumns` so the GEMM stays efficient;
+    /// and there are at least two chunks per worker when the batch allows, so both cores stay busy.
+    func chunk(budget: Int = 1 << 19, minColumns: Int = 2048) -> Int {
+        let byMemory = Swift.max(1, budget / Swift.max(k &* p, 1), (minColumns + p - 1) / Swift.max(p, 1))
         let byBalance = Swift.max(1, (n + 2 &* Parallel.workers &- 1) / (2 &* Parallel.workers))
         return Swift.min(n, byMemory, byBalance)
     }
@@ -39,71 +41,78 @@ func validColumns(_ g: ConvGeometry, kj: Int) -> Range<Int> {
 }
 
 /// Fills `col` [K, nb·P] (column = image·P + pixel) from images `first..<first+nb` of `x`.
-/// Each output row segment is a zero-filled border around a strided copy: no per-element bounds tests.
+/// Each output row segment is a zero-filled border around a copy: no per-element bounds tests.
+/// Plain loops over local constants, no closure: captured state would be reloaded on every
+/// element (it might alias `col`) and block vectorisation.
 func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: ConvGeometry, first: Int, nb: Int) {
-    let ld = nb &* g.p
-    let work = { (img: Int) in
-        let src = x + ((first &+ img) &* g.c &* g.h &* g.w)
-        for c in 0..<g.c {
-            let plane = src + (c &* g.h &* g.w)
-            for ki in 0..<g.kh {
-                for kj in 0..<g.kw {
-                    let row = (c &* g.kh &+ ki) &* g.kw &+ kj
+    let (c, h, w, kh, kw, stride, padY, padX, ho, wo, p) = (g.c, g.h, g.w, g.kh, g.kw, g.stride, g.padY, g.padX, g.ho, g.wo, g.p)
+    let ld = nb &* p, plane = h &* w
+    for img in 0..<nb {
+        let src = x + ((first &+ img) &* c &* plane)
+        for ch in 0..<c {
+            let base = src + ch &* plane
+            for ki in 0..<kh {
+                for kj in 0..<kw {
+                    let row = (ch &* kh &+ ki) &* kw &+ kj
                     let valid = validColumns(g, kj: kj)
-                    var dst = col + (row &* ld &+ img &* g.p)
-                    for oy in 0..<g.ho {
-                        let iy = oy &* g.stride &- g.padY &+ ki
-                        if iy < 0 || iy >= g.h {
-                            dst.update(repeating: 0, count: g.wo)
+                    let (lo, hi) = (valid.lowerBound, valid.upperBound)
+                    var dst = col + (row &* ld &+ img &* p)
+                    for oy in 0..<ho {
+                        let iy = oy &* stride &- padY &+ ki
+                        if iy < 0 || iy >= h {
+                            for ox in 0..<wo { dst[ox] = 0 }
                         } else {
-                            let line = plane + (iy &* g.w &- g.padX &+ kj)
-                            for ox in 0..<valid.lowerBound { dst[ox] = 0 }
-                            if g.stride == 1 {
-                                // A plain loop: rows are short (LeNet: 28, 10, 1), a memmove call each costs more.
-                                for ox in valid { dst[ox] = line[ox] }
+                            let line = base + (iy &* w &- padX &+ kj)
+                            for ox in 0..<lo { dst[ox] = 0 }
+                            if stride == 1 {
+                                var ox = lo
+                                while ox < hi { dst[ox] = line[ox]; ox &+= 1 }
                             } else {
-                                for ox in valid { dst[ox] = line[ox &* g.stride] }
+                                var ox = lo
+                                while ox < hi { dst[ox] = line[ox &* stride]; ox &+= 1 }
                             }
-                            for ox in valid.upperBound..<g.wo { dst[ox] = 0 }
+                            var ox = hi
+                            while ox < wo { dst[ox] = 0; ox &+= 1 }
                         }
-                        dst += g.wo
+                        dst += wo
                     }
                 }
             }
         }
     }
-    for img in 0..<nb { work(img) }
 }
 
 /// Adds `col` [K, nb·P] back into the input gradient `dx` (the adjoint of `im2col`).
 func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry, first: Int, nb: Int) {
-    let ld = nb &* g.p
-    let work = { (img: Int) in
-        let dst = dx + ((first &+ img) &* g.c &* g.h &* g.w)
-        for c in 0..<g.c {
-            let plane = dst + (c &* g.h &* g.w)
-            for ki in 0..<g.kh {
-                for kj in 0..<g.kw {
-                    let row = (c &* g.kh &+ ki) &* g.kw &+ kj
+    let (c, h, w, kh, kw, stride, padY, padX, ho, wo, p) = (g.c, g.h, g.w, g.kh, g.kw, g.stride, g.padY, g.padX, g.ho, g.wo, g.p)
+    let ld = nb &* p, plane = h &* w
+    for img in 0..<nb {
+        let dst = dx + ((first &+ img) &* c &* plane)
+        for ch in 0..<c {
+            let base = dst + ch &* plane
+            for ki in 0..<kh {
+                for kj in 0..<kw {
+                    let row = (ch &* kh &+ ki) &* kw &+ kj
                     let valid = validColumns(g, kj: kj)
-                    var src = col + (row &* ld &+ img &* g.p)
-                    for oy in 0..<g.ho {
-                        let iy = oy &* g.stride &- g.padY &+ ki
-                        if iy >= 0 && iy < g.h {
-                            let line = plane + (iy &* g.w &- g.padX &+ kj)
-                            if g.stride == 1 {
-                                for ox in valid { line[ox] += src[ox] }
+                    let (lo, hi) = (valid.lowerBound, valid.upperBound)
+                    var src = col + (row &* ld &+ img &* p)
+                    for oy in 0..<ho {
+                        let iy = oy &* stride &- padY &+ ki
+                        if iy >= 0 && iy < h {
+                            let line = base + (iy &* w &- padX &+ kj)
+                            var ox = lo
+                            if stride == 1 {
+                                while ox < hi { line[ox] += src[ox]; ox &+= 1 }
                             } else {
-                                for ox in valid { line[ox &* g.stride] += src[ox] }
+                                while ox < hi { line[ox &* stride] += src[ox]; ox &+= 1 }
                             }
                         }
-                        src += g.wo
+                        src += wo
                     }
                 }
             }
         }
     }
-    for img in 0..<nb { work(img) }
 }
 
 extension Tensor {
@@ -124,6 +133,24 @@ extension Tensor {
         precondition(g.ho > 0 && g.wo > 0, "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(wd)")
         var out = scratch(g.n &* g.f &* g.p)
         let bias = b?.data
+        if DirectConv.suits(g) {
+            x.data.withUnsafeBufferPointer { xp in
+                w.data.withUnsafeBufferPointer { wp in
+                    out.withUnsafeMutableBufferPointer { yp in
+                        (bias ?? []).withUnsafeBufferPointer { bp in
+                            let (xb, wb, yb, bb) = (xp.baseAddress!, wp.baseAddress!, yp.baseAddress!, bias == nil ? nil : bp.baseAddress)
+                            Parallel.forEachChunk(count: g.n, chunk: Swift.max(1, (g.n + 2 &* Parallel.workers &- 1) / (2 &* Parallel.workers))) { _, r in
+                                DirectConv.forward(xb, wb, bb, yb, g, range: r)
+                            }
+                        }
+                    }
+                }
+            }
+            let parents = [x, w] + (b.map { [$0] } ?? [])
+            return .result(shape: [g.n, g.f, g.ho, g.wo], data: out, parents: parents) { gy in
+                directBackward(x: x, w: w, b: b, g: g, gy: gy)
+            }
+        }
         x.data.withUnsafeBufferPointer { xp in
             w.data.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { yp in
@@ -155,6 +182,25 @@ extension Tensor {
         return .result(shape: [g.n, g.f, g.ho, g.wo], data: out, parents: parents) { gy in
             conv2dBackward(x: x, w: w, b: b, g: g, gy: gy)
         }
+    }
+
+    private static func directBackward(x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, gy: UnsafeBufferPointer<Float>) {
+        let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
+        let acc = WorkerAccumulators(workers: Parallel.workers, count: g.f &* g.k &+ g.f)
+        x.data.withUnsafeBufferPointer { xp in
+            w.data.withUnsafeBufferPointer { wp in
+                x.withGradPointer(if: needX) { dxb in
+                    let (xb, wb, gb) = (xp.baseAddress!, wp.baseAddress!, gy.baseAddress!)
+                    Parallel.forEachChunk(count: g.n, chunk: Swift.max(1, (g.n + 2 &* Parallel.workers &- 1) / (2 &* Parallel.workers))) { worker, r in
+                        let dw = acc.buffer(worker)
+                        DirectConv.backward(xb, wb, gb, dw: needW ? dw : nil, db: needB ? dw + g.f &* g.k : nil, dx: dxb, g, range: r)
+                    }
+                }
+            }
+        }
+        let total = acc.sum()
+        if needW { total[0..<(g.f &* g.k)].withUnsafeBufferPointer { w.accumulateGrad($0) } }
+        if needB, let b { total[(g.f &* g.k)...].withUnsafeBufferPointer { b.accumulateGrad($0) } }
     }
 
     private static func conv2dBackward(x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, gy: UnsafeBufferPointer<Float>) {

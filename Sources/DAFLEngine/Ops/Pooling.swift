@@ -13,24 +13,7 @@ extension Tensor {
                     let (xb, yb, ab) = (xp.baseAddress!, yp.baseAddress!, ap.baseAddress!)
                     // Planes are independent: split them across the workers.
                     Parallel.forRange(n &* c, minPerWorker: Swift.max(1, (1 << 14) / Swift.max(h &* w, 1))) { planes in
-                        for plane in planes {
-                            let src = plane &* h &* w, dst = plane &* ho &* wo
-                            for oy in 0..<ho {
-                                for ox in 0..<wo {
-                                    var best = -Float.infinity, bi = -1
-                                    for ki in 0..<k {
-                                        let row = src &+ (oy &* k &+ ki) &* w &+ ox &* k
-                                        for kj in 0..<k {
-                                            // Strictly greater keeps the first of equal values (PyTorch); NaN wins.
-                                            let v = xb[row &+ kj]
-                                            if bi < 0 || v > best || v != v { best = v; bi = row &+ kj }
-                                        }
-                                    }
-                                    yb[dst &+ oy &* wo &+ ox] = best
-                                    ab[dst &+ oy &* wo &+ ox] = Int32(bi)
-                                }
-                            }
-                        }
+                        maxPoolPlanes(xb, yb, ab, planes: planes, h: h, w: w, k: k)
                     }
                 }
             }
@@ -84,6 +67,38 @@ extension Tensor {
                 }
             }
             dx.withUnsafeBufferPointer { input.accumulateGrad($0) }
+        }
+    }
+}
+
+/// Max-pools whole planes (window = stride = k). Locals only, so the loops vectorise; k = 2 unrolled.
+/// Strictly greater keeps the first of equal values (PyTorch); a NaN wins its window.
+func maxPoolPlanes(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Int32>,
+                   planes: Range<Int>, h: Int, w: Int, k: Int) {
+    let ho = h / k, wo = w / k
+    for plane in planes {
+        let src = plane &* h &* w, dst = plane &* ho &* wo
+        for oy in 0..<ho {
+            for ox in 0..<wo {
+                var bi = src &+ (oy &* k) &* w &+ ox &* k
+                var best = x[bi]
+                if k == 2 {
+                    let i1 = bi &+ 1, i2 = bi &+ w, i3 = i2 &+ 1
+                    if x[i1] > best || (x[i1] != x[i1] && best == best) { best = x[i1]; bi = i1 }
+                    if x[i2] > best || (x[i2] != x[i2] && best == best) { best = x[i2]; bi = i2 }
+                    if x[i3] > best || (x[i3] != x[i3] && best == best) { best = x[i3]; bi = i3 }
+                } else {
+                    for ki in 0..<k {
+                        let row = src &+ (oy &* k &+ ki) &* w &+ ox &* k
+                        for kj in 0..<k {
+                            let v = x[row &+ kj]
+                            if v > best || (v != v && best == best) { best = v; bi = row &+ kj }
+                        }
+                    }
+                }
+                y[dst &+ oy &* wo &+ ox] = best
+                arg[dst &+ oy &* wo &+ ox] = Int32(bi)
+            }
         }
     }
 }

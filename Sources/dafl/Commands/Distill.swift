@@ -11,12 +11,12 @@ struct Distill: ParsableCommand {
         abstract: "Distill a LeNet-5-half student from a teacher with no training data (DAFL).",
         discussion: """
         Examples:
-          dafl distill                                  # shipped Fashion-MNIST teacher, CPU preset
-          dafl distill --preset paper --teacher t.safetensors --data /path/to/mnist
+          dafl distill                       # shipped teacher, CPU preset
+          dafl distill --preset paper --teacher t.safetensors --data DIR
           dafl distill --resume runs/20261121-140000-cpu
-        The run directory gets events.jsonl (the run log), checkpoint.json + checkpoint-*.safetensors,
-        and at the end student.safetensors and generator.safetensors. Ctrl-C saves and stops;
-        --resume continues where the last checkpoint left off.
+        A run directory holds events.jsonl (the run log), checkpoint.json and
+        checkpoint-*.safetensors, then student.safetensors and
+        generator.safetensors. Ctrl-C saves and stops; --resume continues.
         """)
 
     @Option(help: "Preset: cpu (a good student in minutes on 2 cores) or paper (the reference MNIST recipe).")

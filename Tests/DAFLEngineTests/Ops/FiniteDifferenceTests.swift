@@ -112,3 +112,22 @@ import Testing
         }
     }
 }
+
+/// The direct convolution path (one input or one output channel, stride 1), with padding.
+@Suite struct DirectConvTests {
+    @Test func oneOutputChannelWithPadding() {
+        let g = ConvGeometry(n: 2, c: 3, h: 9, w: 9, f: 1, kh: 3, kw: 3, stride: 1, pad: 1, ho: 9, wo: 9)
+        #expect(DirectConv.suits(g))
+        gradCheck([randn([2, 3, 9, 9], seed: 50), randn([1, 3, 3, 3], seed: 51, scale: 0.5), randn([1], seed: 52)]) {
+            .conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1)
+        }
+    }
+
+    @Test func oneInputChannelWidePadding() {
+        let g = ConvGeometry(n: 2, c: 1, h: 8, w: 10, f: 2, kh: 5, kw: 5, stride: 1, pad: 2, ho: 8, wo: 10)
+        #expect(DirectConv.suits(g))
+        gradCheck([randn([2, 1, 8, 10], seed: 53), randn([2, 1, 5, 5], seed: 54, scale: 0.5), randn([2], seed: 55)]) {
+            .conv2d($0[0], weight: $0[1], bias: $0[2], padding: 2)
+        }
+    }
+}
