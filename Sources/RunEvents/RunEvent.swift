@@ -35,34 +35,41 @@ public enum RunEvent: Equatable, Sendable {
         }
     }
 
-    /// Seconds of wall clock since the run began (continuing across resumes).
-    public var time: Double {
+    /// The event's own fields.
+    public var payload: any EventPayload {
         switch self {
-        case .config(let e): e.time
-        case .step(let e): e.time
-        case .samples(let e): e.time
-        case .eval(let e): e.time
-        case .control(let e): e.time
-        case .checkpoint(let e): e.time
-        case .halt(let e): e.time
-        case .end(let e): e.time
+        case .config(let e): e
+        case .step(let e): e
+        case .samples(let e): e
+        case .eval(let e): e
+        case .control(let e): e
+        case .checkpoint(let e): e
+        case .halt(let e): e
+        case .end(let e): e
         }
     }
 
+    /// Seconds of wall clock since the run began (continuing across resumes).
+    public var time: Double { payload.time }
+
     /// The training step the event belongs to (the number of iterations completed).
-    public var step: Int {
-        switch self {
-        case .config(let e): e.step
-        case .step(let e): e.step
-        case .samples(let e): e.step
-        case .eval(let e): e.step
-        case .control(let e): e.step
-        case .checkpoint(let e): e.step
-        case .halt(let e): e.step
-        case .end(let e): e.step
-        }
-    }
+    public var step: Int { payload.step }
 }
+
+/// What every event carries: its step and its time.
+public protocol EventPayload: Codable, Sendable {
+    var step: Int { get }
+    var time: Double { get }
+}
+
+extension ConfigEvent: EventPayload {}
+extension StepEvent: EventPayload {}
+extension SamplesEvent: EventPayload {}
+extension EvalEvent: EventPayload {}
+extension ControlEvent: EventPayload {}
+extension CheckpointEvent: EventPayload {}
+extension HaltEvent: EventPayload {}
+extension EndEvent: EventPayload {}
 
 /// The run's configuration, written first (and again on resume).
 public struct ConfigEvent: Codable, Equatable, Sendable {

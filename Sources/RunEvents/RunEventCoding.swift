@@ -29,17 +29,7 @@ extension RunEvent {
 
     /// The event as one line of JSON (no newline).
     public func jsonLine() throws -> String {
-        let payload: Data
-        switch self {
-        case .config(let e): payload = try Self.encoder.encode(e)
-        case .step(let e): payload = try Self.encoder.encode(e)
-        case .samples(let e): payload = try Self.encoder.encode(e)
-        case .eval(let e): payload = try Self.encoder.encode(e)
-        case .control(let e): payload = try Self.encoder.encode(e)
-        case .checkpoint(let e): payload = try Self.encoder.encode(e)
-        case .halt(let e): payload = try Self.encoder.encode(e)
-        case .end(let e): payload = try Self.encoder.encode(e)
-        }
+        let payload = try Self.encoder.encode(self.payload)
         // Prefix the payload object with the version and type: {"v":1,"type":"step", …}.
         var s = String(decoding: payload, as: UTF8.self)
         s.removeFirst()
