@@ -23,3 +23,14 @@ for size in 80x24 120x40 200x60; do
     echo "$out/$size-$term.txt"
   done
 done
+# The half-block image preview (two grey pixels a cell) needs 256 colours: one capture with `p` pressed.
+s="shot-hb-$$"
+tmux new-session -d -s "$s" -x 120 -y 40 "env -u NO_COLOR TERM=xterm-256color $bin replay --start end $log"
+for _ in $(seq 100); do tmux capture-pane -p -t "$s" | grep -q "best" && break; sleep 0.1; done
+tmux send-keys -t "$s" p
+for _ in $(seq 100); do tmux capture-pane -p -t "$s" | grep -q "half-block)" && break; sleep 0.1; done
+tmux capture-pane -p -t "$s" > "$out/120x40-xterm-256color-halfblock.txt"
+tmux capture-pane -p -e -t "$s" > "$out/120x40-xterm-256color-halfblock.ansi"
+tmux send-keys -t "$s" q
+tmux kill-session -t "$s" 2>/dev/null || true
+echo "$out/120x40-xterm-256color-halfblock.txt"

@@ -44,6 +44,10 @@ public final class DAFLTrainer: @unchecked Sendable {
     let elapsedBefore: Double
     let started = Date()
     private var recentStepTimes: [Double] = []
+    /// Consecutive steps in which the teacher saw one class only: a collapsing generator.
+    private var singleClassSteps = 0
+    /// Steps of one class in a row before the run log gets a warning.
+    static let collapseWarningSteps = 50
 
     // Shared with other threads.
     private let lock = NSCondition()
@@ -288,6 +292,14 @@ public final class DAFLTrainer: @unchecked Sendable {
         recentStepTimes.append(seconds)
         if recentStepTimes.count > 20 { recentStepTimes.removeFirst() }
         let rate = Double(recentStepTimes.count) / recentStepTimes.reduce(0, +)
+        // DAFL's generator can collapse (Adam at lr_G 0.2 can saturate its tanh): every image the same,
+        // one class. Training goes on, but the user should know, once per episode.
+        singleClassSteps = hist.filter { $0 > 0 }.count == 1 ? singleClassSteps + 1 : 0
+        if singleClassSteps == Self.collapseWarningSteps {
+            sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
+                                       key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; try a lower --lr-g, or --resume from an earlier checkpoint",
+                                       source: "trainer")))
+        }
         sink(.step(StepEvent(step: step, time: elapsed, oh: Double(r.oneHot), a: Double(r.activation), ie: Double(r.entropy),
                              kd: Double(r.distillation), total: Double(r.total), alpha: Double(weights.alpha),
                              beta: Double(weights.beta), ohWeight: Double(weights.oneHot),

@@ -126,7 +126,7 @@ public struct DashboardModel: Sendable {
             default: break
             }
             status = Self.describe(c)
-            statusIsWarning = c.action == "checkpoint-failed"
+            statusIsWarning = c.action == "checkpoint-failed" || c.action == "warning"
         case .checkpoint(let c):
             checkpoints += 1
             status = "checkpoint saved at step \(c.step) (\(c.reason)): \(c.path)"
@@ -148,6 +148,7 @@ public struct DashboardModel: Sendable {
             let name = c.key == "alpha" ? "α" : c.key == "beta" ? "β" : "one-hot weight"
             return String(format: "step %d: %@ %.4g → %.4g (%@)", c.step, name, c.old ?? 0, c.new ?? 0, c.source)
         case "checkpoint-failed": return "checkpoint failed at step \(c.step): \(c.key ?? "")"
+        case "warning": return "step \(c.step): \(c.key ?? "warning")"
         default: return "step \(c.step): \(c.action)\(c.key.map { " (\($0))" } ?? "") by \(c.source)"
         }
     }

@@ -166,3 +166,20 @@ struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ v: T) { value = v }
 }
+
+@Suite struct CollapseWarningTests {
+    @Test func oneClassForFiftyStepsIsWarnedOnce() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A teacher whose output is one class whatever the input: fc2's bias decides.
+        let teacher = TrainerTests.tinyTeacher()
+        teacher.fc2.weight.data = [Float](repeating: 0, count: teacher.fc2.weight.count)
+        teacher.fc2.bias.data = (0..<10).map { $0 == 4 ? 10 : 0 }
+        var c = TrainerTests.tinyConfig(iterations: 120)
+        c.checkpointEvery = 1000; c.samplesEvery = 1000
+        let t = try TrainerTests.trainer(c, dir: dir, box: box, teacher: teacher)
+        #expect(t.run() == .completed)
+        let warnings = box.controls.filter { $0.action == "warning" }
+        #expect(warnings.count == 1 && warnings[0].step == 50 && warnings[0].key?.contains("generator collapsed") == true)
+    }
+}

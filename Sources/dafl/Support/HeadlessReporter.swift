@@ -25,6 +25,8 @@ final class HeadlessReporter: @unchecked Sendable {
             lastEval = e
             emit(String(format: "eval  step %6d  student %.2f%%  best %.2f%%  teacher %.2f%%  agreement %.2f%%  (%@)",
                         e.step, e.studentAccuracy, e.bestStudentAccuracy, e.teacherAccuracy, e.agreement, formatDuration(e.time)))
+        case .control(let c) where c.action == "warning":
+            emit("WARNING at step \(c.step): \(c.key ?? "")")
         case .control(let c):
             var line = "control step \(c.step): \(c.action)"
             if let k = c.key { line += " \(k)" }
