@@ -297,7 +297,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         singleClassSteps = hist.filter { $0 > 0 }.count == 1 ? singleClassSteps + 1 : 0
         if singleClassSteps == Self.collapseWarningSteps {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
-                                       key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; try a lower --lr-g, or --resume from an earlier checkpoint",
+                                       key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
                                        source: "trainer")))
         }
         sink(.step(StepEvent(step: step, time: elapsed, oh: Double(r.oneHot), a: Double(r.activation), ie: Double(r.entropy),
