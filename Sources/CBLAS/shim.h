@@ -1,4 +1,3 @@
 #include <cblas.h>
 /* OpenBLAS extension: thread count control (declared in OpenBLAS's cblas.h). */
 static inline void dafl_blas_set_threads(int n) { openblas_set_num_threads(n); }
-static inline int dafl_blas_get_threads(void) { return openblas_get_num_threads(); }

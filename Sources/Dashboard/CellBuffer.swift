@@ -64,13 +64,6 @@ public struct CellBuffer: Equatable, Sendable {
         cells[y * width + x] = cell
     }
 
-    /// Changes the colours of a cell, keeping its character.
-    public mutating func paint(_ x: Int, _ y: Int, fg: RGB?? = nil, bg: RGB?? = nil) {
-        guard x >= 0, y >= 0, x < width, y < height, clip.contains(x, y) else { return }
-        if let fg { cells[y * width + x].fg = fg }
-        if let bg { cells[y * width + x].bg = bg }
-    }
-
     /// Writes a string from (x, y), one scalar a cell, cut at `maxWidth` cells (or the clip).
     /// Returns the column after the last character written.
     @discardableResult

@@ -16,7 +16,6 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Sets the number of threads OpenBLAS uses (it defaults to every core, or `OPENBLAS_NUM_THREADS`).
+    /// Sets the number of threads OpenBLAS uses (the engine sets 1 and splits work itself: `Parallel`).
     public static func setThreads(_ n: Int) { dafl_blas_set_threads(Int32(n)) }
-    public static var threads: Int { Int(dafl_blas_get_threads()) }
 }
