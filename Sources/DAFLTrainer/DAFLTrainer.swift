@@ -266,7 +266,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if let images, config.replayBatches > 0 {
             replay.add(images: images.data, logits: r.teacherLogits)
             for _ in 1..<config.studentSteps {
-                let (x, t) = replay.sample(size: b, side: preprocessing.size, rng: &rng)
+                let (x, t) = replayBatch()
                 studentOptimizer.zeroGrad()
                 DAFLLoss.distillation(student: student(x), teacher: t).backward()
                 studentOptimizer.step()
@@ -283,6 +283,18 @@ public final class DAFLTrainer: @unchecked Sendable {
         return true
     }
 
+    /// A batch for an extra student step: drawn from replay, and when augmenting, changed and
+    /// relabelled by the teacher. Returns images and target logits.
+    func replayBatch() -> (Tensor, Tensor) {
+        let b = config.batch, augmentation = config.augmentation
+        var (x, t) = replay.sample(size: b, side: preprocessing.size, rng: &rng)
+        if !augmentation.isNone {
+            augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
+            t = GradMode.noGrad { teacher(x) }
+        }
+        return (x, t)
+    }
+
     private func emitStep(_ r: IterationResult, seconds: Double) {
         let k = teacher.classes
         var hist = [Int](repeating: 0, count: k)
@@ -295,7 +307,9 @@ public final class DAFLTrainer: @unchecked Sendable {
         // DAFL's generator can collapse (Adam at lr_G 0.2 can saturate its tanh): every image the same,
         // one class. Training goes on, but the user should know, once per episode.
         singleClassSteps = hist.filter { $0 > 0 }.count == 1 ? singleClassSteps + 1 : 0
-        if singleClassSteps == Self.collapseWarningSteps {
+        if let n = config.collapseReset, n > 0, singleClassSteps >= n {
+            resetGenerator(afterSingleClassSteps: singleClassSteps)
+        } else if singleClassSteps == Self.collapseWarningSteps {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
                                        key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
                                        source: "trainer")))
@@ -305,6 +319,21 @@ public final class DAFLTrainer: @unchecked Sendable {
                              beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
                              lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
                              hist: hist, histEntropy: entropy, stepsPerSecond: rate)))
+    }
+
+    /// Starts the generator afresh (new weights from the run's RNG, new Adam state) and forgets the
+    /// collapsed batches in the replay memory. A collapsed generator cannot leave its fixed point:
+    /// with every image identical, the last batch norm passes back exactly zero gradient.
+    private func resetGenerator(afterSingleClassSteps n: Int) {
+        let fresh = Generator(latent: generator.latent, width: generator.width, channels: generator.channels,
+                              imageSize: generator.initSize * 4, rng: &rng)
+        for ((_, mine), (_, new)) in zip(generator.stateDict, fresh.stateDict) { mine.data = new.data }
+        generatorOptimizer.reset()
+        replay.dropNewest(n)
+        singleClassSteps = 0
+        sink(.control(ControlEvent(step: step, time: elapsed, action: "generator-reset",
+                                   key: "generator collapsed (one class for \(n) steps): re-initialised it and dropped its last \(n) batches from replay",
+                                   source: "trainer")))
     }
 
     private func emitSamples(_ images: Tensor, _ r: IterationResult) {

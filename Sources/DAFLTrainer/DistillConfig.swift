@@ -40,6 +40,12 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var studentSteps: Int
     /// Generated batches kept for replay (0: none).
     public var replayBatches: Int
+    /// Changes to replayed images before the extra student steps, relabelled by the teacher
+    /// (`StudentAugmentation(parse:)` spelling; nil or `none`: replay as generated).
+    public var studentAugment: String? = nil
+    /// Steps of a single teacher class in a row after which the generator is re-initialised
+    /// (nil or 0: never, as in the reference).
+    public var collapseReset: Int? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -59,7 +65,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
                                  lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5),
                                  studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0, studentLRSchedule: "cosine",
                                  studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 32, replayBatches: 256,
-                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
+                                 collapseReset: 50, seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
         case .cifar10:
             return DistillConfig(preset: "cifar10", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
                                  lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.05, alpha: 0.01, beta: 5),
@@ -84,6 +90,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
+        if StudentAugmentation(parse: studentAugment ?? "none") == nil {
+            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, mixup")
+        }
+        if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
         return p
     }
@@ -95,8 +105,12 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
-            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "seed": "\(seed)",
+            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
+            "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
         ]
     }
+
+    /// The parsed `studentAugment` (none when invalid; `problems()` reports that).
+    public var augmentation: StudentAugmentation { StudentAugmentation(parse: studentAugment ?? "none") ?? StudentAugmentation() }
 }

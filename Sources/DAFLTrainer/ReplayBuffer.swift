@@ -42,6 +42,17 @@ struct ReplayBuffer {
         next = (next + 1) % capacity
     }
 
+    /// Forgets the `n` most recently added batches (a collapsed generator's output).
+    mutating func dropNewest(_ n: Int) {
+        guard n > 0, !images.isEmpty else { return }
+        // Oldest first, then drop the tail; the next write goes after the survivors.
+        let order = images.count < capacity ? Array(images.indices) : Array(next..<images.count) + Array(0..<next)
+        let keep = order.dropLast(Swift.min(n, order.count))
+        images = keep.map { images[$0] }
+        logits = keep.map { logits[$0] }
+        next = images.count % capacity
+    }
+
     /// A batch of `size` samples drawn uniformly from everything held: images [B, 1, S, S] and logits [B, K].
     /// Every stored batch has the same size, so a uniform batch index then image index is uniform.
     func sample(size: Int, side: Int, rng: inout RNG) -> (Tensor, Tensor) {

@@ -176,10 +176,41 @@ struct UncheckedBox<T>: @unchecked Sendable {
         teacher.fc2.weight.data = [Float](repeating: 0, count: teacher.fc2.weight.count)
         teacher.fc2.bias.data = (0..<10).map { $0 == 4 ? 10 : 0 }
         var c = TrainerTests.tinyConfig(iterations: 120)
-        c.checkpointEvery = 1000; c.samplesEvery = 1000
+        c.checkpointEvery = 1000; c.samplesEvery = 1000; c.collapseReset = 0
         let t = try TrainerTests.trainer(c, dir: dir, box: box, teacher: teacher)
         #expect(t.run() == .completed)
+        #expect(!box.controls.contains { $0.action == "generator-reset" })
         let warnings = box.controls.filter { $0.action == "warning" }
         #expect(warnings.count == 1 && warnings[0].step == 50 && warnings[0].key?.contains("generator collapsed") == true)
+    }
+}
+
+@Suite struct CollapseResetTests {
+    @Test func generatorIsReinitialisedAfterNSingleClassSteps() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let teacher = TrainerTests.tinyTeacher()
+        teacher.fc2.weight.data = [Float](repeating: 0, count: teacher.fc2.weight.count)
+        teacher.fc2.bias.data = (0..<10).map { $0 == 4 ? 10 : 0 }
+        var c = TrainerTests.tinyConfig(iterations: 25)
+        c.checkpointEvery = 1000; c.samplesEvery = 1000; c.collapseReset = 10; c.replayBatches = 8
+        let t = try TrainerTests.trainer(c, dir: dir, box: box, teacher: teacher)
+        var before: [Float] = []
+        for _ in 0..<9 { #expect(t.iterate()) }
+        before = t.generator.l1.weight.data
+        #expect(t.generatorOptimizer.stepCount == 9 && t.replay.images.count == 8)
+        #expect(t.iterate())   // the 10th single-class step: reset
+        let resets = box.controls.filter { $0.action == "generator-reset" }
+        #expect(resets.count == 1 && resets[0].step == 10 && resets[0].source == "trainer")
+        #expect(t.generatorOptimizer.stepCount == 0)
+        // Fresh weights, not the collapsed ones nudged by one more step.
+        let moved = zip(before, t.generator.l1.weight.data).map { abs($0 - $1) }.max() ?? 0
+        #expect(moved > 0.01)
+        // Its last 10 batches (all it holds: 8) are forgotten; the next one is kept.
+        #expect(t.replay.images.isEmpty)
+        #expect(t.iterate() && t.replay.images.count == 1)
+        for _ in 0..<15 { #expect(t.iterate()) }
+        #expect(box.controls.filter { $0.action == "generator-reset" }.map(\.step) == [10, 20])
+        #expect(!box.controls.contains { $0.action == "warning" })
     }
 }

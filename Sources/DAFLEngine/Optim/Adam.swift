@@ -52,6 +52,15 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// Forgets the moments and the step count, as a freshly made optimizer.
+    public func reset() {
+        stepCount = 0
+        for i in m.indices {
+            m[i] = [Float](repeating: 0, count: m[i].count)
+            v[i] = m[i]
+        }
+    }
+
     public func stateTensors() -> [(String, [Float])] {
         var out: [(String, [Float])] = [("step", [Float(stepCount)])]
         for i in parameters.indices { out.append(("exp_avg.\(i)", m[i])); out.append(("exp_avg_sq.\(i)", v[i])) }

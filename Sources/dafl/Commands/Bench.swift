@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(name: .customLong("repeat"), help: "Timed runs per benchmark, after one warm-up.") var repeats = 3
-    @Option(help: "Comma-separated benchmarks: generator_fwd_bwd, teacher_fwd_bwd_input, student_step, dafl_iteration, teacher_epoch.")
+    @Option(help: "Comma-separated benchmarks: generator_fwd_bwd, teacher_fwd_bwd_input, teacher_fwd, student_step, dafl_iteration, teacher_epoch.")
     var only = "generator_fwd_bwd,teacher_fwd_bwd_input,student_step,dafl_iteration,teacher_epoch"
     @Option(help: "Batches for dafl_iteration.") var batches = "64,256,512"
     @Option(help: "Generator width (128 is the reference).") var width = 128
@@ -48,6 +48,11 @@ struct Bench: ParsableCommand {
                     let (l, f) = t.forwardWithFeatures(x)
                     (l.sum() + f.sum()).backward()
                 })
+            case "teacher_fwd":
+                let t = LeNet5(.full, rng: &rng)
+                t.setTraining(false); t.freeze()
+                let x = Tensor(shape: [256, 1, 32, 32], data: rng.normal(count: 256 * 1024))
+                report(name, 256, timed { _ = GradMode.noGrad { t(x) } })
             case "student_step":
                 let s = LeNet5(.half, rng: &rng)
                 let opt = Adam(s.parameters, lr: 2e-3)

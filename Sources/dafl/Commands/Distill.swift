@@ -41,6 +41,9 @@ struct Distill: ParsableCommand {
     @Option(help: "Latent size of the generator's noise.") var latent: Int?
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
+    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, mixup.")
+    var augment: String?
+    @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -73,6 +76,8 @@ struct Distill: ParsableCommand {
         if let v = latent { c.latent = v }
         if let v = studentSteps { c.studentSteps = v }
         if let v = replay { c.replayBatches = v }
+        if let v = augment { c.studentAugment = v }
+        if let v = collapseReset { c.collapseReset = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }

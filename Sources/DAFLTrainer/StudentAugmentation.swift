@@ -1,0 +1,98 @@
+import DAFLEngine
+
+/// Random changes to replayed images before a student step; the teacher then labels the changed
+/// images, so the student always matches the teacher on exactly what it sees ("consistent teaching").
+///
+/// The student only ever sees generated images, so it learns the teacher's function on the region the
+/// generator covers. Shifts, flips and mixes widen that region at the price of one teacher forward
+/// per step; labels are never guessed (a shifted image gets the teacher's answer for the shifted image).
+/// ```swift
+/// var aug = StudentAugmentation(parse: "shift,flip,mixup")!
+/// aug.apply(&pixels, count: 128, side: 32, channels: 1, rng: &rng)
+/// ```
+public struct StudentAugmentation: Equatable, Sendable {
+    /// Largest shift in pixels along each axis (0: none); the edge pixels fill the gap.
+    public var shift = 0
+    /// Mirror left-right with probability ½.
+    public var flip = false
+    /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
+    public var mixup = false
+
+    public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false) {
+        self.shift = shift; self.flip = flip; self.mixup = mixup
+    }
+
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `mixup`; nil if unknown.
+    public init?(parse text: String) {
+        for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            switch word {
+            case "none", "": continue
+            case "flip": flip = true
+            case "mixup": mixup = true
+            case "shift": shift = 2
+            default:
+                guard word.hasPrefix("shift"), let n = Int(word.dropFirst(5)), (0...8).contains(n) else { return nil }
+                shift = n
+            }
+        }
+    }
+
+    public var isNone: Bool { shift == 0 && !flip && !mixup }
+
+    /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
+    public var description: String {
+        var w: [String] = []
+        if shift > 0 { w.append(shift == 2 ? "shift" : "shift\(shift)") }
+        if flip { w.append("flip") }
+        if mixup { w.append("mixup") }
+        return w.isEmpty ? "none" : w.joined(separator: ",")
+    }
+
+    /// Changes `count` images of `channels`×`side`×`side` floats in place.
+    public func apply(_ x: inout [Float], count: Int, side: Int, channels: Int, rng: inout RNG) {
+        let plane = side &* side, per = channels &* plane
+        precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
+        if shift > 0 || flip {
+            var tmp = [Float](repeating: 0, count: per)
+            let span = UInt64(2 &* shift &+ 1)
+            x.withUnsafeMutableBufferPointer { xp in
+                tmp.withUnsafeMutableBufferPointer { tp in
+                    for i in 0..<count {
+                        let dy = shift > 0 ? Int(rng.next() % span) &- shift : 0
+                        let dx = shift > 0 ? Int(rng.next() % span) &- shift : 0
+                        let mirror = flip && rng.next() & 1 == 1
+                        if dx == 0 && dy == 0 && !mirror { continue }
+                        let img = xp.baseAddress! + i &* per
+                        tp.baseAddress!.update(from: img, count: per)
+                        for c in 0..<channels {
+                            let src = tp.baseAddress! + c &* plane, dst = img + c &* plane
+                            for y in 0..<side {
+                                // Output (y, x) reads input (y − dy, x − dx), clamped to the border.
+                                let sy = Swift.min(Swift.max(y &- dy, 0), side &- 1)
+                                for xx in 0..<side {
+                                    let ux = mirror ? side &- 1 &- xx : xx
+                                    let sx = Swift.min(Swift.max(ux &- dx, 0), side &- 1)
+                                    dst[y &* side &+ xx] = src[sy &* side &+ sx]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if mixup && count > 1 {
+            let source = x
+            let partner = rng.permutation(count)
+            x.withUnsafeMutableBufferPointer { xp in
+                source.withUnsafeBufferPointer { sp in
+                    for i in 0..<count {
+                        let lam = rng.uniform()
+                        let a = sp.baseAddress! + i &* per, b = sp.baseAddress! + partner[i] &* per
+                        let out = xp.baseAddress! + i &* per
+                        for q in 0..<per { out[q] = lam * a[q] + (1 - lam) * b[q] }
+                    }
+                }
+            }
+        }
+    }
+}

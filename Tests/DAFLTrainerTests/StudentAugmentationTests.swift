@@ -1,0 +1,89 @@
+import DAFLEngine
+import Foundation
+import Testing
+@testable import DAFLTrainer
+
+@Suite struct StudentAugmentationTests {
+    @Test func parsesAndPrintsItsSpelling() {
+        #expect(StudentAugmentation(parse: "none")?.isNone == true)
+        #expect(StudentAugmentation(parse: "shift,flip,mixup") == StudentAugmentation(shift: 2, flip: true, mixup: true))
+        #expect(StudentAugmentation(parse: "shift4")?.shift == 4)
+        for bad in ["rotate", "shift9", "shiftx", "flip,blur"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
+        for text in ["none", "shift", "shift3,flip", "mixup"] {
+            #expect(StudentAugmentation(parse: text)?.description == text)
+        }
+        var c = DistillConfig.preset(.cpu)
+        c.studentAugment = "blur"
+        #expect(c.problems().contains { $0.contains("--augment") })
+    }
+
+    /// A 4×4 image holding its pixel index: every output pixel must come from the shifted,
+    /// mirrored and border-clamped position.
+    @Test func shiftAndFlipMovePixelsWithClampedBorders() {
+        let side = 4
+        let original = (0..<16).map(Float.init)
+        let aug = StudentAugmentation(shift: 2, flip: true)
+        var rng = RNG(seed: 3)
+        var seen = Set<[Float]>()
+        for _ in 0..<200 {
+            var x = original
+            aug.apply(&x, count: 1, side: side, channels: 1, rng: &rng)
+            seen.insert(x)
+            // Rows stay rows: each output row is one input row (shifted, maybe mirrored), and
+            // within a row the columns are a clamped monotone run.
+            for y in 0..<side {
+                let row = Array(x[y * side..<(y + 1) * side])
+                let sourceRows = Set(row.map { Int($0) / side })
+                #expect(sourceRows.count == 1)
+                let cols = row.map { Int($0) % side }
+                let up = zip(cols, cols.dropFirst()).allSatisfy { $0 <= $1 }
+                let down = zip(cols, cols.dropFirst()).allSatisfy { $0 >= $1 }
+                #expect(up || down)
+            }
+        }
+        // 5 × 5 shifts × 2 mirrorings, some of which coincide after clamping on a 4-pixel side.
+        #expect(seen.count > 20)
+        #expect(seen.contains(original))
+        #expect(seen.contains([3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12]))   // mirror only
+    }
+
+    @Test func mixupIsAConvexCombinationOfTwoImages() {
+        let per = 9, count = 6
+        var rng = RNG(seed: 1)
+        let original = (0..<count).flatMap { i in [Float](repeating: Float(i * 10), count: per) }
+        var x = original
+        StudentAugmentation(mixup: true).apply(&x, count: count, side: 3, channels: 1, rng: &rng)
+        var changed = 0
+        for i in 0..<count {
+            let v = x[i * per]
+            #expect(x[i * per..<(i + 1) * per].allSatisfy { $0 == v })   // the same λ over the image
+            #expect(v >= 0 && v <= 50)
+            if v != original[i * per] { changed += 1 }
+        }
+        #expect(changed >= 3)
+    }
+
+    @Test func trainerRelabelsAugmentedReplayWithTheTeacher() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var c = TrainerTests.tinyConfig(iterations: 3)
+        c.studentAugment = "shift,flip,mixup"
+        let t = try TrainerTests.trainer(c, dir: dir, box: box)
+        #expect(t.iterate())
+        let (x, target) = t.replayBatch()
+        // The targets are the teacher's answers for the changed images, not the stored logits.
+        let expected = GradMode.noGrad { t.teacher(x) }
+        #expect(target.data == expected.data)
+        let stored = Set(t.replay.logits[0].chunked(10))
+        #expect(target.data.chunked(10).contains { !stored.contains($0) })
+        #expect(t.run() == .completed)
+        guard case .config(let cfg) = box.all.first(where: { if case .config = $0 { true } else { false } }) else {
+            Issue.record("no config event"); return
+        }
+        #expect(cfg.settings["augment"] == "shift,flip,mixup")
+    }
+}
+
+extension Array where Element == Float {
+    func chunked(_ n: Int) -> [[Float]] { stride(from: 0, to: count, by: n).map { Array(self[$0..<Swift.min($0 + n, count)]) } }
+}
