@@ -368,6 +368,21 @@ def kd():
     return name, run, meta, {"s", "t"}
 
 
+@case
+def discrepancy():
+    name = "discrepancy"
+    seed(name)
+    t, s = torch.randn(6, 10) * 2, torch.randn(6, 10) * 2
+
+    def run(dtype):
+        td, sd = leaf(t, dtype), leaf(s, dtype)
+        y = (td - sd).abs().mean()
+        y.backward()
+        return {"t": t, "s": s, "y": y, "dt": td.grad, "ds": sd.grad}
+    meta = {"op": "discrepancy", "formula": "mean(|t - s|) (DFAD's L1 between logits)", "gout": "1"}
+    return name, run, meta, {"t", "s"}
+
+
 def _optim(name, make, meta):
     seed(name)
     p0 = torch.randn(7)

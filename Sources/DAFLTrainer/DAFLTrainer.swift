@@ -253,7 +253,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                             noise: z, weights: weights, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
-                         ("distillation", r.distillation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
+                         ("distillation", r.distillation), ("discrepancy", r.discrepancy)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
             setState(.halted)
             sink(.halt(HaltEvent(step: step, time: elapsed, reason: "non-finite-loss",
                                  detail: "at iteration \(step + 1): \(which.joined(separator: ", ")); no weight was updated",
@@ -314,11 +314,13 @@ public final class DAFLTrainer: @unchecked Sendable {
                                        key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
                                        source: "trainer")))
         }
-        sink(.step(StepEvent(step: step, time: elapsed, oh: Double(r.oneHot), a: Double(r.activation), ie: Double(r.entropy),
-                             kd: Double(r.distillation), total: Double(r.total), alpha: Double(weights.alpha),
-                             beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
-                             lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
-                             hist: hist, histEntropy: entropy, stepsPerSecond: rate)))
+        var event = StepEvent(step: step, time: elapsed, oh: Double(r.oneHot), a: Double(r.activation), ie: Double(r.entropy),
+                              kd: Double(r.distillation), total: Double(r.total), alpha: Double(weights.alpha),
+                              beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
+                              lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
+                              hist: hist, histEntropy: entropy, stepsPerSecond: rate)
+        if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(weights.adversarial) }
+        sink(.step(event))
     }
 
     /// Starts the generator afresh (new weights from the run's RNG, new Adam state) and forgets the

@@ -123,10 +123,12 @@ public struct DashboardModel: Sendable {
                     let symbol = key == "alpha" ? "α" : key == "beta" ? "β" : "oh"
                     markers.append(Marker(step: c.step, label: symbol))
                 }
+            case "generator-reset":
+                markers.append(Marker(step: c.step, label: "G"))
             default: break
             }
             status = Self.describe(c)
-            statusIsWarning = c.action == "checkpoint-failed" || c.action == "warning"
+            statusIsWarning = ["checkpoint-failed", "warning", "generator-reset"].contains(c.action)
         case .checkpoint(let c):
             checkpoints += 1
             status = "checkpoint saved at step \(c.step) (\(c.reason)): \(c.path)"
@@ -149,6 +151,7 @@ public struct DashboardModel: Sendable {
             return String(format: "step %d: %@ %.4g → %.4g (%@)", c.step, name, c.old ?? 0, c.new ?? 0, c.source)
         case "checkpoint-failed": return "checkpoint failed at step \(c.step): \(c.key ?? "")"
         case "warning": return "step \(c.step): \(c.key ?? "warning")"
+        case "generator-reset": return "step \(c.step): \(c.key ?? "generator re-initialised")"
         default: return "step \(c.step): \(c.action)\(c.key.map { " (\($0))" } ?? "") by \(c.source)"
         }
     }

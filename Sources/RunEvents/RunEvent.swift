@@ -108,6 +108,10 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// Entropy of `hist` in bits (its maximum is log2 of the class count).
     public var histEntropy: Double
     public var stepsPerSecond: Double
+    /// The teacher–student discrepancy the generator maximised, and its weight; absent (nil) when
+    /// that optional term is off, as in plain DAFL.
+    public var adv: Double? = nil
+    public var advWeight: Double? = nil
 
     public init(step: Int, time: Double, oh: Double, a: Double, ie: Double, kd: Double, total: Double,
                 alpha: Double, beta: Double, ohWeight: Double, lrG: Double, lrS: Double,

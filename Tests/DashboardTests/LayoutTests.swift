@@ -51,6 +51,14 @@ import Testing
         #expect(m.state == "halted" && m.statusIsWarning && m.status.contains("/r/c.safetensors"))
     }
 
+    @Test func generatorResetIsAWarningWithAMarker() {
+        var m = Events.model()
+        m.apply(.control(ControlEvent(step: 70, time: 1, action: "generator-reset", key: "generator collapsed (one class for 50 steps)",
+                                      source: "trainer")))
+        #expect(m.statusIsWarning && m.status.contains("step 70: generator collapsed"))
+        #expect(m.markers == [.init(step: 70, label: "G")])
+    }
+
     @Test func resumeDropsRedoneSteps() {
         var m = Events.model(steps: 30)
         m.apply(.control(ControlEvent(step: 20, time: 1, action: "resume-run", source: "cli")))

@@ -4,15 +4,30 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var oneHot: Float
     public var alpha: Float
     public var beta: Float
+    /// Weight of the teacher–student discrepancy the generator maximises (0: plain DAFL).
+    public var adversarial: Float
 
-    public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5) {
-        self.oneHot = oneHot; self.alpha = alpha; self.beta = beta
+    public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0) {
+        self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
+    }
+
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial }
+
+    /// Checkpoints written before `adversarial` existed decode with it at 0.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        oneHot = try c.decode(Float.self, forKey: .oneHot)
+        alpha = try c.decode(Float.self, forKey: .alpha)
+        beta = try c.decode(Float.self, forKey: .beta)
+        adversarial = try c.decodeIfPresent(Float.self, forKey: .adversarial) ?? 0
     }
 }
 
 /// What one DAFL iteration measured: each loss term, and the teacher's view of the batch.
 public struct IterationResult: Sendable {
     public var oneHot, activation, entropy, distillation: Float
+    /// Teacher–student discrepancy on the generated batch (computed only when its weight is above 0).
+    public var discrepancy: Float = 0
     /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
     public var total: Float
     /// The teacher's predicted class for each generated image.
@@ -22,7 +37,7 @@ public struct IterationResult: Sendable {
     /// The teacher's logits [N·K] (for replaying the batch to the student).
     public var teacherLogits: [Float]
     /// Whether every loss was finite. When false, no weight was touched.
-    public var finite: Bool { [oneHot, activation, entropy, distillation, total].allSatisfy(\.isFinite) }
+    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, total].allSatisfy(\.isFinite) }
 }
 
 /// One DAFL iteration exactly as the reference code: noise → generator → frozen teacher (eval mode);
@@ -46,7 +61,13 @@ public enum DAFLIteration {
         let lA = DAFLLoss.activation(features)
         let lIE = DAFLLoss.informationEntropy(logits)
         let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached())
-        let generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta
+        var generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta
+        var lAdv: Tensor?
+        if w.adversarial > 0 {
+            let d = DAFLLoss.discrepancy(teacher: logits, student: student(images))
+            generatorLoss = generatorLoss - d * w.adversarial
+            lAdv = d
+        }
         let probs = logits.detached().softmax()
         let classes = logits.argmaxRows()
         let k = logits.shape[1]
@@ -54,11 +75,14 @@ public enum DAFLIteration {
                                      total: generatorLoss.item + lKD.item, teacherClasses: classes,
                                      teacherConfidence: classes.enumerated().map { probs.data[$0.offset * k + $0.element] },
                                      teacherLogits: logits.data)
+        result.discrepancy = lAdv?.item ?? 0
         // A NaN or Inf must never reach the weights: stop before the backward.
         guard result.finite else { return (result, keepImages ? images.detached() : nil) }
         // The two graphs share no parameter (the student sees detached images), so two backward
         // passes give the reference's single backward of their sum.
         generatorLoss.backward()
+        // The discrepancy's gradient reached the student's weights too: only the generator climbs it.
+        if lAdv != nil { studentOptimizer.zeroGrad() }
         lKD.backward()
         generatorOptimizer.step()
         studentOptimizer.step()

@@ -23,6 +23,13 @@ public enum DAFLLoss {
         return (p * p.log10()).sum()
     }
 
+    /// Mean |teacher − student| over the logits (DFAD, Fang et al. 2019): how much the two disagree.
+    /// Subtracted from the generator's objective (weight `LossWeights.adversarial`), it steers the
+    /// generator to images the student has not learned yet. Not part of DAFL; off by default.
+    public static func discrepancy(teacher: Tensor, student: Tensor) -> Tensor {
+        (teacher - student).abs().mean()
+    }
+
     /// The student's distillation loss against the teacher's logits (KL, batch mean).
     public static func distillation(student: Tensor, teacher: Tensor) -> Tensor {
         Tensor.distillationKL(student: student, teacher: teacher)

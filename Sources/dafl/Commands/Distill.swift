@@ -26,6 +26,8 @@ struct Distill: ParsableCommand {
     @Option(help: "Total DAFL iterations.") var iterations: Int?
     @Option(help: "Generated images per iteration.") var batch: Int?
     @Option(help: "α: weight of the activation loss.") var alpha: Float?
+    @Option(help: "Weight of the teacher–student discrepancy the generator maximises (DFAD-style; 0, plain DAFL, by default).")
+    var adversarial: Float?
     @Option(help: "β: weight of the information-entropy loss.") var beta: Float?
     @Option(help: "Weight of the one-hot loss.") var oh: Float?
     @Option(name: .customLong("lr-g"), help: "Generator learning rate (Adam).") var lrG: Float?
@@ -64,6 +66,7 @@ struct Distill: ParsableCommand {
         if let v = iterations { c.iterations = v }
         if let v = batch { c.batch = v }
         if let v = alpha { c.weights.alpha = v }
+        if let v = adversarial { c.weights.adversarial = v }
         if let v = beta { c.weights.beta = v }
         if let v = oh { c.weights.oneHot = v }
         if let v = lrG { c.lrG = v }

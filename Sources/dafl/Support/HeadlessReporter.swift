@@ -25,7 +25,7 @@ final class HeadlessReporter: @unchecked Sendable {
             lastEval = e
             emit(String(format: "eval  step %6d  student %.2f%%  best %.2f%%  teacher %.2f%%  agreement %.2f%%  (%@)",
                         e.step, e.studentAccuracy, e.bestStudentAccuracy, e.teacherAccuracy, e.agreement, formatDuration(e.time)))
-        case .control(let c) where c.action == "warning":
+        case .control(let c) where c.action == "warning" || c.action == "generator-reset":
             emit("WARNING at step \(c.step): \(c.key ?? "")")
         case .control(let c):
             var line = "control step \(c.step): \(c.action)"

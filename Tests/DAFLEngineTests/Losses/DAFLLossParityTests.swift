@@ -27,4 +27,14 @@ import Testing
         loss.backward()
         expectClose(s.grad ?? [], f.values("ds"), "kd ds")
     }
+
+    @Test func discrepancy() throws {
+        let f = try Fixture("discrepancy")
+        let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)
+        let loss = DAFLLoss.discrepancy(teacher: t, student: s)
+        expectClose([loss.item], f.values("y"), "discrepancy")
+        loss.backward()
+        expectClose(t.grad ?? [], f.values("dt"), "discrepancy dt")
+        expectClose(s.grad ?? [], f.values("ds"), "discrepancy ds")
+    }
 }

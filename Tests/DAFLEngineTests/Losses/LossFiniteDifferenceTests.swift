@@ -20,6 +20,13 @@ import Testing
         gradCheck([f]) { DAFLLoss.activation($0[0]) }
     }
 
+    @Test func discrepancy() {
+        // |t − s| has a kink at t = s; random logits keep the differences well away from 0.
+        gradCheck([randn([6, 10], seed: 35, scale: 2), randn([6, 10], seed: 36, scale: 2)]) {
+            DAFLLoss.discrepancy(teacher: $0[0], student: $0[1])
+        }
+    }
+
     @Test func informationEntropyBounds() {
         // Balanced predictions reach the minimum −log10(K); one class everywhere gives 0.
         let k = 10
