@@ -168,13 +168,18 @@ struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 @Suite struct CollapseWarningTests {
-    @Test func oneClassForFiftyStepsIsWarnedOnce() throws {
-        let dir = try TrainerTests.tempDir(), box = EventBox()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        // A teacher whose output is one class whatever the input: fc2's bias decides.
+    /// A teacher whose output is one class whatever the input (fc2's bias decides): a collapse.
+    static func oneClassTeacher() -> LeNet5 {
         let teacher = TrainerTests.tinyTeacher()
         teacher.fc2.weight.data = [Float](repeating: 0, count: teacher.fc2.weight.count)
         teacher.fc2.bias.data = (0..<10).map { $0 == 4 ? 10 : 0 }
+        return teacher
+    }
+
+    @Test func oneClassForFiftyStepsIsWarnedOnce() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let teacher = Self.oneClassTeacher()
         var c = TrainerTests.tinyConfig(iterations: 120)
         c.checkpointEvery = 1000; c.samplesEvery = 1000; c.collapseReset = 0
         let t = try TrainerTests.trainer(c, dir: dir, box: box, teacher: teacher)
@@ -189,9 +194,7 @@ struct UncheckedBox<T>: @unchecked Sendable {
     @Test func generatorIsReinitialisedAfterNSingleClassSteps() throws {
         let dir = try TrainerTests.tempDir(), box = EventBox()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let teacher = TrainerTests.tinyTeacher()
-        teacher.fc2.weight.data = [Float](repeating: 0, count: teacher.fc2.weight.count)
-        teacher.fc2.bias.data = (0..<10).map { $0 == 4 ? 10 : 0 }
+        let teacher = CollapseWarningTests.oneClassTeacher()
         var c = TrainerTests.tinyConfig(iterations: 25)
         c.checkpointEvery = 1000; c.samplesEvery = 1000; c.collapseReset = 10; c.replayBatches = 8
         let t = try TrainerTests.trainer(c, dir: dir, box: box, teacher: teacher)
@@ -212,5 +215,28 @@ struct UncheckedBox<T>: @unchecked Sendable {
         for _ in 0..<15 { #expect(t.iterate()) }
         #expect(box.controls.filter { $0.action == "generator-reset" }.map(\.step) == [10, 20])
         #expect(!box.controls.contains { $0.action == "warning" })
+    }
+}
+
+@Suite struct CheckpointCompatibilityTests {
+    /// Sidecars written before --augment, --collapse-reset and --adversarial existed still resume,
+    /// with those features off (as the run was trained).
+    @Test func olderSidecarDecodesWithNewSettingsOff() throws {
+        var c = DistillConfig.preset(.cpu)
+        c.studentAugment = "mixup"
+        let info = CheckpointInfo(step: 3, file: "checkpoint-00000003.safetensors", weights: c.weights, lrG: 0.2, lrS: 2e-3,
+                                  rng: ["1", "2", "3", "4"], elapsed: 1, bestStudentAccuracy: nil, lastStudentAccuracy: nil,
+                                  config: c, teacherPath: "t", dataDir: "d", runName: "r")
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(info)) as! [String: Any]
+        var config = json["config"] as! [String: Any], weights = json["weights"] as! [String: Any]
+        #expect(config["studentAugment"] as? String == "mixup" && weights["adversarial"] != nil)
+        config["studentAugment"] = nil; config["collapseReset"] = nil
+        var configWeights = config["weights"] as! [String: Any]
+        configWeights["adversarial"] = nil; weights["adversarial"] = nil
+        config["weights"] = configWeights
+        json["config"] = config; json["weights"] = weights
+        let old = try JSONDecoder().decode(CheckpointInfo.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(old.config.augmentation.isNone && (old.config.collapseReset ?? 0) == 0)
+        #expect(old.weights.adversarial == 0 && old.config.weights.adversarial == 0 && old.step == 3)
     }
 }
