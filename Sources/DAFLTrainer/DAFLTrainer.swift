@@ -272,6 +272,12 @@ public final class DAFLTrainer: @unchecked Sendable {
                 studentOptimizer.step()
             }
         }
+        if let every = config.generatorRestart, every > 0, step % every == 0, step < config.iterations {
+            // A generator settles on its own few modes; a new one brings images the student has not seen,
+            // while the replay memory still holds the last one's.
+            reinitialiseGenerator()
+            sink(.control(ControlEvent(step: step, time: elapsed, action: "generator-restart", source: "trainer")))
+        }
         if config.studentLRSteps.contains(step) { studentOptimizer.learningRate *= config.lrStepFactor }
         if config.studentLRSchedule == "cosine" {
             studentOptimizer.learningRate = config.lrS * Float(0.5 * (1 + cos(Double.pi * Double(step) / Double(config.iterations))))
@@ -323,14 +329,18 @@ public final class DAFLTrainer: @unchecked Sendable {
         sink(.step(event))
     }
 
-    /// Starts the generator afresh (new weights from the run's RNG, new Adam state) and forgets the
-    /// collapsed batches in the replay memory. A collapsed generator cannot leave its fixed point:
-    /// with every image identical, the last batch norm passes back exactly zero gradient.
-    private func resetGenerator(afterSingleClassSteps n: Int) {
+    /// Starts the generator afresh: new weights from the run's RNG and a new Adam state.
+    private func reinitialiseGenerator() {
         let fresh = Generator(latent: generator.latent, width: generator.width, channels: generator.channels,
                               imageSize: generator.initSize * 4, rng: &rng)
         for ((_, mine), (_, new)) in zip(generator.stateDict, fresh.stateDict) { mine.data = new.data }
         generatorOptimizer.reset()
+    }
+
+    /// A collapsed generator cannot leave its fixed point (with every image identical, the last batch
+    /// norm passes back exactly zero gradient): start it afresh and forget its collapsed batches.
+    private func resetGenerator(afterSingleClassSteps n: Int) {
+        reinitialiseGenerator()
         replay.dropNewest(n)
         singleClassSteps = 0
         sink(.control(ControlEvent(step: step, time: elapsed, action: "generator-reset",

@@ -46,6 +46,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Steps of a single teacher class in a row after which the generator is re-initialised
     /// (nil or 0: never, as in the reference).
     public var collapseReset: Int? = nil
+    /// Re-initialise the generator every this many iterations, keeping the replay memory (nil or 0: never).
+    public var generatorRestart: Int? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -93,6 +95,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
             p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, mixup")
         }
+        if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
         return p
@@ -106,7 +109,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
-            "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)", "seed": "\(seed)",
+            "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
         ]
     }

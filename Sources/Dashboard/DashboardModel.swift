@@ -123,7 +123,7 @@ public struct DashboardModel: Sendable {
                     let symbol = key == "alpha" ? "α" : key == "beta" ? "β" : "oh"
                     markers.append(Marker(step: c.step, label: symbol))
                 }
-            case "generator-reset":
+            case "generator-reset", "generator-restart":
                 markers.append(Marker(step: c.step, label: "G"))
             default: break
             }
@@ -152,6 +152,7 @@ public struct DashboardModel: Sendable {
         case "checkpoint-failed": return "checkpoint failed at step \(c.step): \(c.key ?? "")"
         case "warning": return "step \(c.step): \(c.key ?? "warning")"
         case "generator-reset": return "step \(c.step): \(c.key ?? "generator re-initialised")"
+        case "generator-restart": return "step \(c.step): generator restarted (--generator-restart)"
         default: return "step \(c.step): \(c.action)\(c.key.map { " (\($0))" } ?? "") by \(c.source)"
         }
     }

@@ -218,6 +218,25 @@ struct UncheckedBox<T>: @unchecked Sendable {
     }
 }
 
+@Suite struct GeneratorRestartTests {
+    @Test func generatorStartsAfreshEveryNIterationsAndReplayIsKept() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var c = TrainerTests.tinyConfig(iterations: 7)
+        c.checkpointEvery = 1000; c.samplesEvery = 1000; c.generatorRestart = 3; c.replayBatches = 8
+        let t = try TrainerTests.trainer(c, dir: dir, box: box)
+        for _ in 0..<2 { #expect(t.iterate()) }
+        let trained = t.generator.l1.weight.data
+        #expect(t.iterate())
+        #expect(t.generatorOptimizer.stepCount == 0 && t.replay.images.count == 3)
+        #expect(zip(trained, t.generator.l1.weight.data).map { abs($0 - $1) }.max() ?? 0 > 0.01)
+        #expect(t.run() == .completed)
+        // Not after the last iteration: the saved generator is a trained one.
+        #expect(box.controls.filter { $0.action == "generator-restart" }.map(\.step) == [3, 6])
+        #expect(t.generatorOptimizer.stepCount == 1)
+    }
+}
+
 @Suite struct CheckpointCompatibilityTests {
     /// Sidecars written before --augment, --collapse-reset and --adversarial existed still resume,
     /// with those features off (as the run was trained).

@@ -57,6 +57,8 @@ import Testing
                                       source: "trainer")))
         #expect(m.statusIsWarning && m.status.contains("step 70: generator collapsed"))
         #expect(m.markers == [.init(step: 70, label: "G")])
+        m.apply(.control(ControlEvent(step: 90, time: 2, action: "generator-restart", source: "trainer")))
+        #expect(!m.statusIsWarning && m.status.contains("generator restarted") && m.markers.last == .init(step: 90, label: "G"))
     }
 
     @Test func resumeDropsRedoneSteps() {

@@ -46,6 +46,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, mixup.")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
+    @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -81,6 +82,7 @@ struct Distill: ParsableCommand {
         if let v = replay { c.replayBatches = v }
         if let v = augment { c.studentAugment = v }
         if let v = collapseReset { c.collapseReset = v }
+        if let v = generatorRestart { c.generatorRestart = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }
