@@ -153,6 +153,13 @@ final class EventBox: @unchecked Sendable {
         #expect(p.weights == LossWeights(oneHot: 1, alpha: 0.1, beta: 5) && p.generatorWidth == 128 && p.studentSteps == 1)
     }
 
+    @Test func longPresetIsTheCPURecipeOverMoreIterations() {
+        var long = DistillConfig.preset(.long)
+        #expect(long.preset == "long" && long.iterations == 10_800)
+        long.preset = "cpu"; long.iterations = 1000
+        #expect(long == DistillConfig.preset(.cpu))
+    }
+
     @Test func corruptCheckpointSidecarIsAClearError() throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
