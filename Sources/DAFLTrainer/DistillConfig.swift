@@ -10,8 +10,6 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public enum Preset: String, Codable, CaseIterable, Sendable {
         /// Tuned for a 2-core CPU: a good student in minutes (see docs/PRESETS.md).
         case cpu
-        /// The `cpu` recipe over 10,800 iterations: the best student we measured within 2 hours.
-        case long
         /// The reference MNIST recipe of the DAFL paper and code.
         case paper
         /// The reference CIFAR-10 recipe (needs ResNet-34/18, not in this version).
@@ -69,12 +67,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
                                  lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5),
                                  studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0, studentLRSchedule: "cosine",
                                  studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 32, replayBatches: 256,
-                                 collapseReset: 50, seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
-        case .long:
-            var c = preset(.cpu)
-            c.preset = "long"
-            c.iterations = 10_800
-            return c
+                                 studentAugment: "shift,flip,mixup", collapseReset: 50, seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
         case .cifar10:
             return DistillConfig(preset: "cifar10", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
                                  lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.05, alpha: 0.01, beta: 5),

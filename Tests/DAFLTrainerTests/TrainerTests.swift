@@ -153,11 +153,10 @@ final class EventBox: @unchecked Sendable {
         #expect(p.weights == LossWeights(oneHot: 1, alpha: 0.1, beta: 5) && p.generatorWidth == 128 && p.studentSteps == 1)
     }
 
-    @Test func longPresetIsTheCPURecipeOverMoreIterations() {
-        var long = DistillConfig.preset(.long)
-        #expect(long.preset == "long" && long.iterations == 10_800)
-        long.preset = "cpu"; long.iterations = 1000
-        #expect(long == DistillConfig.preset(.cpu))
+    @Test func cpuPresetAugmentsReplayAndResetsCollapsedGenerators() {
+        let c = DistillConfig.preset(.cpu), p = DistillConfig.preset(.paper)
+        #expect(c.augmentation == StudentAugmentation(shift: 2, flip: true, mixup: true) && c.collapseReset == 50)
+        #expect(p.augmentation.isNone && (p.collapseReset ?? 0) == 0 && (p.generatorRestart ?? 0) == 0)
     }
 
     @Test func corruptCheckpointSidecarIsAClearError() throws {

@@ -19,7 +19,7 @@ struct Distill: ParsableCommand {
         generator.safetensors. Ctrl-C saves and stops; --resume continues.
         """)
 
-    @Option(help: "Preset: cpu (a good student in minutes on 2 cores), long (the cpu recipe over 10,800 iterations, under 2 hours), or paper (the reference MNIST recipe).")
+    @Option(help: "Preset: cpu (a good student in minutes on 2 cores) or paper (the reference MNIST recipe).")
     var preset: String = "cpu"
     @Option(help: "Teacher weights (safetensors). Default: the shipped Fashion-MNIST LeNet-5.") var teacher: String?
     @Option(help: "Dataset directory, used only to measure teacher and student on its test split.") var data: String?
@@ -43,7 +43,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Latent size of the generator's noise.") var latent: Int?
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
-    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, mixup.")
+    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, mixup (cpu preset: shift,flip,mixup).")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
