@@ -6,9 +6,11 @@
 
 Presets (as DistillConfig.preset in Sources/DAFLTrainer/DistillConfig.swift):
   cpu    batch 128, generator width 64,  latent 100, Adam lr_G 0.2, Adam lr_S 2e-3,
-         oh 1, beta (L_ie) 5, alpha (L_a) 0.1, student_steps 8, replay 32 batches
-  paper  batch 512, generator width 128, student_steps 1, replay 0; otherwise the same
-Flags override the preset (--batch, --generator-width, --student-steps, --replay, ...).
+         oh 1, beta (L_ie) 5, alpha (L_a) 0.1, student_steps 32, replay 256 batches,
+         augment (replayed images shifted +-2 px, mirrored, mixed, relabelled by the teacher)
+  paper  batch 512, generator width 128, student_steps 1, replay 0, no augment; otherwise the same
+Flags override the preset (--batch, --generator-width, --student-steps, --replay, --no-augment, ...).
+(The cosine student schedule and the collapse reset do not change the cost and are left out.)
 
 One iteration (DAFLIteration.run + the replay loop of DAFLTrainer.iterate):
   z ~ N(0,1) (B, latent); zero grads; x = G(z) (train mode);
@@ -17,7 +19,8 @@ One iteration (DAFLIteration.run + the replay loop of DAFLTrainer.iterate):
   backward; Adam step G; Adam step S.
   If replay > 0: (x, logits_T) go into a ring buffer of the last `replay` batches, then
   student_steps - 1 extra student steps, each on B samples drawn uniformly with replacement
-  from every image held, with their stored teacher logits.
+  from every image held, with their stored teacher logits; with augment, the sampled images are
+  shifted, mirrored and mixed and the teacher labels them again (StudentAugmentation.swift).
 
 Timing: the first 3 iterations are warm-up; the reported seconds and iters_per_s cover
 iterations 4..N only, and never include evaluation. --json prints one line:
@@ -42,9 +45,9 @@ DEFAULT_TEACHER = "models/teacher-fashion-lenet5.safetensors"
 
 PRESETS = {
     "cpu": dict(batch=128, generator_width=64, latent=100, lr_g=0.2, lr_s=2e-3,
-                oh=1.0, beta=5.0, alpha=0.1, student_steps=8, replay=32),
+                oh=1.0, beta=5.0, alpha=0.1, student_steps=32, replay=256, augment=True),
     "paper": dict(batch=512, generator_width=128, latent=100, lr_g=0.2, lr_s=2e-3,
-                  oh=1.0, beta=5.0, alpha=0.1, student_steps=1, replay=0),
+                  oh=1.0, beta=5.0, alpha=0.1, student_steps=1, replay=0, augment=False),
 }
 
 
@@ -63,6 +66,7 @@ def parse_args(argv=None):
     ap.add_argument("--oh", type=float)
     ap.add_argument("--alpha", type=float)
     ap.add_argument("--beta", type=float)
+    ap.add_argument("--no-augment", action="store_true", help="replay as generated (dafl: --augment none)")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--teacher", default=DEFAULT_TEACHER)
     ap.add_argument("--data", default=D.FASHION_DIR, help="dataset directory (test split, for --eval-every)")
@@ -72,9 +76,11 @@ def parse_args(argv=None):
     a = ap.parse_args(argv)
     cfg = dict(PRESETS[a.preset])
     for k in cfg:
-        v = getattr(a, k)
+        v = getattr(a, k, None)
         if v is not None:
             cfg[k] = v
+    if a.no_augment:
+        cfg["augment"] = False
     problems = []
     if a.iterations <= WARMUP:
         problems.append(f"--iterations must exceed the {WARMUP} warm-up iterations")
@@ -106,6 +112,23 @@ def load_teacher(path):
 @torch.no_grad()
 def predictions(model, x, batch=1000):
     return torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, x.shape[0], batch)])
+
+
+def augment(x, shift=2):
+    """Shift by up to +-shift pixels (edges repeated), mirror with probability 1/2, then mix each image
+    with another of the batch (lambda uniform in [0, 1]): as StudentAugmentation.apply."""
+    B, C, H, W = x.shape
+    dy = torch.randint(-shift, shift + 1, (B,))
+    dx = torch.randint(-shift, shift + 1, (B,))
+    mirror = torch.rand(B) < 0.5
+    ys = (torch.arange(H)[None, :] - dy[:, None]).clamp(0, H - 1)
+    xs = torch.arange(W)[None, :].expand(B, W)
+    xs = torch.where(mirror[:, None], W - 1 - xs, xs)
+    xs = (xs - dx[:, None]).clamp(0, W - 1)
+    x = x[torch.arange(B)[:, None, None, None], torch.arange(C)[None, :, None, None],
+          ys[:, None, :, None], xs[:, None, None, :]]
+    lam = torch.rand(B, 1, 1, 1)
+    return lam * x + (1 - lam) * x[torch.randperm(B)]
 
 
 class Replay:
@@ -188,6 +211,10 @@ def main(argv=None):
             replay.add(x.detach(), logits_T.detach())
             for _ in range(c["student_steps"] - 1):
                 xb, tb = replay.sample(B)
+                if c["augment"]:
+                    xb = augment(xb)
+                    with torch.no_grad():
+                        tb = teacher(xb)
                 opt_S.zero_grad()
                 D.loss_kd(S(xb), tb).backward()
                 opt_S.step()
