@@ -283,6 +283,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             studentOptimizer.learningRate = config.lrS * Float(0.5 * (1 + cos(Double.pi * Double(step) / Double(config.iterations))))
         }
         emitStep(r, seconds: Date().timeIntervalSince(t0))
+        watchForCollapse(r)
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r) }
         if step % config.evalEvery == 0 || step == config.iterations { evaluate() }
         if step % config.checkpointEvery == 0 { saveCheckpointReporting(reason: "periodic") }
@@ -310,16 +311,6 @@ public final class DAFLTrainer: @unchecked Sendable {
         recentStepTimes.append(seconds)
         if recentStepTimes.count > 20 { recentStepTimes.removeFirst() }
         let rate = Double(recentStepTimes.count) / recentStepTimes.reduce(0, +)
-        // DAFL's generator can collapse (Adam at lr_G 0.2 can saturate its tanh): every image the same,
-        // one class. Training goes on, but the user should know, once per episode.
-        singleClassSteps = hist.filter { $0 > 0 }.count == 1 ? singleClassSteps + 1 : 0
-        if let n = config.collapseReset, n > 0, singleClassSteps >= n {
-            resetGenerator(afterSingleClassSteps: singleClassSteps)
-        } else if singleClassSteps == Self.collapseWarningSteps {
-            sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
-                                       key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
-                                       source: "trainer")))
-        }
         var event = StepEvent(step: step, time: elapsed, oh: Double(r.oneHot), a: Double(r.activation), ie: Double(r.entropy),
                               kd: Double(r.distillation), total: Double(r.total), alpha: Double(weights.alpha),
                               beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
@@ -327,6 +318,19 @@ public final class DAFLTrainer: @unchecked Sendable {
                               hist: hist, histEntropy: entropy, stepsPerSecond: rate)
         if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(weights.adversarial) }
         sink(.step(event))
+    }
+
+    /// DAFL's generator can collapse (Adam at lr_G 0.2 can saturate its tanh): every image the same,
+    /// one class. With `collapseReset` the generator starts afresh; otherwise the user is warned once per episode.
+    private func watchForCollapse(_ r: IterationResult) {
+        singleClassSteps = Set(r.teacherClasses).count == 1 ? singleClassSteps + 1 : 0
+        if let n = config.collapseReset, n > 0, singleClassSteps >= n {
+            resetGenerator(afterSingleClassSteps: singleClassSteps)
+        } else if singleClassSteps == Self.collapseWarningSteps {
+            sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
+                                       key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
+                                       source: "trainer")))
+        }
     }
 
     /// Starts the generator afresh: new weights from the run's RNG and a new Adam state.
