@@ -13,9 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // System libraries: OpenBLAS for GEMM, zlib for the gzip'd IDX datasets.
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        // CPUID and XGETBV, to choose OpenBLAS's kernels before loading it at run time (not linked:
+        // OpenBLAS fixes its kernels when it loads). zlib for the gzip'd IDX datasets.
+        .target(name: "CCPUID"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         // ncursesw for the terminal dashboard.
@@ -24,7 +24,7 @@ let package = Package(
         // glibc's mallopt, to keep large tensor buffers in the heap between steps.
         .systemLibrary(name: "CMalloc"),
         // Tensors, autograd, layers, optimizers, models, weights I/O, datasets. No UI.
-        .target(name: "DAFLEngine", dependencies: ["CBLAS", "CZlib", "CMalloc"],
+        .target(name: "DAFLEngine", dependencies: ["CCPUID", "CZlib", "CMalloc"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // The run-event schema and its JSON Lines log: what trainer, dashboard and replay share.
         .target(name: "RunEvents"),

@@ -19,15 +19,30 @@ struct Bench: ParsableCommand {
     @Option(help: "Engine worker threads (default: DAFL_THREADS, else every core).") var threads: Int?
     @Option(help: "Dataset directory for teacher_epoch.") var data = Dataset.defaultDirectory
     @Flag(help: "One JSON object per line.") var json = false
+    @Flag(help: "Print the CPU, its instruction sets and the BLAS core in use, then stop.") var machine = false
 
     func run() throws {
         if let threads { Parallel.workers = threads }
         let names = only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        if !json { print("dafl bench: \(Parallel.workers) worker threads, repeat \(repeats) (median seconds)") }
+        let cpu = CPUInfo.current, blas = BLASLibrary.shared
+        if !json {
+            print("cpu: \(cpu.modelName) (\(cpu.vendor), family \(cpu.family) model \(cpu.model))")
+            print("instruction sets: \(cpu.instructionSets.joined(separator: " "))")
+            print("blas: \(blas.config); core \(blas.core), \(blas.coreSource)")
+            if machine { return }
+            print("dafl bench: \(Parallel.workers) worker threads, repeat \(repeats) (median seconds)")
+        }
+        if json && machine {
+            printJSON(["cpu": cpu.modelName, "vendor": cpu.vendor, "isa": cpu.instructionSets.joined(separator: " "),
+                       "blas_config": blas.config, "blas_core": blas.core, "blas_core_source": blas.coreSource])
+            return
+        }
         var rng = RNG(seed: 0)
         func report(_ name: String, _ batch: Int, _ seconds: Double) {
             if json {
-                printJSON(["name": name, "batch": batch, "seconds": (seconds * 1e6).rounded() / 1e6, "threads": Parallel.workers, "impl": "dafl"])
+                printJSON(["name": name, "batch": batch, "seconds": (seconds * 1e6).rounded() / 1e6, "threads": Parallel.workers, "impl": "dafl",
+                           "cpu": cpu.modelName, "isa": cpu.instructionSets.joined(separator: " "), "blas_core": blas.core,
+                           "blas_core_source": blas.coreSource])
             } else {
                 print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %6d %10.4f", batch, seconds))
             }
