@@ -25,7 +25,10 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // Tensors, autograd, layers, optimizers, models, weights I/O, datasets. No UI.
         .target(name: "DAFLEngine", dependencies: ["CCPUID", "CZlib", "CMalloc"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                // Optimised in debug builds too: the tests train small models, and
+                                // unspecialised SIMD code is two orders of magnitude slower.
+                                .unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The run-event schema and its JSON Lines log: what trainer, dashboard and replay share.
         .target(name: "RunEvents"),
         // The DAFL trainer: presets, the steerable training loop, checkpoints. No UI.

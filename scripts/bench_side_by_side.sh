@@ -13,7 +13,7 @@ export OPENBLAS_NUM_THREADS=$threads DAFL_THREADS=$threads
 out=$(mktemp)
 # Which machine, and which BLAS kernels each side runs (OpenBLAS picks them when it loads).
 ./.build/release/dafl bench --machine
-/usr/bin/python3 -c "import torch; print('pytorch', torch.__version__, 'cpu capability', torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends.cpu, 'get_cpu_capability') else '?')"
+/usr/bin/python3 -c "import torch; print('pytorch', torch.__version__ + ';', [l.strip() for l in torch.__config__.show().splitlines() if 'CPU capability' in l][0])"
 for r in $(seq "$rounds"); do
   ./.build/release/dafl bench --json --repeat 1 --only "$only" --batches "$batches" | sed 's/^/dafl /' >>"$out"
   /usr/bin/python3 scripts/bench_torch.py --json --repeat 1 --threads "$threads" --only "$only" --batches "$batches" | sed 's/^/torch /' >>"$out"

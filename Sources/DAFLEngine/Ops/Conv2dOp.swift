@@ -131,6 +131,12 @@ extension Tensor {
                              stride: stride, pad: padding,
                              ho: (h + 2 * padding - kh) / stride + 1, wo: (wd + 2 * padding - kw) / stride + 1)
         precondition(g.ho > 0 && g.wo > 0, "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(wd)")
+        if g.ho == 1 && g.wo == 1 && padding == 0 && kh == h && kw == wd {
+            // The kernel covers the whole image (LeNet's conv3): one output per filter is a dot product
+            // with the flattened image, so the layer is a linear one and needs no column matrix.
+            return linear(x.reshaped([g.n, g.k]), weight: w.reshaped([g.f, g.k]), bias: b).reshaped([g.n, g.f, 1, 1])
+        }
+        if stride == 1 && !DirectConv.suits(g) { return flatConv(x, weight: w, bias: b, g: g) }
         var out = scratch(g.n &* g.f &* g.p)
         let bias = b?.data
         if DirectConv.suits(g) {
@@ -181,6 +187,104 @@ extension Tensor {
         let parents = [x, w] + (b.map { [$0] } ?? [])
         return .result(shape: [g.n, g.f, g.ho, g.wo], data: out, parents: parents) { gy in
             conv2dBackward(x: x, w: w, b: b, g: g, gy: gy)
+        }
+    }
+
+    /// Stride 1 through `FlatColumns`: per chunk, pad (if needed) → flat im2col → GEMM → scatter.
+    private static func flatConv(_ x: Tensor, weight w: Tensor, bias b: Tensor?, g: ConvGeometry) -> Tensor {
+        let flat = FlatColumns(g)
+        let inPlace = g.padY == 0 && g.padX == 0 && flat.hp == g.h && flat.wp == g.w
+        let chunk = flat.chunk(images: g.n), per = flat.perImage, image = g.c &* g.h &* g.w
+        var out = scratch(g.n &* g.f &* g.p)
+        let bias = b?.data
+        /// The chunk's images as padded planes: x itself, or a copy in `buffer`.
+        func planes(_ xb: UnsafePointer<Float>, _ r: Range<Int>, _ buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+            if inPlace { return xb + r.lowerBound &* image }
+            flat.pad(xb + r.lowerBound &* image, h: g.h, w: g.w, padY: g.padY, padX: g.padX, into: buffer, images: r.count)
+            return UnsafePointer(buffer)
+        }
+        x.data.withUnsafeBufferPointer { xp in
+            w.data.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { yp in
+                    let (xb, wb, yb) = (xp.baseAddress!, wp.baseAddress!, yp.baseAddress!)
+                    Parallel.forEachChunk(count: g.n, chunk: chunk) { _, r in
+                        let nb = r.count, cols = nb &* per
+                        let col = UnsafeMutablePointer<Float>.allocate(capacity: flat.k &* cols)
+                        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: g.f &* cols)
+                        let padded = UnsafeMutablePointer<Float>.allocate(capacity: inPlace ? 1 : nb &* g.c &* flat.plane)
+                        defer { col.deallocate(); tmp.deallocate(); padded.deallocate() }
+                        flat.im2col(planes(xb, r, padded), col, images: nb)
+                        BLAS.gemm(transA: false, transB: false, m: g.f, n: cols, k: flat.k,
+                                  a: wb, lda: flat.k, b: col, ldb: cols, c: tmp, ldc: cols)
+                        // [F, nb·Ho·Wp] → NCHW, dropping the unused columns and adding the bias.
+                        for img in 0..<nb {
+                            for f in 0..<g.f {
+                                let bv = bias?[f] ?? 0
+                                let src = tmp + (f &* cols &+ img &* per)
+                                let dst = yb + ((r.lowerBound &+ img) &* g.f &+ f) &* g.p
+                                for oy in 0..<g.ho {
+                                    let s = src + oy &* flat.wp, d = dst + oy &* g.wo
+                                    for ox in 0..<g.wo { d[ox] = s[ox] + bv }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let parents = [x, w] + (b.map { [$0] } ?? [])
+        return .result(shape: [g.n, g.f, g.ho, g.wo], data: out, parents: parents) { gy in
+            let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
+            let acc = WorkerAccumulators(workers: Parallel.workers, count: g.f &* g.k &+ g.f)
+            x.data.withUnsafeBufferPointer { xp in
+                w.data.withUnsafeBufferPointer { wp in
+                    x.withGradPointer(if: needX) { dxb in
+                        let (xb, wb, gb) = (xp.baseAddress!, wp.baseAddress!, gy.baseAddress!)
+                        Parallel.forEachChunk(count: g.n, chunk: chunk) { worker, r in
+                            let nb = r.count, cols = nb &* per
+                            let dw = acc.buffer(worker), db = dw + g.f &* g.k
+                            let gtmp = UnsafeMutablePointer<Float>.allocate(capacity: g.f &* cols)
+                            let col = UnsafeMutablePointer<Float>.allocate(capacity: flat.k &* cols)
+                            let padded = UnsafeMutablePointer<Float>.allocate(capacity: inPlace ? 1 : nb &* g.c &* flat.plane)
+                            defer { gtmp.deallocate(); col.deallocate(); padded.deallocate() }
+                            // NCHW gradient → [F, nb·Ho·Wp], zero in the unused columns.
+                            gtmp.initialize(repeating: 0, count: g.f &* cols)
+                            for img in 0..<nb {
+                                for f in 0..<g.f {
+                                    let src = gb + ((r.lowerBound &+ img) &* g.f &+ f) &* g.p
+                                    let dst = gtmp + (f &* cols &+ img &* per)
+                                    var s: Float = 0
+                                    for oy in 0..<g.ho {
+                                        let sr = src + oy &* g.wo, dr = dst + oy &* flat.wp
+                                        for ox in 0..<g.wo { dr[ox] = sr[ox]; s += sr[ox] }
+                                    }
+                                    db[f] += s
+                                }
+                            }
+                            if needW {
+                                flat.im2col(planes(xb, r, padded), col, images: nb)
+                                BLAS.gemm(transA: false, transB: true, m: g.f, n: flat.k, k: cols,
+                                          a: gtmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: flat.k)
+                            }
+                            if let dxb {
+                                BLAS.gemm(transA: true, transB: false, m: flat.k, n: cols, k: g.f,
+                                          a: wb, lda: flat.k, b: gtmp, ldb: cols, c: col, ldc: cols)
+                                if inPlace {
+                                    flat.col2im(col, dxb + r.lowerBound &* image, images: nb)
+                                } else {
+                                    padded.initialize(repeating: 0, count: nb &* g.c &* flat.plane)
+                                    flat.col2im(col, padded, images: nb)
+                                    flat.unpad(padded, h: g.h, w: g.w, padY: g.padY, padX: g.padX,
+                                               into: dxb + r.lowerBound &* image, images: nb)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let total = acc.sum()
+            if needW { total[0..<(g.f &* g.k)].withUnsafeBufferPointer { w.accumulateGrad($0) } }
+            if needB, let b { total[(g.f &* g.k)...].withUnsafeBufferPointer { b.accumulateGrad($0) } }
         }
     }
 

@@ -8,23 +8,34 @@ extension Tensor {
     public func relu() -> Tensor { leakyRelu(slope: 0) }
 
     /// x for x > 0, slope·x otherwise (PyTorch's LeakyReLU; `slope` 0 is ReLU).
+    /// Split across the workers: LeNet's and the generator's activations are megabytes, and a
+    /// serial pass over them is a large share of a small student step.
     public func leakyRelu(slope: Float) -> Tensor {
         let n = count
         var out = scratch(n)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in
-                for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : v * slope }
+                let (xb, yb) = (x.baseAddress!, y.baseAddress!)
+                Parallel.forRange(n) { r in for i in r { let v = xb[i]; yb[i] = v > 0 ? v : v * slope } }
             }
         }
         let input = self
         return .result(shape: shape, data: out, parents: [self]) { g in
-            var dx = scratch(n)
+            // Straight into the input's gradient: no temporary, no zero fill when it is new.
+            let fresh = input.grad == nil
+            if fresh { input.grad = scratch(n) }
             input.data.withUnsafeBufferPointer { x in
-                dx.withUnsafeMutableBufferPointer { d in
-                    for i in 0..<n { d[i] = x[i] > 0 ? g[i] : g[i] * slope }
+                input.grad!.withUnsafeMutableBufferPointer { d in
+                    let (xb, db, gb) = (x.baseAddress!, d.baseAddress!, g.baseAddress!)
+                    Parallel.forRange(n) { r in
+                        if fresh {
+                            for i in r { db[i] = xb[i] > 0 ? gb[i] : gb[i] * slope }
+                        } else {
+                            for i in r { db[i] += xb[i] > 0 ? gb[i] : gb[i] * slope }
+                        }
+                    }
                 }
             }
-            dx.withUnsafeBufferPointer { input.accumulateGrad($0) }
         }
     }
 

@@ -33,10 +33,13 @@ extension Tensor {
                      "upsampleConv3x3: input \(x.shape) does not fit weight \(w.shape)")
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3], f = w.shape[0]
         let p = h &* wd, fc = f &* c
-        func geometry(_ a: Int, _ bb: Int) -> ConvGeometry {
-            ConvGeometry(n: n, c: c, h: h, w: wd, f: f, kh: 2, kw: 2, stride: 1, padY: 1 &- a, padX: 1 &- bb, ho: h, wo: wd)
+        // One zero-bordered copy of each image serves all four parities: parity (a, b) is a 2×2
+        // convolution whose window starts at (a, b) of the bordered plane (FlatColumns).
+        func layout(_ a: Int, _ bb: Int) -> FlatColumns {
+            FlatColumns(c: c, kh: 2, kw: 2, ho: h, wo: wd, hp: h &+ 2, wp: wd &+ 2, origin: a &* (wd &+ 2) &+ bb)
         }
-        let chunk = geometry(0, 0).chunk()
+        let flat = layout(0, 0), per = flat.perImage, image = c &* p
+        let chunk = flat.chunk(images: n)
         let kernels = w.data.withUnsafeBufferPointer { wp in
             (0..<4).map { foldedKernel(wp, fc: fc, a: $0 >> 1, b: $0 & 1) }
         }
@@ -47,29 +50,28 @@ extension Tensor {
             out.withUnsafeMutableBufferPointer { yp in
                 let (xb, yb) = (xp.baseAddress!, yp.baseAddress!)
                 Parallel.forEachChunk(count: n, chunk: chunk) { _, r in
-                    let nb = r.count, cols = nb &* p
-                    var col = scratch(kc &* cols), tmp = scratch(f &* cols)
-                    col.withUnsafeMutableBufferPointer { cp in
-                        tmp.withUnsafeMutableBufferPointer { tp in
-                            for par in 0..<4 {
-                                let (a, bb) = (par >> 1, par & 1)
-                                im2col(xb, cp.baseAddress!, geometry(a, bb), first: r.lowerBound, nb: nb)
-                                kernels[par].withUnsafeBufferPointer { kp in
-                                    BLAS.gemm(transA: false, transB: false, m: f, n: cols, k: kc,
-                                              a: kp.baseAddress!, lda: kc, b: cp.baseAddress!, ldb: cols,
-                                              c: tp.baseAddress!, ldc: cols)
-                                }
-                                // Scatter parity (a, b) into every other pixel of the 2H×2W output.
-                                for img in 0..<nb {
-                                    for ch in 0..<f {
-                                        let bv = bias?[ch] ?? 0
-                                        let src = tp.baseAddress! + (ch &* cols &+ img &* p)
-                                        let dst = yb + (((r.lowerBound &+ img) &* f &+ ch) &* 4 &* p &+ a &* w2 &+ bb)
-                                        for i in 0..<h {
-                                            let s = src + i &* wd, d = dst + i &* 2 &* w2
-                                            for j in 0..<wd { d[2 &* j] = s[j] + bv }
-                                        }
-                                    }
+                    let nb = r.count, cols = nb &* per
+                    let planes = UnsafeMutablePointer<Float>.allocate(capacity: nb &* c &* flat.plane)
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: kc &* cols)
+                    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: f &* cols)
+                    defer { planes.deallocate(); col.deallocate(); tmp.deallocate() }
+                    flat.pad(xb + r.lowerBound &* image, h: h, w: wd, padY: 1, padX: 1, into: planes, images: nb)
+                    for par in 0..<4 {
+                        let (a, bb) = (par >> 1, par & 1)
+                        layout(a, bb).im2col(planes, col, images: nb)
+                        kernels[par].withUnsafeBufferPointer { kp in
+                            BLAS.gemm(transA: false, transB: false, m: f, n: cols, k: kc,
+                                      a: kp.baseAddress!, lda: kc, b: col, ldb: cols, c: tmp, ldc: cols)
+                        }
+                        // Scatter parity (a, b) into every other pixel of the 2H×2W output.
+                        for img in 0..<nb {
+                            for ch in 0..<f {
+                                let bv = bias?[ch] ?? 0
+                                let src = tmp + (ch &* cols &+ img &* per)
+                                let dst = yb + (((r.lowerBound &+ img) &* f &+ ch) &* 4 &* p &+ a &* w2 &+ bb)
+                                for i in 0..<h {
+                                    let s = src + i &* flat.wp, d = dst + i &* 2 &* w2
+                                    for j in 0..<wd { d[2 &* j] = s[j] + bv }
                                 }
                             }
                         }
@@ -86,43 +88,50 @@ extension Tensor {
                 x.withGradPointer(if: needX) { dxb in
                     let (xb, gb) = (xp.baseAddress!, gy.baseAddress!)
                     Parallel.forEachChunk(count: n, chunk: chunk) { worker, r in
-                        let nb = r.count, cols = nb &* p
+                        let nb = r.count, cols = nb &* per
                         let dk = acc.buffer(worker), db = dk + 4 &* fc &* 4
-                        var gtmp = scratch(f &* cols), col = scratch(kc &* cols)
-                        gtmp.withUnsafeMutableBufferPointer { tp in
-                            col.withUnsafeMutableBufferPointer { cp in
-                                for par in 0..<4 {
-                                    let (a, bb) = (par >> 1, par & 1)
-                                    let g = geometry(a, bb)
-                                    // Gather parity (a, b) of the output gradient into [F, nb·P].
-                                    for img in 0..<nb {
-                                        for ch in 0..<f {
-                                            let dst = tp.baseAddress! + (ch &* cols &+ img &* p)
-                                            let src = gb + (((r.lowerBound &+ img) &* f &+ ch) &* 4 &* p &+ a &* w2 &+ bb)
-                                            var sum: Float = 0
-                                            for i in 0..<h {
-                                                let s = src + i &* 2 &* w2, d = dst + i &* wd
-                                                for j in 0..<wd { let v = s[2 &* j]; d[j] = v; sum += v }
-                                            }
-                                            db[ch] += sum
-                                        }
+                        let planes = UnsafeMutablePointer<Float>.allocate(capacity: needW ? nb &* c &* flat.plane : 1)
+                        let dplanes = UnsafeMutablePointer<Float>.allocate(capacity: dxb != nil ? nb &* c &* flat.plane : 1)
+                        let gtmp = UnsafeMutablePointer<Float>.allocate(capacity: f &* cols)
+                        let col = UnsafeMutablePointer<Float>.allocate(capacity: kc &* cols)
+                        defer { planes.deallocate(); dplanes.deallocate(); gtmp.deallocate(); col.deallocate() }
+                        if needW { flat.pad(xb + r.lowerBound &* image, h: h, w: wd, padY: 1, padX: 1, into: planes, images: nb) }
+                        if dxb != nil { dplanes.initialize(repeating: 0, count: nb &* c &* flat.plane) }
+                        // Zero once: the gathers below fill the same used columns for every parity.
+                        gtmp.initialize(repeating: 0, count: f &* cols)
+                        for par in 0..<4 {
+                            let (a, bb) = (par >> 1, par & 1)
+                            let lay = layout(a, bb)
+                            // Gather parity (a, b) of the output gradient into [F, nb·H·Wp].
+                            for img in 0..<nb {
+                                for ch in 0..<f {
+                                    let dst = gtmp + (ch &* cols &+ img &* per)
+                                    let src = gb + (((r.lowerBound &+ img) &* f &+ ch) &* 4 &* p &+ a &* w2 &+ bb)
+                                    var sum: Float = 0
+                                    for i in 0..<h {
+                                        let s = src + i &* 2 &* w2, d = dst + i &* flat.wp
+                                        for j in 0..<wd { let v = s[2 &* j]; d[j] = v; sum += v }
                                     }
-                                    if needW {
-                                        im2col(xb, cp.baseAddress!, g, first: r.lowerBound, nb: nb)
-                                        BLAS.gemm(transA: false, transB: true, m: f, n: kc, k: cols,
-                                                  a: tp.baseAddress!, lda: cols, b: cp.baseAddress!, ldb: cols,
-                                                  beta: 1, c: dk + par &* fc &* 4, ldc: kc)
-                                    }
-                                    if let dxb {
-                                        kernels[par].withUnsafeBufferPointer { kp in
-                                            BLAS.gemm(transA: true, transB: false, m: kc, n: cols, k: f,
-                                                      a: kp.baseAddress!, lda: kc, b: tp.baseAddress!, ldb: cols,
-                                                      c: cp.baseAddress!, ldc: cols)
-                                        }
-                                        col2im(cp.baseAddress!, dxb, g, first: r.lowerBound, nb: nb)
-                                    }
+                                    db[ch] += sum
                                 }
                             }
+                            if needW {
+                                lay.im2col(planes, col, images: nb)
+                                BLAS.gemm(transA: false, transB: true, m: f, n: kc, k: cols,
+                                          a: gtmp, lda: cols, b: col, ldb: cols,
+                                          beta: 1, c: dk + par &* fc &* 4, ldc: kc)
+                            }
+                            if dxb != nil {
+                                kernels[par].withUnsafeBufferPointer { kp in
+                                    BLAS.gemm(transA: true, transB: false, m: kc, n: cols, k: f,
+                                              a: kp.baseAddress!, lda: kc, b: gtmp, ldb: cols,
+                                              c: col, ldc: cols)
+                                }
+                                lay.col2im(col, dplanes, images: nb)
+                            }
+                        }
+                        if let dxb {
+                            flat.unpad(dplanes, h: h, w: wd, padY: 1, padX: 1, into: dxb + r.lowerBound &* image, images: nb)
                         }
                     }
                 }
