@@ -309,6 +309,49 @@ def mean():
 
 
 @case
+def sum_rows():
+    seed("sum_rows")
+    return _simple("sum_rows", lambda x: x.sum(1), torch.randn(4, 6), {"op": "sum", "dim": "1"})
+
+
+@case
+def embedding():
+    """F.embedding with repeated indices (their gradients add up), then a projection-discriminator
+    term: y = sum(embedding(t, w) * h, dim 1), so dw and dh are both checked."""
+    name = "embedding"
+    seed(name)
+    w, h = torch.randn(5, 4), torch.randn(6, 4)
+    t = torch.tensor([3, 0, 3, 4, 1, 3], dtype=torch.int64)
+    gout = torch.randn(6)
+
+    def run(dtype):
+        wd, hd = leaf(w, dtype), leaf(h, dtype)
+        e = F.embedding(t, wd)
+        y = (e * hd).sum(1)
+        backward(y, gout)
+        return {"w": w, "h": h, "t": t, "gout": gout, "e": e, "y": y, "dw": wd.grad, "dh": hd.grad}
+    return name, run, {"op": "embedding+projection", "t_dtype": "I64"}, {"w", "h", "t", "gout"}
+
+
+@case
+def hinge():
+    """SNGAN's hinge losses: d = mean(relu(1 - real)) + mean(relu(1 + fake)); g = -mean(fake)."""
+    name = "hinge"
+    seed(name)
+    real, fake = torch.randn(7) * 1.5, torch.randn(7) * 1.5
+
+    def run(dtype):
+        rd, fd = leaf(real, dtype), leaf(fake, dtype)
+        d = F.relu(1 - rd).mean() + F.relu(1 + fd).mean()
+        d.backward()
+        fg = leaf(fake, dtype)
+        g = -fg.mean()
+        g.backward()
+        return {"real": real, "fake": fake, "d": d, "g": g, "dreal": rd.grad, "dfake": fd.grad, "gfake": fg.grad}
+    return name, run, {"op": "hinge"}, {"real", "fake"}
+
+
+@case
 def cross_entropy():
     name = "cross_entropy"
     seed(name)

@@ -68,6 +68,28 @@ public struct Dataset: Sendable {
         self.images = images; self.labels = labels; self.side = side; self.classes = classes
     }
 
+    /// The first `n` images of every class, in file order: the scarce labelled set of cGAN-KD's
+    /// experiments (`dafl teacher --per-class N`). Throws when a class has fewer than `n` images.
+    /// ```swift
+    /// let small = try train.firstPerClass(1000)     // 10,000 images of Fashion-MNIST
+    /// ```
+    public func firstPerClass(_ n: Int) throws -> Dataset {
+        guard n > 0 else { throw DatasetError.subset("the number of images per class must be positive, got \(n)") }
+        var taken = [Int](repeating: 0, count: classes), keep: [Int] = []
+        keep.reserveCapacity(n &* classes)
+        for (i, y) in labels.enumerated() where taken[y] < n {
+            taken[y] += 1
+            keep.append(i)
+        }
+        if let short = taken.indices.first(where: { taken[$0] < n }) {
+            throw DatasetError.subset("asked for \(n) images per class, but class \(short) has only \(taken[short]) (of \(count) images)")
+        }
+        let plane = side &* side
+        var pixels = [Float](); pixels.reserveCapacity(keep.count &* plane)
+        for i in keep { pixels.append(contentsOf: images[(i &* plane)..<((i &+ 1) &* plane)]) }
+        return Dataset(images: pixels, labels: keep.map { labels[$0] }, side: side, classes: classes)
+    }
+
     /// Loads `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` from a directory.
     public static func load(directory: String, split: Split, preprocessing: Preprocessing) throws -> Dataset {
         var isDir: ObjCBool = false
@@ -126,4 +148,11 @@ public struct Dataset: Sendable {
         let order = shuffle ? rng.permutation(count) : Array(0..<count)
         return stride(from: 0, to: count, by: size).map { order[$0..<Swift.min($0 + size, count)] }
     }
+}
+
+/// A request the loaded data cannot satisfy, such as a per-class subset larger than a class.
+public struct DatasetError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+    static func subset(_ message: String) -> DatasetError { DatasetError(message: message) }
 }

@@ -24,18 +24,22 @@ struct Teacher: ParsableCommand {
     @Option(help: "Normalisation std (default: Fashion-MNIST's 0.3530; MNIST 0.3081).") var std: Float = 0.3530
     @Option(help: "Architecture: lenet5 or lenet5-half.") var arch = "lenet5"
     @Option(help: "Where to write the weights (safetensors).") var out = "teacher.safetensors"
+    @Option(name: .customLong("per-class"), help: "Train on the first N training images of each class only (cGAN-KD's scarce-label setting).")
+    var perClass: Int?
     @Flag(help: "Print JSON lines instead of text.") var json = false
 
     func validate() throws {
         guard epochs > 0, batch > 0 else { throw ValidationError("--epochs and --batch must be positive") }
         guard LeNet5.Width(rawValue: arch) != nil else { throw ValidationError("--arch must be lenet5 or lenet5-half") }
         guard std > 0 else { throw ValidationError("--std must be positive") }
+        if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
         guard ["cosine", "constant"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be cosine or constant") }
     }
 
     func run() throws {
         let prep = Preprocessing(mean: mean, std: std)
-        let train = try Dataset.load(directory: data, split: .train, preprocessing: prep)
+        var train = try Dataset.load(directory: data, split: .train, preprocessing: prep)
+        if let perClass { train = try train.firstPerClass(perClass) }
         let test = try Dataset.load(directory: data, split: .test, preprocessing: prep)
         let outURL = URL(fileURLWithPath: out)
         try checkWritable(outURL)
@@ -67,7 +71,8 @@ struct Teacher: ParsableCommand {
         }
         try ModelFile.save(model, preprocessing: prep,
                            extra: ["dataset": (data as NSString).lastPathComponent, "test_accuracy": String(format: "%.2f", acc * 100),
-                                   "recipe": "adam lr \(lr) \(lrSchedule) batch \(batch) epochs \(epochs) seed \(seed)"],
+                                   "recipe": "adam lr \(lr) \(lrSchedule) batch \(batch) epochs \(epochs) seed \(seed)",
+                                   "train_images": String(train.count)].merging(perClass.map { ["per_class": String($0)] } ?? [:]) { a, _ in a },
                            to: outURL)
         let wall = Date().timeIntervalSince(start)
         if json {

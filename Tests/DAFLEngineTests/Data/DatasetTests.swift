@@ -72,6 +72,17 @@ import Testing
         #expect(throws: WeightsError.self) { try Dataset.load(directory: dir.path, split: .train, preprocessing: .fashionMNIST) }
     }
 
+    @Test func firstPerClassKeepsFileOrderAndRefusesTooMany() throws {
+        // 2×2 images whose pixels carry their index, labels 0 1 0 2 1 0 2.
+        let labels = [0, 1, 0, 2, 1, 0, 2]
+        let d = Dataset(images: labels.indices.flatMap { i in [Float](repeating: Float(i), count: 4) }, labels: labels, side: 2, classes: 3)
+        let s = try d.firstPerClass(2)
+        #expect(s.labels == [0, 1, 0, 2, 1, 2])
+        #expect(stride(from: 0, to: s.images.count, by: 4).map { s.images[$0] } == [0, 1, 2, 3, 4, 6])
+        #expect { try d.firstPerClass(3) } throws: { "\($0)".contains("class 1 has only 2") }
+        #expect(throws: DatasetError.self) { try d.firstPerClass(0) }
+    }
+
     @Test func rngIsReproducibleAndShuffles() {
         var a = RNG(seed: 5), b = RNG(seed: 5)
         #expect(a.normal(count: 10) == b.normal(count: 10))

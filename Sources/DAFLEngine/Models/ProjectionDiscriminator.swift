@@ -1,0 +1,48 @@
+/// A small class-conditional discriminator with a projection head (Miyato & Koyama 2018), the
+/// kind SNGAN/BigGAN use and cGAN-KD trains with: score(x, y) = w·φ(x) + b + ⟨embed(y), φ(x)⟩.
+///
+/// φ: three 4×4 stride-2 convolutions (1→w→2w→4w channels, 32→16→8→4 pixels) with LeakyReLU(0.2),
+/// summed over the remaining 4×4 positions. No batch norm, so a sample's score never depends on the
+/// rest of its batch.
+/// ```swift
+/// let d = ProjectionDiscriminator(classes: 10, width: 32, rng: &rng)
+/// let scores = d(images, labels: labels)          // [N]
+/// ```
+public final class ProjectionDiscriminator: Model {
+    public let classes, width: Int
+    public let conv1, conv2, conv3: Conv2d
+    public let linear: Linear
+    public let embedding: Embedding
+
+    public init(classes: Int, width: Int = 32, channels: Int = 1, rng: inout RNG) {
+        self.classes = classes
+        self.width = width
+        conv1 = Conv2d(channels, width, kernel: 4, stride: 2, padding: 1, rng: &rng)
+        conv2 = Conv2d(width, 2 * width, kernel: 4, stride: 2, padding: 1, rng: &rng)
+        conv3 = Conv2d(2 * width, 4 * width, kernel: 4, stride: 2, padding: 1, rng: &rng)
+        linear = Linear(4 * width, 1, rng: &rng)
+        embedding = Embedding(classes, 4 * width, rng: &rng)
+    }
+
+    public var layers: [(String, Layer)] {
+        [("conv1", conv1), ("conv2", conv2), ("conv3", conv3), ("linear", linear), ("embedding", embedding)]
+    }
+
+    public var metadata: [String: String] {
+        ["arch": "projection-discriminator", "num_classes": String(classes), "width": String(width),
+         "in_channels": String(conv1.weight.shape[1])]
+    }
+
+    /// φ(x): [N, 4·width].
+    public func features(_ x: Tensor) -> Tensor {
+        let h = conv3(conv2(conv1(x).leakyRelu(slope: 0.2)).leakyRelu(slope: 0.2)).leakyRelu(slope: 0.2)
+        let n = h.shape[0], c = h.shape[1]
+        return h.reshaped([n &* c, h.count / (n &* c)]).sumRows().reshaped([n, c])
+    }
+
+    public func callAsFunction(_ x: Tensor, labels: [Int]) -> Tensor {
+        let phi = features(x)
+        let n = phi.shape[0]
+        return linear(phi).reshaped([n]) + (embedding(labels) * phi).sumRows()
+    }
+}
