@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "RunEvents"),
         // The DAFL trainer: presets, the steerable training loop, checkpoints. No UI.
         .target(name: "DAFLTrainer", dependencies: ["DAFLEngine", "RunEvents"]),
+        // cGAN-KD: the conditional GAN, cDR-RS subsampling, teacher filtering and the student on real + fake. No UI.
+        .target(name: "CGANKD", dependencies: ["DAFLEngine", "RunEvents"]),
         // The dashboard: widgets drawing into a cell buffer, themes, the event model; plus the ncurses painter.
         .target(name: "Dashboard", dependencies: ["RunEvents", "CNcurses"]),
         .executableTarget(name: "dafl", dependencies: [
-            "DAFLEngine", "RunEvents", "DAFLTrainer", "Dashboard", "CNcurses",
+            "DAFLEngine", "RunEvents", "DAFLTrainer", "CGANKD", "Dashboard", "CNcurses",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DAFLEngineTests", dependencies: ["DAFLEngine"],
@@ -45,6 +47,7 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RunEvents"]),
         // End-to-end: drives the built `dafl` binary (it depends on it so it is built first).
         .testTarget(name: "daflTests", dependencies: ["dafl", "RunEvents"]),
+        .testTarget(name: "CGANKDTests", dependencies: ["CGANKD", "DAFLEngine"]),
         .testTarget(name: "DAFLTrainerTests", dependencies: ["DAFLTrainer", "DAFLEngine", "RunEvents"],
                     resources: [.copy("Fixtures")]),
     ],

@@ -352,6 +352,36 @@ def hinge():
 
 
 @case
+def spectral_norm_conv():
+    """torch.nn.utils.spectral_norm(Conv2d(3, 4, 3, stride=2, padding=1)) in training mode: one power
+    iteration from the stored u0/v0, then the conv with W/sigma. Stores the updated u, v too."""
+    name = "spectral_norm_conv"
+    seed(name)
+    x, w, b = torch.randn(2, 3, 6, 6), torch.randn(4, 3, 3, 3) * 0.5, torch.randn(4)
+    u0, v0 = F.normalize(torch.randn(4), dim=0), F.normalize(torch.randn(27), dim=0)
+    seed(name + "/gout")
+    gout = torch.randn(2, 4, 3, 3)
+
+    def run(dtype):
+        conv = torch.nn.Conv2d(3, 4, 3, stride=2, padding=1).to(dtype)
+        with torch.no_grad():
+            conv.weight.copy_(w.to(dtype))
+            conv.bias.copy_(b.to(dtype))
+        conv = torch.nn.utils.spectral_norm(conv)
+        with torch.no_grad():
+            conv.weight_u.copy_(u0.to(dtype))
+            conv.weight_v.copy_(v0.to(dtype))
+        conv.train()
+        xd = leaf(x, dtype)
+        y = conv(xd)
+        backward(y, gout)
+        return {"x": x, "w": w, "b": b, "u0": u0, "v0": v0, "gout": gout, "y": y, "dx": xd.grad,
+                "dw": conv.weight_orig.grad, "db": conv.bias.grad, "u": conv.weight_u, "v": conv.weight_v}
+    return name, run, {"op": "spectral_norm(conv2d)", "stride": "2", "padding": "1", "power_iterations": "1"}, \
+        {"x", "w", "b", "u0", "v0", "gout"}
+
+
+@case
 def cross_entropy():
     name = "cross_entropy"
     seed(name)

@@ -2,25 +2,26 @@
 /// kind SNGAN/BigGAN use and cGAN-KD trains with: score(x, y) = w·φ(x) + b + ⟨embed(y), φ(x)⟩.
 ///
 /// φ: three 4×4 stride-2 convolutions (1→w→2w→4w channels, 32→16→8→4 pixels) with LeakyReLU(0.2),
-/// summed over the remaining 4×4 positions. No batch norm, so a sample's score never depends on the
-/// rest of its batch.
+/// summed over the remaining 4×4 positions. Convolutions and the linear head are spectrally
+/// normalised (SNGAN), which keeps the discriminator from overpowering the generator; no batch norm,
+/// so a sample's score never depends on the rest of its batch.
 /// ```swift
 /// let d = ProjectionDiscriminator(classes: 10, width: 32, rng: &rng)
 /// let scores = d(images, labels: labels)          // [N]
 /// ```
 public final class ProjectionDiscriminator: Model {
     public let classes, width: Int
-    public let conv1, conv2, conv3: Conv2d
-    public let linear: Linear
+    public let conv1, conv2, conv3: SNConv2d
+    public let linear: SNLinear
     public let embedding: Embedding
 
     public init(classes: Int, width: Int = 32, channels: Int = 1, rng: inout RNG) {
         self.classes = classes
         self.width = width
-        conv1 = Conv2d(channels, width, kernel: 4, stride: 2, padding: 1, rng: &rng)
-        conv2 = Conv2d(width, 2 * width, kernel: 4, stride: 2, padding: 1, rng: &rng)
-        conv3 = Conv2d(2 * width, 4 * width, kernel: 4, stride: 2, padding: 1, rng: &rng)
-        linear = Linear(4 * width, 1, rng: &rng)
+        conv1 = SNConv2d(channels, width, kernel: 4, stride: 2, padding: 1, rng: &rng)
+        conv2 = SNConv2d(width, 2 * width, kernel: 4, stride: 2, padding: 1, rng: &rng)
+        conv3 = SNConv2d(2 * width, 4 * width, kernel: 4, stride: 2, padding: 1, rng: &rng)
+        linear = SNLinear(4 * width, 1, rng: &rng)
         embedding = Embedding(classes, 4 * width, rng: &rng)
     }
 
@@ -30,7 +31,7 @@ public final class ProjectionDiscriminator: Model {
 
     public var metadata: [String: String] {
         ["arch": "projection-discriminator", "num_classes": String(classes), "width": String(width),
-         "in_channels": String(conv1.weight.shape[1])]
+         "in_channels": String(conv1.norm.weightOrig.shape[1]), "spectral_norm": "1"]
     }
 
     /// φ(x): [N, 4·width].

@@ -70,6 +70,9 @@ extension Tensor {
         return map({ flog($0) / ln10 }, derivative: { x, _ in 1 / (x * ln10) })
     }
 
+    /// 1/x; the backward uses the saved output: −y².
+    public func reciprocal() -> Tensor { map({ 1 / $0 }, derivative: { _, y in -y * y }) }
+
     /// −x.
     public static prefix func - (x: Tensor) -> Tensor { x * -1 }
 

@@ -1,0 +1,26 @@
+/// Settings of the conditional GAN whose samples cGAN-KD distils through.
+///
+/// Defaults are a small SNGAN-style setup that trains on two CPU cores in minutes: the DAFL generator
+/// (conditioned by a label embedding), a projection discriminator, hinge losses, Adam at 2e-4 with
+/// β = (0.5, 0.999) on both sides, one discriminator step per generator step.
+/// ```swift
+/// var config = CGANConfig()
+/// config.iterations = 3000
+/// ```
+public struct CGANConfig: Codable, Equatable, Sendable {
+    public var iterations = 2000
+    /// Real and generated images per discriminator step.
+    public var batch = 64
+    public var latent = 100
+    public var generatorWidth = 64
+    public var discriminatorWidth = 32
+    public var lrG: Float = 2e-4
+    public var lrD: Float = 2e-4
+    public var beta1: Float = 0.5
+    public var beta2: Float = 0.999
+    /// Discriminator steps per generator step.
+    public var dSteps = 1
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
