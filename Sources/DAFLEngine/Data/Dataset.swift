@@ -90,6 +90,12 @@ public struct Dataset: Sendable {
         return Dataset(images: pixels, labels: keep.map { labels[$0] }, side: side, classes: classes)
     }
 
+    /// This set followed by `other` (same image size and classes): real plus generated images.
+    public func appending(_ other: Dataset) -> Dataset {
+        precondition(other.side == side && other.classes == classes, "appending a \(other.side)-pixel, \(other.classes)-class set")
+        return Dataset(images: images + other.images, labels: labels + other.labels, side: side, classes: classes)
+    }
+
     /// Loads `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` from a directory.
     public static func load(directory: String, split: Split, preprocessing: Preprocessing) throws -> Dataset {
         var isDir: ObjCBool = false

@@ -38,4 +38,24 @@ public enum ModelFile {
         try model.load(stateDict: file.tensors, source: url.path)
         return (model, Preprocessing(metadata: meta) ?? .fashionMNIST, meta)
     }
+
+    /// A conditional generator saved by `dafl cgan train` (metadata `arch` = `dafl-cgenerator`).
+    public static func loadConditionalGenerator(_ url: URL) throws -> (model: ConditionalGenerator, preprocessing: Preprocessing) {
+        let file = try Safetensors.read(url)
+        let meta = file.metadata
+        guard meta["arch"] == "dafl-cgenerator" else {
+            throw WeightsError(file: url.path, problem: "not a conditional generator (arch '\(meta["arch"] ?? "none")', expected dafl-cgenerator)")
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = meta[key].flatMap(Int.init), v > 0 else {
+                throw WeightsError(file: url.path, problem: "metadata '\(key)' is missing or not a positive integer")
+            }
+            return v
+        }
+        var rng = RNG(seed: 0)
+        let model = ConditionalGenerator(classes: try int("num_classes"), latent: try int("latent"), width: try int("width"),
+                                         channels: try int("channels"), imageSize: try int("image_size"), rng: &rng)
+        try model.load(stateDict: file.tensors, source: url.path)
+        return (model, Preprocessing(metadata: meta) ?? .fashionMNIST)
+    }
 }

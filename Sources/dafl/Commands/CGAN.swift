@@ -8,8 +8,13 @@ import Foundation
 struct CGAN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cgan",
-        abstract: "cGAN-KD: train a conditional GAN on labelled images (more stages to come).",
-        subcommands: [CGANTrain.self])
+        abstract: "cGAN-KD: a conditional GAN on labelled images, then a student on real + teacher-filtered fake images.",
+        discussion: """
+        dafl teacher --per-class 1000 --out t1000.safetensors
+        dafl cgan train --per-class 1000 --out cgan1000
+        dafl cgan distill --teacher t1000.safetensors --generator cgan1000/generator.safetensors --per-class 1000
+        """,
+        subcommands: [CGANTrain.self, CGANDistill.self])
 }
 
 /// `dafl cgan train`: a class-conditional GAN on the first N training images per class.
@@ -98,4 +103,88 @@ func writePGM(_ images: Tensor, columns: Int, preprocessing p: Preprocessing, to
     var file = Data("P5\n\(w) \(h)\n255\n".utf8)
     file.append(contentsOf: pixels)
     try file.write(to: url)
+}
+
+/// `dafl cgan distill`: a student on the labelled subset plus processed fake images.
+struct CGANDistill: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Train a student on real + generated images filtered (and optionally relabelled) by the teacher.",
+        discussion: "--fake-per-class 0 gives the NOKD baseline (real images only); --kd adds the teacher's soft labels (BLKD).")
+
+    @Option(help: "Teacher weights (a classifier trained on the same subset).") var teacher: String
+    @Option(help: "Conditional generator from `dafl cgan train` (not needed with --fake-per-class 0).") var generator: String?
+    @Option(help: "Dataset directory (IDX files).") var data = Dataset.defaultDirectory
+    @Option(name: .customLong("per-class"), help: "Labelled images per class (the first N of each class).") var perClass: Int?
+    @Option(name: .customLong("fake-per-class"), help: "Processed fake images per class added to the real ones.") var fakePerClass = 1000
+    @Option(help: "Filter quantile ρ: keep fake samples whose teacher cross-entropy is within their class's ρ-quantile (1 keeps all).")
+    var rho: Float = 0.9
+    @Flag(help: "Replace fake samples' labels by the teacher's predictions.") var relabel = false
+    @Option(name: .customLong("kd"), help: "Weight of the KL term to the teacher's outputs (0: cross-entropy only).") var kd: Float = 0
+    @Option(help: "Student architecture: lenet5-half or lenet5.") var arch = "lenet5-half"
+    @Option(help: "Student epochs.") var epochs = 20
+    @Option(help: "Student batch.") var batch = 128
+    @Option(help: "Student Adam peak learning rate (cosine decay).") var lr: Float = 3e-3
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(help: "Where to write the student.") var out = "student.safetensors"
+    @Flag(help: "One JSON object per line.") var json = false
+
+    func validate() throws {
+        guard epochs > 0, batch > 0, fakePerClass >= 0 else { throw ValidationError("--epochs and --batch must be positive, --fake-per-class not negative") }
+        guard rho > 0 && rho <= 1 else { throw ValidationError("--rho must be in (0, 1]") }
+        guard LeNet5.Width(rawValue: arch) != nil else { throw ValidationError("--arch must be lenet5 or lenet5-half") }
+        if fakePerClass > 0 && generator == nil { throw ValidationError("--generator is needed for fake images (or --fake-per-class 0)") }
+        if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
+    }
+
+    func run() throws {
+        let start = Date()
+        let (t, prep, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacher))
+        var real = try Dataset.load(directory: data, split: .train, preprocessing: prep)
+        if let perClass { real = try real.firstPerClass(perClass) }
+        let test = try Dataset.load(directory: data, split: .test, preprocessing: prep)
+        guard t.classes == real.classes else {
+            throw WeightsError(file: teacher, problem: "the teacher has \(t.classes) classes, the data in \(data) has \(real.classes)")
+        }
+        var rng = RNG(seed: seed)
+        var set = real
+        if fakePerClass > 0, let generator {
+            let (g, _) = try ModelFile.loadConditionalGenerator(URL(fileURLWithPath: generator))
+            guard g.classes == real.classes else {
+                throw WeightsError(file: generator, problem: "the generator has \(g.classes) classes, the data has \(real.classes)")
+            }
+            let (fake, stats) = FakeSet.build(generator: g, teacher: t, perClass: fakePerClass, rho: rho < 1 ? rho : nil,
+                                              relabel: relabel, rng: &rng)
+            set = real.appending(fake)
+            let rates = stats.keepRates.map { String(format: "%.2f", $0) }.joined(separator: " ")
+            if json {
+                printJSON(["event": "fake_set", "kept": stats.kept, "generated": stats.generated, "disagreements": stats.disagreements,
+                           "thresholds": stats.thresholds.map(Double.init), "relabelled": relabel])
+            } else {
+                print("fake set: \(fake.count) images kept of \(stats.generated.reduce(0, +)) generated (ρ \(rho)); keep rate per class: \(rates)")
+                print("teacher disagrees with the conditioning label on \(stats.disagreements.reduce(0, +)) kept samples\(relabel ? " (relabelled)" : "")")
+            }
+        }
+        var srng = RNG(seed: seed &+ 1)
+        let student = LeNet5(LeNet5.Width(rawValue: arch)!, classes: real.classes, rng: &srng)
+        var settings = StudentTraining.Settings()
+        (settings.epochs, settings.batch, settings.lr, settings.kdWeight) = (epochs, batch, lr, kd)
+        let teacherAcc = Classification.accuracy(t, on: test)
+        if !json { print("student \(arch) on \(real.count) real + \(set.count - real.count) fake images; teacher \(String(format: "%.2f", teacherAcc * 100))%") }
+        let accs = StudentTraining.run(student, on: set, teacher: kd > 0 ? t : nil, settings: settings, test: test, rng: &rng) { e, loss, acc in
+            if json {
+                printJSON(["event": "epoch", "epoch": e, "loss": Double(loss), "test_accuracy": acc * 100])
+            } else {
+                print(String(format: "epoch %3d  loss %.4f  test accuracy %.2f%%", e, loss, acc * 100))
+            }
+        }
+        try ModelFile.save(student, preprocessing: prep, extra: ["recipe": "cgan-kd fake/class \(fakePerClass) rho \(rho) relabel \(relabel) kd \(kd) seed \(seed)"],
+                           to: URL(fileURLWithPath: out))
+        let final = accs.last ?? 0
+        if json {
+            printJSON(["event": "done", "test_accuracy": final * 100, "teacher_accuracy": teacherAcc * 100, "wall_s": Date().timeIntervalSince(start)])
+        } else {
+            print(String(format: "done: student %.2f%% (teacher %.2f%%), %.0f s; wrote %@", final * 100, teacherAcc * 100, Date().timeIntervalSince(start), out))
+        }
+    }
 }
