@@ -234,70 +234,63 @@ extension Tensor {
         }
         let parents = [x, w] + (b.map { [$0] } ?? [])
         return .result(shape: [g.n, g.f, g.ho, g.wo], data: out, parents: parents) { gy in
-            let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
-            let acc = WorkerAccumulators(workers: Parallel.workers, count: g.f &* g.k &+ g.f)
-            x.data.withUnsafeBufferPointer { xp in
-                w.data.withUnsafeBufferPointer { wp in
-                    x.withGradPointer(if: needX) { dxb in
-                        let (xb, wb, gb) = (xp.baseAddress!, wp.baseAddress!, gy.baseAddress!)
-                        Parallel.forEachChunk(count: g.n, chunk: chunk) { worker, r in
-                            let nb = r.count, cols = nb &* per
-                            let dw = acc.buffer(worker), db = dw + g.f &* g.k
-                            let gtmp = UnsafeMutablePointer<Float>.allocate(capacity: g.f &* cols)
-                            let col = UnsafeMutablePointer<Float>.allocate(capacity: flat.k &* cols)
-                            let padded = UnsafeMutablePointer<Float>.allocate(capacity: inPlace ? 1 : nb &* g.c &* flat.plane)
-                            defer { gtmp.deallocate(); col.deallocate(); padded.deallocate() }
-                            // NCHW gradient → [F, nb·Ho·Wp], zero in the unused columns.
-                            gtmp.initialize(repeating: 0, count: g.f &* cols)
-                            for img in 0..<nb {
-                                for f in 0..<g.f {
-                                    let src = gb + ((r.lowerBound &+ img) &* g.f &+ f) &* g.p
-                                    let dst = gtmp + (f &* cols &+ img &* per)
-                                    var s: Float = 0
-                                    for oy in 0..<g.ho {
-                                        let sr = src + oy &* g.wo, dr = dst + oy &* flat.wp
-                                        for ox in 0..<g.wo { dr[ox] = sr[ox]; s += sr[ox] }
-                                    }
-                                    db[f] += s
-                                }
-                            }
-                            if needW {
-                                flat.im2col(planes(xb, r, padded), col, images: nb)
-                                BLAS.gemm(transA: false, transB: true, m: g.f, n: flat.k, k: cols,
-                                          a: gtmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: flat.k)
-                            }
-                            if let dxb {
-                                BLAS.gemm(transA: true, transB: false, m: flat.k, n: cols, k: g.f,
-                                          a: wb, lda: flat.k, b: gtmp, ldb: cols, c: col, ldc: cols)
-                                if inPlace {
-                                    flat.col2im(col, dxb + r.lowerBound &* image, images: nb)
-                                } else {
-                                    padded.initialize(repeating: 0, count: nb &* g.c &* flat.plane)
-                                    flat.col2im(col, padded, images: nb)
-                                    flat.unpad(padded, h: g.h, w: g.w, padY: g.padY, padX: g.padX,
-                                               into: dxb + r.lowerBound &* image, images: nb)
-                                }
-                            }
+            backwardFrame(x: x, w: w, b: b, g: g, gy: gy, chunk: chunk) { r, xb, wb, gb, dxb, dw, db in
+                let nb = r.count, cols = nb &* per
+                let gtmp = UnsafeMutablePointer<Float>.allocate(capacity: g.f &* cols)
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: flat.k &* cols)
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: inPlace ? 1 : nb &* g.c &* flat.plane)
+                defer { gtmp.deallocate(); col.deallocate(); padded.deallocate() }
+                // NCHW gradient → [F, nb·Ho·Wp], zero in the unused columns.
+                gtmp.initialize(repeating: 0, count: g.f &* cols)
+                for img in 0..<nb {
+                    for f in 0..<g.f {
+                        let src = gb + ((r.lowerBound &+ img) &* g.f &+ f) &* g.p
+                        let dst = gtmp + (f &* cols &+ img &* per)
+                        var s: Float = 0
+                        for oy in 0..<g.ho {
+                            let sr = src + oy &* g.wo, dr = dst + oy &* flat.wp
+                            for ox in 0..<g.wo { dr[ox] = sr[ox]; s += sr[ox] }
                         }
+                        db?[f] += s
+                    }
+                }
+                if let dw {
+                    flat.im2col(planes(xb, r, padded), col, images: nb)
+                    BLAS.gemm(transA: false, transB: true, m: g.f, n: flat.k, k: cols,
+                              a: gtmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: flat.k)
+                }
+                if let dxb {
+                    BLAS.gemm(transA: true, transB: false, m: flat.k, n: cols, k: g.f,
+                              a: wb, lda: flat.k, b: gtmp, ldb: cols, c: col, ldc: cols)
+                    if inPlace {
+                        flat.col2im(col, dxb + r.lowerBound &* image, images: nb)
+                    } else {
+                        padded.initialize(repeating: 0, count: nb &* g.c &* flat.plane)
+                        flat.col2im(col, padded, images: nb)
+                        flat.unpad(padded, h: g.h, w: g.w, padY: g.padY, padX: g.padX,
+                                   into: dxb + r.lowerBound &* image, images: nb)
                     }
                 }
             }
-            let total = acc.sum()
-            if needW { total[0..<(g.f &* g.k)].withUnsafeBufferPointer { w.accumulateGrad($0) } }
-            if needB, let b { total[(g.f &* g.k)...].withUnsafeBufferPointer { b.accumulateGrad($0) } }
         }
     }
 
-    private static func directBackward(x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, gy: UnsafeBufferPointer<Float>) {
-        let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
+    /// What every convolution backward shares: per-worker dW and db accumulators (summed into the
+    /// gradients at the end), pointers to x, W, the output gradient and x's gradient, and chunks of
+    /// images across the workers. `body` gets nil for each gradient nobody wants.
+    private static func backwardFrame(
+        x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, gy: UnsafeBufferPointer<Float>, chunk: Int,
+        _ body: (_ images: Range<Int>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
+                 _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, _ db: UnsafeMutablePointer<Float>?) -> Void
+    ) {
+        let needW = w.requiresGrad, needB = b?.requiresGrad ?? false
         let acc = WorkerAccumulators(workers: Parallel.workers, count: g.f &* g.k &+ g.f)
         x.data.withUnsafeBufferPointer { xp in
             w.data.withUnsafeBufferPointer { wp in
-                x.withGradPointer(if: needX) { dxb in
-                    let (xb, wb, gb) = (xp.baseAddress!, wp.baseAddress!, gy.baseAddress!)
-                    Parallel.forEachChunk(count: g.n, chunk: Swift.max(1, (g.n + 2 &* Parallel.workers &- 1) / (2 &* Parallel.workers))) { worker, r in
+                x.withGradPointer(if: x.requiresGrad) { dxb in
+                    Parallel.forEachChunk(count: g.n, chunk: chunk) { worker, r in
                         let dw = acc.buffer(worker)
-                        DirectConv.backward(xb, wb, gb, dw: needW ? dw : nil, db: needB ? dw + g.f &* g.k : nil, dx: dxb, g, range: r)
+                        body(r, xp.baseAddress!, wp.baseAddress!, gy.baseAddress!, dxb, needW ? dw : nil, needB ? dw + g.f &* g.k : nil)
                     }
                 }
             }
@@ -307,51 +300,40 @@ extension Tensor {
         if needB, let b { total[(g.f &* g.k)...].withUnsafeBufferPointer { b.accumulateGrad($0) } }
     }
 
+    private static func directBackward(x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, gy: UnsafeBufferPointer<Float>) {
+        let chunk = Swift.max(1, (g.n + 2 &* Parallel.workers &- 1) / (2 &* Parallel.workers))
+        backwardFrame(x: x, w: w, b: b, g: g, gy: gy, chunk: chunk) { r, xb, wb, gb, dxb, dw, db in
+            DirectConv.backward(xb, wb, gb, dw: dw, db: db, dx: dxb, g, range: r)
+        }
+    }
+
     private static func conv2dBackward(x: Tensor, w: Tensor, b: Tensor?, g: ConvGeometry, gy: UnsafeBufferPointer<Float>) {
-        let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
-        let chunk = g.chunk(), workers = Parallel.workers
-        // Per-worker accumulators for dW and db, summed at the end.
-        let acc = WorkerAccumulators(workers: workers, count: g.f &* g.k &+ g.f)
-        x.data.withUnsafeBufferPointer { xp in
-            w.data.withUnsafeBufferPointer { wp in
-                x.withGradPointer(if: needX) { dxb in
-                    let (xb, wb, gb) = (xp.baseAddress!, wp.baseAddress!, gy.baseAddress!)
-                    Parallel.forEachChunk(count: g.n, chunk: chunk) { worker, r in
-                        let nb = r.count, cols = nb &* g.p
-                        let dw = acc.buffer(worker), db = dw + g.f &* g.k
-                        var gtmp = scratch(g.f &* cols), col = scratch(g.k &* cols)
-                        gtmp.withUnsafeMutableBufferPointer { tp in
-                            col.withUnsafeMutableBufferPointer { cp in
-                                // NCHW gradient → [F, nb·P].
-                                for img in 0..<nb {
-                                    for f in 0..<g.f {
-                                        let src = gb + (((r.lowerBound &+ img) &* g.f &+ f) &* g.p)
-                                        let dst = tp.baseAddress! + (f &* cols &+ img &* g.p)
-                                        var s: Float = 0
-                                        for q in 0..<g.p { dst[q] = src[q]; s += src[q] }
-                                        db[f] += s
-                                    }
-                                }
-                                if needW {
-                                    im2col(xb, cp.baseAddress!, g, first: r.lowerBound, nb: nb)
-                                    BLAS.gemm(transA: false, transB: true, m: g.f, n: g.k, k: cols,
-                                              a: tp.baseAddress!, lda: cols, b: cp.baseAddress!, ldb: cols,
-                                              beta: 1, c: dw, ldc: g.k)
-                                }
-                                if needX {
-                                    BLAS.gemm(transA: true, transB: false, m: g.k, n: cols, k: g.f,
-                                              a: wb, lda: g.k, b: tp.baseAddress!, ldb: cols, c: cp.baseAddress!, ldc: cols)
-                                    col2im(cp.baseAddress!, dxb!, g, first: r.lowerBound, nb: nb)
-                                }
-                            }
-                        }
-                    }
+        backwardFrame(x: x, w: w, b: b, g: g, gy: gy, chunk: g.chunk()) { r, xb, wb, gb, dxb, dw, db in
+            let nb = r.count, cols = nb &* g.p
+            let gtmp = UnsafeMutablePointer<Float>.allocate(capacity: g.f &* cols)
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: g.k &* cols)
+            defer { gtmp.deallocate(); col.deallocate() }
+            // NCHW gradient → [F, nb·P].
+            for img in 0..<nb {
+                for f in 0..<g.f {
+                    let src = gb + (((r.lowerBound &+ img) &* g.f &+ f) &* g.p)
+                    let dst = gtmp + (f &* cols &+ img &* g.p)
+                    var s: Float = 0
+                    for q in 0..<g.p { dst[q] = src[q]; s += src[q] }
+                    db?[f] += s
                 }
             }
+            if let dw {
+                im2col(xb, col, g, first: r.lowerBound, nb: nb)
+                BLAS.gemm(transA: false, transB: true, m: g.f, n: g.k, k: cols,
+                          a: gtmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: g.k)
+            }
+            if let dxb {
+                BLAS.gemm(transA: true, transB: false, m: g.k, n: cols, k: g.f,
+                          a: wb, lda: g.k, b: gtmp, ldb: cols, c: col, ldc: cols)
+                col2im(col, dxb, g, first: r.lowerBound, nb: nb)
+            }
         }
-        let total = acc.sum()
-        if needW { total[0..<(g.f &* g.k)].withUnsafeBufferPointer { w.accumulateGrad($0) } }
-        if needB, let b { total[(g.f &* g.k)...].withUnsafeBufferPointer { b.accumulateGrad($0) } }
     }
 }
 
