@@ -13,9 +13,14 @@ import Testing
         var (status, out) = try CLI.run(["teacher", "--per-class", "20", "--epochs", "2", "--out", teacher])
         #expect(status == 0, "teacher: \(out)")
         (status, out) = try CLI.run(["cgan", "train", "--per-class", "20", "--iterations", "6", "--batch", "8", "--generator-width", "8",
-                                     "--discriminator-width", "4", "--every", "3", "--out", gan])
+                                     "--discriminator-width", "4", "--every", "3", "--teacher", teacher, "--fd-every", "3",
+                                     "--fd-samples", "5", "--out", gan])
         #expect(status == 0, "cgan train: \(out)")
         #expect(out.contains("step      6"))
+        // The generator's quality in the teacher's feature space, twice (steps 3 and 6), overall and for 10 classes.
+        let fd = out.split(separator: "\n").filter { $0.contains("Fréchet distance") }
+        #expect(fd.count == 2, "\(out)")
+        #expect(fd.last.map { $0.split(separator: ":").last!.split(separator: " ").count } == 10)
         for file in ["generator.safetensors", "discriminator.safetensors", "samples.pgm"] {
             #expect(FileManager.default.fileExists(atPath: gan + "/" + file), "\(file) missing")
         }

@@ -36,10 +36,17 @@ struct CGANTrain: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Print progress every N steps.") var every = 50
     @Option(help: "Output directory: generator.safetensors, discriminator.safetensors, samples.pgm.") var out = "cgan"
+    @Option(help: "A classifier whose feature space measures the generator (Fréchet distance to the real images, overall and per class).")
+    var teacher: String?
+    @Option(name: .customLong("fd-every"), help: "Measure the Fréchet distance every N steps (and at the end) when --teacher is given.")
+    var fdEvery = 500
+    @Option(name: .customLong("fd-samples"), help: "Generated images per class for the Fréchet distance.") var fdSamples = 500
     @Flag(help: "One JSON object per progress line.") var json = false
 
     func validate() throws {
-        guard iterations > 0, batch > 0, every > 0 else { throw ValidationError("--iterations, --batch and --every must be positive") }
+        guard iterations > 0, batch > 0, every > 0, fdEvery > 0, fdSamples >= 2 else {
+            throw ValidationError("--iterations, --batch, --every and --fd-every must be positive, --fd-samples at least 2")
+        }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
         guard generatorWidth >= 2, generatorWidth % 2 == 0, discriminatorWidth > 0 else {
             throw ValidationError("--generator-width must be even and positive, --discriminator-width positive")
@@ -56,6 +63,25 @@ struct CGANTrain: ParsableCommand {
         (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations, batch, lrG, lrD, seed)
         (config.generatorWidth, config.discriminatorWidth) = (generatorWidth, discriminatorWidth)
         let trainer = CGANTrainer(config: config, data: train)
+        var quality: GeneratorQuality? = nil
+        if let teacher {
+            let (t, tprep, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacher))
+            guard tprep == prep, t.classes == train.classes else {
+                throw WeightsError(file: teacher, problem: "the teacher (\(t.classes) classes, mean \(tprep.mean)) does not fit the data (\(train.classes) classes, mean \(prep.mean))")
+            }
+            quality = GeneratorQuality(teacher: t, real: train)
+        }
+        var fdRng = RNG(seed: seed &+ 7)
+        func reportQuality(_ step: Int) {
+            guard let quality else { return }
+            let (overall, perClass) = quality.measure(trainer.generator, samplesPerClass: fdSamples, rng: &fdRng)
+            if json {
+                printJSON(["step": step, "fd": overall, "fd_per_class": perClass])
+            } else {
+                print(String(format: "step %6d  Fréchet distance (teacher features) %.3f; per class: ", step, overall)
+                      + perClass.map { String(format: "%.2f", $0) }.joined(separator: " "))
+            }
+        }
         if !json { print("cgan: \(train.count) labelled images, \(train.classes) classes; \(iterations) steps of batch \(batch)") }
         let start = Date()
         while trainer.step < iterations {
@@ -63,6 +89,7 @@ struct CGANTrain: ParsableCommand {
             guard s.dLoss.isFinite, s.gLoss.isFinite else {
                 throw CLIError("step \(s.step): loss is not finite (D \(s.dLoss), G \(s.gLoss)); nothing saved from this step")
             }
+            if s.step % fdEvery == 0 || s.step == iterations { reportQuality(s.step) }
             if s.step % every == 0 || s.step == iterations {
                 let t = Date().timeIntervalSince(start)
                 if json {
