@@ -14,7 +14,7 @@ struct CGAN: ParsableCommand {
         dafl cgan train --per-class 1000 --out cgan1000
         dafl cgan distill --teacher t1000.safetensors --generator cgan1000/generator.safetensors --per-class 1000
         """,
-        subcommands: [CGANTrain.self, CGANDistill.self])
+        subcommands: [CGANTrain.self, CGANQuality.self, CGANDistill.self])
 }
 
 /// `dafl cgan train`: a class-conditional GAN on the first N training images per class.
@@ -212,6 +212,39 @@ struct CGANDistill: ParsableCommand {
             printJSON(["event": "done", "test_accuracy": final * 100, "teacher_accuracy": teacherAcc * 100, "wall_s": Date().timeIntervalSince(start)])
         } else {
             print(String(format: "done: student %.2f%% (teacher %.2f%%), %.0f s; wrote %@", final * 100, teacherAcc * 100, Date().timeIntervalSince(start), out))
+        }
+    }
+}
+
+/// `dafl cgan quality`: a saved generator's Fréchet distance to the real images in a teacher's feature space.
+struct CGANQuality: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quality",
+        abstract: "Fréchet distance between a conditional generator's images and the real ones, in a teacher's feature space.",
+        discussion: "Example: dafl cgan quality --generator cgan/generator.safetensors --teacher t1000.safetensors --per-class 1000")
+
+    @Option(help: "Conditional generator from `dafl cgan train`.") var generator: String
+    @Option(help: "Classifier whose penultimate features are compared.") var teacher: String
+    @Option(help: "Dataset directory (IDX files).") var data = Dataset.defaultDirectory
+    @Option(name: .customLong("per-class"), help: "Real images per class to compare with (the first N; default: all).") var perClass: Int?
+    @Option(help: "Generated images per class.") var samples = 1000
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Flag(help: "One JSON object.") var json = false
+
+    func run() throws {
+        let (t, prep, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacher))
+        var real = try Dataset.load(directory: data, split: .train, preprocessing: prep)
+        if let perClass { real = try real.firstPerClass(perClass) }
+        let (g, _) = try ModelFile.loadConditionalGenerator(URL(fileURLWithPath: generator))
+        guard g.classes == real.classes, t.classes == real.classes else {
+            throw WeightsError(file: generator, problem: "generator (\(g.classes)), teacher (\(t.classes)) and data (\(real.classes)) class counts differ")
+        }
+        var rng = RNG(seed: seed)
+        let (overall, perClassFD) = GeneratorQuality(teacher: t, real: real).measure(g, samplesPerClass: samples, rng: &rng)
+        if json {
+            printJSON(["generator": generator, "fd": overall, "fd_per_class": perClassFD, "samples_per_class": samples])
+        } else {
+            print(String(format: "Fréchet distance (teacher features) %.3f; per class: ", overall) + perClassFD.map { String(format: "%.2f", $0) }.joined(separator: " "))
         }
     }
 }
