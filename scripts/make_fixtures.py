@@ -382,6 +382,22 @@ def spectral_norm_conv():
 
 
 @case
+def channel_affine():
+    """x * s[:, :, None, None] + b[:, :, None, None]: the per-sample affine of a conditional batch norm."""
+    name = "channel_affine"
+    seed(name)
+    x, sc, sh = torch.randn(3, 4, 2, 5), torch.randn(3, 4), torch.randn(3, 4)
+    gout = torch.randn(3, 4, 2, 5)
+
+    def run(dtype):
+        xd, sd, bd = leaf(x, dtype), leaf(sc, dtype), leaf(sh, dtype)
+        y = xd * sd[:, :, None, None] + bd[:, :, None, None]
+        backward(y, gout)
+        return {"x": x, "scale": sc, "shift": sh, "gout": gout, "y": y, "dx": xd.grad, "dscale": sd.grad, "dshift": bd.grad}
+    return name, run, {"op": "channel_affine"}, {"x", "scale", "shift", "gout"}
+
+
+@case
 def cross_entropy():
     name = "cross_entropy"
     seed(name)

@@ -1,3 +1,5 @@
+import DAFLEngine
+
 /// Settings of the conditional GAN whose samples cGAN-KD distils through.
 ///
 /// Defaults are a small SNGAN-style setup that trains on two CPU cores in minutes: the DAFL generator
@@ -21,6 +23,8 @@ public struct CGANConfig: Codable, Equatable, Sendable {
     /// Discriminator steps per generator step.
     public var dSteps = 1
     public var seed: UInt64 = 0
+    /// How the generator takes the label: `noise` (embedding × noise) or `batchnorm` (class-conditional norms).
+    public var conditioning = ConditionalGenerator.Conditioning.noise.rawValue
 
     public init() {}
 }

@@ -31,7 +31,8 @@ public final class CGANTrainer {
         self.data = data
         var rng = RNG(seed: config.seed)
         generator = ConditionalGenerator(classes: data.classes, latent: config.latent, width: config.generatorWidth,
-                                         imageSize: data.side, rng: &rng)
+                                         imageSize: data.side,
+                                         conditioning: ConditionalGenerator.Conditioning(rawValue: config.conditioning) ?? .noise, rng: &rng)
         discriminator = ProjectionDiscriminator(classes: data.classes, width: config.discriminatorWidth, rng: &rng)
         optimizerG = Adam(generator.parameters, lr: config.lrG, betas: (config.beta1, config.beta2))
         optimizerD = Adam(discriminator.parameters, lr: config.lrD, betas: (config.beta1, config.beta2))

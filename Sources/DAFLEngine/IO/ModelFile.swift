@@ -52,9 +52,13 @@ public enum ModelFile {
             }
             return v
         }
+        guard let conditioning = ConditionalGenerator.Conditioning(rawValue: meta["conditioning"] ?? "noise") else {
+            throw WeightsError(file: url.path, problem: "unknown conditioning '\(meta["conditioning"] ?? "")' (noise or batchnorm)")
+        }
         var rng = RNG(seed: 0)
         let model = ConditionalGenerator(classes: try int("num_classes"), latent: try int("latent"), width: try int("width"),
-                                         channels: try int("channels"), imageSize: try int("image_size"), rng: &rng)
+                                         channels: try int("channels"), imageSize: try int("image_size"),
+                                         conditioning: conditioning, rng: &rng)
         try model.load(stateDict: file.tensors, source: url.path)
         return (model, Preprocessing(metadata: meta) ?? .fashionMNIST)
     }

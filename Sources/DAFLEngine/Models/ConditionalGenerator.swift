@@ -1,36 +1,69 @@
-/// The DAFL generator conditioned on a class, for cGAN-KD: the noise is multiplied by a learned
-/// embedding of the label before the generator's first layer (as PyTorch-GAN's cGAN does), and
-/// everything after is the DAFL generator unchanged, so both papers share one image path.
+/// The DAFL generator conditioned on a class, for cGAN-KD, so both papers share one image path.
 ///
-/// State-dict names are the generator's plus `label_emb.weight`.
+/// Two ways to condition (metadata `conditioning`):
+/// - `noise`: the noise is multiplied by a learned embedding of the label before the first layer (as
+///   PyTorch-GAN's cGAN); everything after is the DAFL generator unchanged. Names: the generator's plus
+///   `label_emb.weight`.
+/// - `batchnorm`: the three affine batch norms become class-conditional ones (γ, β looked up per label,
+///   as SNGAN's and BigGAN's generators); linear and convolutions are the DAFL generator's. Names: the
+///   generator's, with `gamma.weight`/`beta.weight` in place of each conditioned norm's `weight`/`bias`.
 /// ```swift
-/// let g = ConditionalGenerator(classes: 10, latent: 100, width: 64, rng: &rng)
+/// let g = ConditionalGenerator(classes: 10, latent: 100, width: 64, conditioning: .batchNorm, rng: &rng)
 /// let images = g(noise, labels: [0, 7, 7])      // [3, 1, 32, 32]
 /// ```
 public final class ConditionalGenerator: Model {
-    public let classes: Int
-    public let labelEmbedding: Embedding
-    public let generator: Generator
+    public enum Conditioning: String, Sendable, CaseIterable { case noise, batchNorm = "batchnorm" }
 
-    public init(classes: Int, latent: Int = 100, width: Int = 64, channels: Int = 1, imageSize: Int = 32, rng: inout RNG) {
+    public let classes: Int
+    public let conditioning: Conditioning
+    public let labelEmbedding: Embedding
+    /// The DAFL generator; with `batchNorm` conditioning its bn0–bn2 are replaced by `conditionalNorms`.
+    public let generator: Generator
+    public let conditionalNorms: [ConditionalBatchNorm]
+
+    public init(classes: Int, latent: Int = 100, width: Int = 64, channels: Int = 1, imageSize: Int = 32,
+                conditioning: Conditioning = .noise, rng: inout RNG) {
         self.classes = classes
+        self.conditioning = conditioning
         labelEmbedding = Embedding(classes, latent, rng: &rng)
         generator = Generator(latent: latent, width: width, channels: channels, imageSize: imageSize, rng: &rng)
+        conditionalNorms = conditioning == .batchNorm
+            ? [ConditionalBatchNorm(width, classes: classes), ConditionalBatchNorm(width, classes: classes, eps: 0.8),
+               ConditionalBatchNorm(width / 2, classes: classes, eps: 0.8)]
+            : []
     }
 
     public var latent: Int { generator.latent }
 
-    public var layers: [(String, Layer)] { [("label_emb", labelEmbedding)] + generator.layers }
+    public var layers: [(String, Layer)] {
+        switch conditioning {
+        case .noise:
+            return [("label_emb", labelEmbedding)] + generator.layers
+        case .batchNorm:
+            let g = generator
+            return [("l1.0", g.l1), ("conv_blocks0.0", conditionalNorms[0]), ("conv_blocks1.0", g.conv1),
+                    ("conv_blocks1.1", conditionalNorms[1]), ("conv_blocks2.0", g.conv2), ("conv_blocks2.1", conditionalNorms[2]),
+                    ("conv_blocks2.3", g.conv3), ("conv_blocks2.5", g.bn3)]
+        }
+    }
 
     public var metadata: [String: String] {
         var m = generator.metadata
         m["arch"] = "dafl-cgenerator"
         m["num_classes"] = String(classes)
+        m["conditioning"] = conditioning.rawValue
         return m
     }
 
     public func callAsFunction(_ z: Tensor, labels: [Int]) -> Tensor {
         precondition(z.rank == 2 && z.shape[0] == labels.count, "noise \(z.shape) for \(labels.count) labels")
-        return generator(z * labelEmbedding(labels))
+        guard conditioning == .batchNorm else { return generator(z * labelEmbedding(labels)) }
+        let g = generator, n = z.shape[0]
+        var h = g.l1(z).reshaped([n, g.width, g.initSize, g.initSize])
+        h = Tensor.upsampleConv3x3(conditionalNorms[0](h, labels: labels), weight: g.conv1.weight, bias: g.conv1.bias)
+        h = conditionalNorms[1](h, labels: labels).leakyRelu(slope: 0.2)
+        h = Tensor.upsampleConv3x3(h, weight: g.conv2.weight, bias: g.conv2.bias)
+        h = conditionalNorms[2](h, labels: labels).leakyRelu(slope: 0.2)
+        return g.bn3(g.conv3(h).tanh())
     }
 }

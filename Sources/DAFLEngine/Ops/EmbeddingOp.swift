@@ -51,3 +51,43 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// x·scale + shift with a scale and shift per sample and channel: x [N, C, H, W], scale and shift
+    /// [N, C] (PyTorch: `x * s[:, :, None, None] + b[:, :, None, None]`). The affine half of a
+    /// class-conditional batch norm, whose γ and β depend on each sample's label.
+    public static func channelAffine(_ x: Tensor, scale: Tensor, shift: Tensor) -> Tensor {
+        precondition(x.rank == 4 && scale.shape == [x.shape[0], x.shape[1]] && shift.shape == scale.shape,
+                     "channelAffine: x \(x.shape), scale \(scale.shape), shift \(shift.shape)")
+        let planes = x.shape[0] &* x.shape[1], hw = x.count / Swift.max(planes, 1)
+        var out = scratch(x.count)
+        x.data.withUnsafeBufferPointer { xp in
+            scale.data.withUnsafeBufferPointer { sp in
+                shift.data.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer { yp in
+                        for p in 0..<planes {
+                            let (s, b, base) = (sp[p], bp[p], p &* hw)
+                            for i in base..<(base &+ hw) { yp[i] = xp[i] * s + b }
+                        }
+                    }
+                }
+            }
+        }
+        return .result(shape: x.shape, data: out, parents: [x, scale, shift]) { g in
+            var dx = scratch(x.count), ds = [Float](repeating: 0, count: planes), db = ds
+            x.data.withUnsafeBufferPointer { xp in
+                scale.data.withUnsafeBufferPointer { sp in
+                    for p in 0..<planes {
+                        let (s, base) = (sp[p], p &* hw)
+                        var gs: Float = 0, gb: Float = 0
+                        for i in base..<(base &+ hw) { dx[i] = g[i] * s; gs += g[i] * xp[i]; gb += g[i] }
+                        ds[p] = gs; db[p] = gb
+                    }
+                }
+            }
+            if x.requiresGrad { dx.withUnsafeBufferPointer { x.accumulateGrad($0) } }
+            if scale.requiresGrad { ds.withUnsafeBufferPointer { scale.accumulateGrad($0) } }
+            if shift.requiresGrad { db.withUnsafeBufferPointer { shift.accumulateGrad($0) } }
+        }
+    }
+}

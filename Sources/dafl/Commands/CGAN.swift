@@ -33,6 +33,8 @@ struct CGANTrain: ParsableCommand {
     @Option(name: .customLong("lr-d"), help: "Discriminator Adam learning rate.") var lrD = CGANConfig().lrD
     @Option(name: .customLong("generator-width"), help: "Generator width (DAFL's is 128).") var generatorWidth = CGANConfig().generatorWidth
     @Option(name: .customLong("discriminator-width"), help: "Discriminator base width.") var discriminatorWidth = CGANConfig().discriminatorWidth
+    @Option(help: "How the generator takes the label: noise (embedding × noise) or batchnorm (class-conditional batch norms).")
+    var conditioning = CGANConfig().conditioning
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Print progress every N steps.") var every = 50
     @Option(help: "Output directory: generator.safetensors, discriminator.safetensors, samples.pgm.") var out = "cgan"
@@ -48,6 +50,7 @@ struct CGANTrain: ParsableCommand {
             throw ValidationError("--iterations, --batch, --every and --fd-every must be positive, --fd-samples at least 2")
         }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
+        guard ConditionalGenerator.Conditioning(rawValue: conditioning) != nil else { throw ValidationError("--conditioning must be noise or batchnorm") }
         guard generatorWidth >= 2, generatorWidth % 2 == 0, discriminatorWidth > 0 else {
             throw ValidationError("--generator-width must be even and positive, --discriminator-width positive")
         }
@@ -61,7 +64,7 @@ struct CGANTrain: ParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var config = CGANConfig()
         (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations, batch, lrG, lrD, seed)
-        (config.generatorWidth, config.discriminatorWidth) = (generatorWidth, discriminatorWidth)
+        (config.generatorWidth, config.discriminatorWidth, config.conditioning) = (generatorWidth, discriminatorWidth, conditioning)
         let trainer = CGANTrainer(config: config, data: train)
         var quality: GeneratorQuality? = nil
         if let teacher {

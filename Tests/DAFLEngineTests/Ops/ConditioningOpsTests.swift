@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DAFLEngine
 
@@ -95,5 +96,47 @@ import Testing
         _ = norm.normalized()              // settle u, v so the check sees a fixed power-iteration state
         norm.training = false
         gradCheck([norm.weightOrig]) { _ in norm.normalized() }
+    }
+}
+
+/// The per-sample affine of class-conditional batch norm, and the generator that uses it.
+@Suite struct ConditionalBatchNormTests {
+    @Test func channelAffineMatchesPyTorch() throws {
+        let f = try Fixture("channel_affine")
+        let x = f.tensor("x", grad: true), s = f.tensor("scale", grad: true), b = f.tensor("shift", grad: true)
+        let y = Tensor.channelAffine(x, scale: s, shift: b)
+        expectClose(y.data, f.values("y"), "forward")
+        y.backward(seed: f.values("gout"))
+        expectClose(x.grad ?? [], f.values("dx"), "dx")
+        expectClose(s.grad ?? [], f.values("dscale"), "dscale")
+        expectClose(b.grad ?? [], f.values("dshift"), "dshift")
+    }
+
+    @Test func finiteDifferences() {
+        let labels = [1, 0, 1]
+        gradCheck([randn([3, 2, 2, 3], seed: 80), randn([2, 2], seed: 81), randn([2, 2], seed: 82)]) {
+            .channelAffine($0[0], scale: .embedding(labels, weight: $0[1]), shift: .embedding(labels, weight: $0[2]))
+        }
+    }
+
+    @Test func batchNormConditionedGeneratorStartsAsThePlainOneAndSavesItsNames() throws {
+        var r1 = RNG(seed: 5), r2 = RNG(seed: 5)
+        let plain = ConditionalGenerator(classes: 4, latent: 8, width: 8, conditioning: .noise, rng: &r1)
+        let cbn = ConditionalGenerator(classes: 4, latent: 8, width: 8, conditioning: .batchNorm, rng: &r2)
+        // γ = 1 and β = 0 for every class at the start: the label changes nothing yet.
+        var rng = RNG(seed: 6)
+        let z = Tensor(shape: [4, 8], data: rng.normal(count: 32))
+        #expect(cbn(z, labels: [0, 1, 2, 3]).data == cbn(z, labels: [3, 3, 3, 3]).data)
+        #expect(plain(z, labels: [0, 1, 2, 3]).shape == cbn(z, labels: [0, 1, 2, 3]).shape)
+        let names = Set(cbn.stateDict.map(\.0))
+        #expect(names.contains("conv_blocks1.1.gamma.weight") && names.contains("conv_blocks0.0.running_mean"))
+        #expect(!names.contains("label_emb.weight") && !names.contains("conv_blocks1.1.weight"))
+        // Round trip through a file, with the conditioning in the metadata.
+        cbn.conditionalNorms[1].gamma.data[3] = 2.5
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cbn-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.save(cbn, preprocessing: .fashionMNIST, to: url)
+        let (back, _) = try ModelFile.loadConditionalGenerator(url)
+        #expect(back.conditioning == .batchNorm && back.conditionalNorms[1].gamma.data[3] == 2.5)
     }
 }
