@@ -2,8 +2,9 @@ import DAFLEngine
 import Foundation
 
 /// The student's side of cGAN-KD: supervised training on real (+ processed fake) images, with
-/// cross-entropy alone ("cGAN-KD only", or NOKD on real images alone) or plus the teacher's soft
-/// labels (KL to the teacher's softmax, as BLKD). Adam with a cosine-decayed rate, as `dafl teacher`.
+/// cross-entropy alone ("cGAN-KD only", or NOKD on real images alone) or mixed with the teacher's
+/// soft labels: γ·CE + α·T²·KL(softmax(t/T) ‖ softmax(s/T)), Hinton's KD; the reference's BLKD is
+/// γ = 0.1, α = 0.9, T = 4. Adam with a cosine-decayed rate, as `dafl teacher`.
 /// ```swift
 /// let acc = StudentTraining.run(student, on: real.appending(fake), teacher: nil, epochs: 20, test: test, rng: &rng)
 /// ```
@@ -12,9 +13,21 @@ public enum StudentTraining {
         public var epochs = 20
         public var batch = 128
         public var lr: Float = 3e-3
-        /// Weight of the KL term to the teacher (0: cross-entropy only).
+        /// Weight α of the KL term to the teacher (0: cross-entropy only).
         public var kdWeight: Float = 0
+        /// Weight γ of the cross-entropy term.
+        public var ceWeight: Float = 1
+        /// Softmax temperature T of the KL term (scaled by T², so gradients keep their size).
+        public var temperature: Float = 1
         public init() {}
+    }
+
+    /// γ·CE(logits, targets) + α·T²·KL(softmax(teacher/T) ‖ softmax(logits/T)); the KL term only with teacher logits.
+    public static func loss(_ logits: Tensor, targets: [Int], teacher: Tensor?, settings s: Settings) -> Tensor {
+        let ce = Tensor.crossEntropy(logits, targets: targets) * s.ceWeight
+        guard let teacher, s.kdWeight > 0 else { return ce }
+        let t = s.temperature
+        return ce + Tensor.distillationKL(student: logits * (1 / t), teacher: teacher * (1 / t)) * (s.kdWeight * t * t)
     }
 
     /// Trains `student` and returns its test accuracy (0…1) after each epoch.
@@ -33,11 +46,8 @@ public enum StudentTraining {
                 opt.learningRate = s.lr * Float(0.5 * (1 + cos(Double.pi * t / Double(total))))
                 let (x, y) = data.batch(idx)
                 let logits = student(x)
-                var loss = Tensor.crossEntropy(logits, targets: y)
-                if let teacher, s.kdWeight > 0 {
-                    let target = GradMode.noGrad { teacher(x) }
-                    loss = loss + Tensor.distillationKL(student: logits, teacher: target) * s.kdWeight
-                }
+                let target = teacher.flatMap { t in s.kdWeight > 0 ? GradMode.noGrad { t(x) } : nil }
+                let loss = Self.loss(logits, targets: y, teacher: target, settings: s)
                 opt.zeroGrad()
                 loss.backward()
                 opt.step()

@@ -150,7 +150,11 @@ struct CGANDistill: ParsableCommand {
     @Option(help: "Filter quantile ρ: keep fake samples whose teacher cross-entropy is within their class's ρ-quantile (1 keeps all).")
     var rho: Float = 0.9
     @Flag(help: "Replace fake samples' labels by the teacher's predictions.") var relabel = false
-    @Option(name: .customLong("kd"), help: "Weight of the KL term to the teacher's outputs (0: cross-entropy only).") var kd: Float = 0
+    @Option(name: .customLong("kd"), help: "Weight α of the KL term to the teacher's outputs (0: cross-entropy only).") var kd: Float = 0
+    @Option(name: .customLong("kd-temperature"), help: "Temperature T of the KL term (scaled by T²).") var kdTemperature: Float = 1
+    @Option(name: .customLong("ce-weight"), help: "Weight γ of the cross-entropy term.") var ceWeight: Float = 1
+    @Flag(help: "The reference's BLKD: γ = 0.1, α = 0.9, T = 4 (overrides --kd, --kd-temperature, --ce-weight).") var blkd = false
+    @Option(help: "Start the student from these weights (the reference fine-tunes from the NOKD student).") var initial: String?
     @Option(help: "Student architecture: lenet5-half or lenet5.") var arch = "lenet5-half"
     @Option(help: "Student epochs.") var epochs = 20
     @Option(help: "Student batch.") var batch = 128
@@ -162,6 +166,7 @@ struct CGANDistill: ParsableCommand {
     func validate() throws {
         guard epochs > 0, batch > 0, fakePerClass >= 0 else { throw ValidationError("--epochs and --batch must be positive, --fake-per-class not negative") }
         guard rho > 0 && rho <= 1 else { throw ValidationError("--rho must be in (0, 1]") }
+        guard kdTemperature > 0, kd >= 0, ceWeight >= 0 else { throw ValidationError("--kd-temperature must be positive, --kd and --ce-weight not negative") }
         guard LeNet5.Width(rawValue: arch) != nil else { throw ValidationError("--arch must be lenet5 or lenet5-half") }
         if fakePerClass > 0 && generator == nil { throw ValidationError("--generator is needed for fake images (or --fake-per-class 0)") }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
@@ -196,19 +201,25 @@ struct CGANDistill: ParsableCommand {
             }
         }
         var srng = RNG(seed: seed &+ 1)
-        let student = LeNet5(LeNet5.Width(rawValue: arch)!, classes: real.classes, rng: &srng)
+        var student = LeNet5(LeNet5.Width(rawValue: arch)!, classes: real.classes, rng: &srng)
+        if let initial {
+            let (s0, _, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: initial))
+            guard s0.classes == real.classes else { throw WeightsError(file: initial, problem: "has \(s0.classes) classes, the data \(real.classes)") }
+            student = s0
+        }
         var settings = StudentTraining.Settings()
-        (settings.epochs, settings.batch, settings.lr, settings.kdWeight) = (epochs, batch, lr, kd)
+        (settings.epochs, settings.batch, settings.lr) = (epochs, batch, lr)
+        (settings.kdWeight, settings.temperature, settings.ceWeight) = blkd ? (0.9, 4, 0.1) : (kd, kdTemperature, ceWeight)
         let teacherAcc = Classification.accuracy(t, on: test)
         if !json { print("student \(arch) on \(real.count) real + \(set.count - real.count) fake images; teacher \(String(format: "%.2f", teacherAcc * 100))%") }
-        let accs = StudentTraining.run(student, on: set, teacher: kd > 0 ? t : nil, settings: settings, test: test, rng: &rng) { e, loss, acc in
+        let accs = StudentTraining.run(student, on: set, teacher: settings.kdWeight > 0 ? t : nil, settings: settings, test: test, rng: &rng) { e, loss, acc in
             if json {
                 printJSON(["event": "epoch", "epoch": e, "loss": Double(loss), "test_accuracy": acc * 100])
             } else {
                 print(String(format: "epoch %3d  loss %.4f  test accuracy %.2f%%", e, loss, acc * 100))
             }
         }
-        try ModelFile.save(student, preprocessing: prep, extra: ["recipe": "cgan-kd fake/class \(fakePerClass) rho \(rho) relabel \(relabel) kd \(kd) seed \(seed)"],
+        try ModelFile.save(student, preprocessing: prep, extra: ["recipe": "cgan-kd fake/class \(fakePerClass) rho \(rho) relabel \(relabel) ce \(settings.ceWeight) kd \(settings.kdWeight) T \(settings.temperature) init \(initial ?? "none") seed \(seed)"],
                            to: URL(fileURLWithPath: out))
         let final = accs.last ?? 0
         if json {
