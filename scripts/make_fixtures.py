@@ -398,6 +398,49 @@ def channel_affine():
 
 
 @case
+def group_norm():
+    """F.group_norm on [N, C] features with 4 groups and an affine, as the cDR-RS MLP's GroupNorm."""
+    name = "group_norm"
+    seed(name)
+    x, w, b = torch.randn(3, 8) * 2 + 1, torch.randn(8), torch.randn(8)
+    gout = torch.randn(3, 8)
+
+    def run(dtype):
+        xd, wd, bd = leaf(x, dtype), leaf(w, dtype), leaf(b, dtype)
+        y = F.group_norm(xd, 4, wd, bd, eps=1e-5)
+        backward(y, gout)
+        return {"x": x, "w": w, "b": b, "gout": gout, "y": y, "dx": xd.grad, "dw": wd.grad, "db": bd.grad}
+    return name, run, {"op": "group_norm", "groups": "4", "eps": "1e-05"}, {"x", "w", "b", "gout"}
+
+
+@case
+def sigmoid():
+    seed("sigmoid")
+    return _simple("sigmoid", torch.sigmoid, torch.randn(3, 5) * 4, {"op": "sigmoid"})
+
+
+@case
+def softplus():
+    seed("softplus")
+    return _simple("softplus", F.softplus, torch.randn(3, 5) * 6, {"op": "softplus"})
+
+
+@case
+def concat_columns():
+    name = "concat_columns"
+    seed(name)
+    a, b = torch.randn(3, 4), torch.randn(3, 2)
+    gout = torch.randn(3, 6)
+
+    def run(dtype):
+        ad, bd = leaf(a, dtype), leaf(b, dtype)
+        y = torch.cat([ad, bd], dim=1)
+        backward(y, gout)
+        return {"a": a, "b": b, "gout": gout, "y": y, "da": ad.grad, "db": bd.grad}
+    return name, run, {"op": "cat", "dim": "1"}, {"a", "b", "gout"}
+
+
+@case
 def cross_entropy():
     name = "cross_entropy"
     seed(name)

@@ -70,6 +70,17 @@ extension Tensor {
         return map({ flog($0) / ln10 }, derivative: { x, _ in 1 / (x * ln10) })
     }
 
+    /// 1/(1 + e^−x); the backward uses the saved output: y(1 − y).
+    public func sigmoid() -> Tensor {
+        map({ $0 >= 0 ? 1 / (1 + fexp(-$0)) : fexp($0) / (1 + fexp($0)) }, derivative: { _, y in y * (1 - y) })
+    }
+
+    /// log(1 + e^x), computed without overflow; its derivative is sigmoid(x).
+    public func softplus() -> Tensor {
+        map({ Swift.max($0, 0) + flog(1 + fexp(-Swift.abs($0))) },
+            derivative: { x, _ in x >= 0 ? 1 / (1 + fexp(-x)) : fexp(x) / (1 + fexp(x)) })
+    }
+
     /// 1/x; the backward uses the saved output: −y².
     public func reciprocal() -> Tensor { map({ 1 / $0 }, derivative: { _, y in -y * y }) }
 

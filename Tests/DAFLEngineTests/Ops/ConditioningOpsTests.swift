@@ -140,3 +140,53 @@ import Testing
         #expect(back.conditioning == .batchNorm && back.conditionalNorms[1].gamma.data[3] == 2.5)
     }
 }
+
+/// The density-ratio MLP's ops: group norm, sigmoid, softplus, column concatenation, dropout.
+@Suite struct DensityRatioOpsTests {
+    @Test func groupNormMatchesPyTorch() throws {
+        let f = try Fixture("group_norm")
+        let x = f.tensor("x", grad: true), w = f.tensor("w", grad: true), b = f.tensor("b", grad: true)
+        let y = Tensor.groupNorm(x, groups: 4, weight: w, bias: b)
+        expectClose(y.data, f.values("y"), "forward")
+        y.backward(seed: f.values("gout"))
+        expectClose(x.grad ?? [], f.values("dx"), "dx")
+        expectClose(w.grad ?? [], f.values("dw"), "dw")
+        expectClose(b.grad ?? [], f.values("db"), "db")
+    }
+
+    @Test func sigmoidSoftplusAndConcatMatchPyTorch() throws {
+        for (name, op) in [("sigmoid", { (t: Tensor) in t.sigmoid() }), ("softplus", { (t: Tensor) in t.softplus() })] {
+            let f = try Fixture(name)
+            let x = f.tensor("x", grad: true)
+            let y = op(x)
+            expectClose(y.data, f.values("y"), "\(name) forward")
+            y.backward(seed: f.values("gout"))
+            expectClose(x.grad ?? [], f.values("dx"), "\(name) dx")
+        }
+        let f = try Fixture("concat_columns")
+        let a = f.tensor("a", grad: true), b = f.tensor("b", grad: true)
+        let y = Tensor.concatColumns(a, b)
+        expectClose(y.data, f.values("y"), "concat forward")
+        y.backward(seed: f.values("gout"))
+        expectClose(a.grad ?? [], f.values("da"), "concat da")
+        expectClose(b.grad ?? [], f.values("db"), "concat db")
+    }
+
+    @Test func finiteDifferences() {
+        gradCheck([randn([3, 8], seed: 90, scale: 2), randn([8], seed: 91), randn([8], seed: 92)]) {
+            .groupNorm($0[0], groups: 2, weight: $0[1], bias: $0[2])
+        }
+        gradCheck([randn([4, 3], seed: 93, scale: 3)]) { $0[0].sigmoid() + $0[0].softplus() }
+        gradCheck([randn([2, 3], seed: 94), randn([2, 2], seed: 95)]) { .concatColumns($0[0], $0[1]) }
+    }
+
+    @Test func dropoutZeroesAboutPAndKeepsTheMean() {
+        var rng = RNG(seed: 12)
+        let x = Tensor(shape: [20000], data: [Float](repeating: 1, count: 20000))
+        let y = x.dropout(0.5, training: true, rng: &rng)
+        let zeros = y.data.filter { $0 == 0 }.count
+        #expect(abs(Double(zeros) / 20000 - 0.5) < 0.02)
+        #expect(Set(y.data) == [0, 2])
+        #expect(x.dropout(0.5, training: false, rng: &rng) === x)
+    }
+}
