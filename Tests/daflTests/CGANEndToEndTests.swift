@@ -26,12 +26,25 @@ import Testing
         }
         let student = dir.appendingPathComponent("s.safetensors").path
         (status, out) = try CLI.run(["cgan", "distill", "--teacher", teacher, "--generator", gan + "/generator.safetensors",
-                                     "--per-class", "20", "--fake-per-class", "10", "--relabel", "--epochs", "1", "--json", "--out", student])
+                                     "--per-class", "20", "--fake-per-class", "10", "--relabel", "--blkd", "--epochs", "1", "--json", "--out", student])
         #expect(status == 0, "cgan distill: \(out)")
         let lines = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let fake = lines.first { $0["event"] as? String == "fake_set" }
         #expect((fake?["kept"] as? [Int]) == [Int](repeating: 10, count: 10), "every class gets its fake images: \(out)")
         #expect(lines.contains { $0["event"] as? String == "done" })
+        #expect(FileManager.default.fileExists(atPath: student))
+
+        // With cDR-RS subsampling: the density-ratio model trains, and subsampling sits between generation and the filter.
+        (status, out) = try CLI.run(["cgan", "distill", "--teacher", teacher, "--generator", gan + "/generator.safetensors",
+                                     "--per-class", "20", "--fake-per-class", "5", "--subsample", "--dr-epochs", "2",
+                                     "--dr-burn-in", "20", "--epochs", "1", "--json", "--out", student])
+        #expect(status == 0, "cgan distill --subsample: \(out)")
+        let sub = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let drLosses = sub.filter { $0["event"] as? String == "density_ratio_epoch" }.compactMap { $0["loss"] as? Double }
+        #expect(drLosses.count == 2 && drLosses.allSatisfy { $0 != 0 && $0.isFinite }, "\(out)")
+        let stats = sub.first { $0["event"] as? String == "fake_set" }
+        let kept = stats?["kept"] as? [Int] ?? [], accepted = stats?["accepted"] as? [Int] ?? [], generated = stats?["generated"] as? [Int] ?? []
+        #expect(kept.count == 10 && zip(zip(kept, accepted), generated).allSatisfy { $0.0 <= $0.1 && $0.1 <= $1 }, "\(out)")
         #expect(FileManager.default.fileExists(atPath: student))
     }
 

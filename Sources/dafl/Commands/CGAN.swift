@@ -150,6 +150,10 @@ struct CGANDistill: ParsableCommand {
     @Option(help: "Filter quantile ρ: keep fake samples whose teacher cross-entropy is within their class's ρ-quantile (1 keeps all).")
     var rho: Float = 0.9
     @Flag(help: "Replace fake samples' labels by the teacher's predictions.") var relabel = false
+    @Flag(help: "Subsample fake images by cDR-RS (a density-ratio MLP on the teacher's features, trained first).") var subsample = false
+    @Option(name: .customLong("dr-epochs"), help: "Density-ratio training epochs over the real images (the reference: 200).") var drEpochs = 20
+    @Option(name: .customLong("dr-burn-in"), help: "Generated images per class that set the subsampling bound M̄ (the reference: 5000).")
+    var drBurnIn = 5000
     @Option(name: .customLong("kd"), help: "Weight α of the KL term to the teacher's outputs (0: cross-entropy only).") var kd: Float = 0
     @Option(name: .customLong("kd-temperature"), help: "Temperature T of the KL term (scaled by T²).") var kdTemperature: Float = 1
     @Option(name: .customLong("ce-weight"), help: "Weight γ of the cross-entropy term.") var ceWeight: Float = 1
@@ -166,6 +170,7 @@ struct CGANDistill: ParsableCommand {
     func validate() throws {
         guard epochs > 0, batch > 0, fakePerClass >= 0 else { throw ValidationError("--epochs and --batch must be positive, --fake-per-class not negative") }
         guard rho > 0 && rho <= 1 else { throw ValidationError("--rho must be in (0, 1]") }
+        guard drEpochs > 0, drBurnIn > 0 else { throw ValidationError("--dr-epochs and --dr-burn-in must be positive") }
         guard kdTemperature > 0, kd >= 0, ceWeight >= 0 else { throw ValidationError("--kd-temperature must be positive, --kd and --ce-weight not negative") }
         guard LeNet5.Width(rawValue: arch) != nil else { throw ValidationError("--arch must be lenet5 or lenet5-half") }
         if fakePerClass > 0 && generator == nil { throw ValidationError("--generator is needed for fake images (or --fake-per-class 0)") }
@@ -188,15 +193,32 @@ struct CGANDistill: ParsableCommand {
             guard g.classes == real.classes else {
                 throw WeightsError(file: generator, problem: "the generator has \(g.classes) classes, the data has \(real.classes)")
             }
+            var ratio: ((Tensor, [Int]) -> [Float])? = nil
+            if subsample {
+                var drng = RNG(seed: seed &+ 3)
+                let dr = DensityRatioMLP(features: t.fc1.weight.shape[1], classes: real.classes, rng: &drng)
+                DensityRatioTraining.train(dr, teacher: t, generator: g, real: real, epochs: drEpochs, rng: &drng) { e, loss in
+                    if json { printJSON(["event": "density_ratio_epoch", "epoch": e, "loss": Double(loss)]) }
+                    else if e % 5 == 0 || e == drEpochs { print(String(format: "density ratio: epoch %3d  penalised SP loss %.4f", e, loss)) }
+                }
+                ratio = { x, y in DensityRatioTraining.ratios(dr, teacher: t, images: x, labels: y) }
+            }
             let (fake, stats) = FakeSet.build(generator: g, teacher: t, perClass: fakePerClass, rho: rho < 1 ? rho : nil,
-                                              relabel: relabel, rng: &rng)
+                                              relabel: relabel, ratio: ratio, subsampleBurnIn: drBurnIn, rng: &rng)
             set = real.appending(fake)
             let rates = stats.keepRates.map { String(format: "%.2f", $0) }.joined(separator: " ")
             if json {
-                printJSON(["event": "fake_set", "kept": stats.kept, "generated": stats.generated, "disagreements": stats.disagreements,
-                           "thresholds": stats.thresholds.map(Double.init), "relabelled": relabel])
+                printJSON(["event": "fake_set", "kept": stats.kept, "accepted": stats.accepted, "generated": stats.generated,
+                           "disagreements": stats.disagreements, "thresholds": stats.thresholds.map(Double.init),
+                           "max_ratios": stats.maxRatios.map(Double.init), "relabelled": relabel])
             } else {
-                print("fake set: \(fake.count) images kept of \(stats.generated.reduce(0, +)) generated (ρ \(rho)); keep rate per class: \(rates)")
+                if subsample {
+                    print("cDR-RS acceptance rate per class: " + stats.acceptanceRates.map { String(format: "%.2f", $0) }.joined(separator: " "))
+                }
+                print("fake set: \(fake.count) images kept of \(stats.generated.reduce(0, +)) generated (ρ \(rho)); filter keep rate per class: \(rates)")
+                for c in stats.kept.indices where stats.kept[c] < fakePerClass {
+                    print("warning: class \(c) got only \(stats.kept[c]) of \(fakePerClass) fake images within the generation limit")
+                }
                 print("teacher disagrees with the conditioning label on \(stats.disagreements.reduce(0, +)) kept samples\(relabel ? " (relabelled)" : "")")
             }
         }
@@ -219,7 +241,7 @@ struct CGANDistill: ParsableCommand {
                 print(String(format: "epoch %3d  loss %.4f  test accuracy %.2f%%", e, loss, acc * 100))
             }
         }
-        try ModelFile.save(student, preprocessing: prep, extra: ["recipe": "cgan-kd fake/class \(fakePerClass) rho \(rho) relabel \(relabel) ce \(settings.ceWeight) kd \(settings.kdWeight) T \(settings.temperature) init \(initial ?? "none") seed \(seed)"],
+        try ModelFile.save(student, preprocessing: prep, extra: ["recipe": "cgan-kd fake/class \(fakePerClass) subsample \(subsample) rho \(rho) relabel \(relabel) ce \(settings.ceWeight) kd \(settings.kdWeight) T \(settings.temperature) init \(initial ?? "none") seed \(seed)"],
                            to: URL(fileURLWithPath: out))
         let final = accs.last ?? 0
         if json {
