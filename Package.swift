@@ -34,7 +34,7 @@ let package = Package(
         // The DAFL trainer: presets, the steerable training loop, checkpoints. No UI.
         .target(name: "DAFLTrainer", dependencies: ["DAFLEngine", "RunEvents"]),
         // cGAN-KD: the conditional GAN, cDR-RS subsampling, teacher filtering and the student on real + fake. No UI.
-        .target(name: "CGANKD", dependencies: ["DAFLEngine", "RunEvents"]),
+        .target(name: "CGANKD", dependencies: ["DAFLEngine"]),
         // The dashboard: widgets drawing into a cell buffer, themes, the event model; plus the ncurses painter.
         .target(name: "Dashboard", dependencies: ["RunEvents", "CNcurses"]),
         .executableTarget(name: "dafl", dependencies: [
