@@ -26,8 +26,8 @@ let package = Package(
         // Tensors, autograd, layers, optimizers, models, weights I/O, datasets. No UI.
         .target(name: "DAFLEngine", dependencies: ["CCPUID", "CZlib", "CMalloc"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                // Optimised in debug builds too: the tests train small models, and
-                                // unspecialised SIMD code is two orders of magnitude slower.
+                                // Optimised in debug builds too: the tests train small models, and the
+                                // SIMD kernels unoptimised made the suite take 128 s instead of 3 s.
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The run-event schema and its JSON Lines log: what trainer, dashboard and replay share.
         .target(name: "RunEvents"),
