@@ -49,10 +49,7 @@ public final class CGANTrainer {
     }
 
     /// Generated images for `labels` (no graph recorded), in the data's normalised pixel space.
-    public func sample(labels: [Int]) -> Tensor {
-        let z = noise(labels.count)
-        return GradMode.noGrad { generator(z, labels: labels) }
-    }
+    public func sample(labels: [Int]) -> Tensor { generator.sample(labels: labels, rng: &rng) }
 
     /// One generator update after `dSteps` discriminator updates.
     @discardableResult

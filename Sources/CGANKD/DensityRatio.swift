@@ -84,8 +84,8 @@ public enum DensityRatioTraining {
             for idx in real.batches(size: batch, rng: &rng) where idx.count == batch {
                 let labels = idx.map { real.labels[$0] }
                 let fr = Tensor(shape: [idx.count, dim], data: idx.flatMap { realFeatures[($0 * dim)..<(($0 + 1) * dim)] })
-                let z = Tensor(shape: [idx.count, generator.latent], data: rng.normal(count: idx.count * generator.latent))
-                let ff = GradMode.noGrad { teacher.forwardWithFeatures(generator(z, labels: labels)).features }
+                let xf = generator.sample(labels: labels, rng: &rng)
+                let ff = GradMode.noGrad { teacher.forwardWithFeatures(xf).features }
                 let loss = DensityRatioLoss.penalisedSP(fake: model(ff, labels: labels), real: model(fr, labels: labels))
                 opt.zeroGrad()
                 loss.backward()

@@ -31,13 +31,12 @@ public enum FakeSet {
     public static func build(generator: ConditionalGenerator, teacher: LeNet5, perClass: Int, rho: Float?, relabel: Bool,
                              ratio: ((Tensor, [Int]) -> [Float])? = nil, subsampleBurnIn: Int = 5000,
                              burnIn: Int = 500, batch: Int = 250, maxTries: Int = 50, rng: inout RNG) -> (Dataset, FakeSetStats) {
-        let classes = generator.classes, latent = generator.latent
+        let classes = generator.classes
         let side = generator.generator.initSize * 4, plane = side * side
         var maxRatio = [Float](repeating: 0, count: classes)
         func draw() -> (Tensor, [Int]) {
             let labels = (0..<batch).map { _ in Int(rng.next() % UInt64(classes)) }
-            let z = Tensor(shape: [batch, latent], data: rng.normal(count: batch * latent))
-            return (GradMode.noGrad { generator(z, labels: labels) }, labels)
+            return (generator.sample(labels: labels, rng: &rng), labels)
         }
         /// Which samples of a batch subsampling accepts (all without a density ratio); raises M̄ first, as the reference.
         func accept(_ x: Tensor, _ y: [Int]) -> [Bool] {

@@ -25,14 +25,13 @@ public struct GeneratorQuality {
     /// Fréchet distances of `samplesPerClass` generated images per class (drawn in mixed-label batches).
     public func measure(_ generator: ConditionalGenerator, samplesPerClass n: Int, batch: Int = 250,
                         rng: inout RNG) -> (overall: Double, perClass: [Double]) {
-        let classes = generator.classes, latent = generator.latent
+        let classes = generator.classes
         var labels = (0..<classes).flatMap { [Int](repeating: $0, count: n) }
         for i in stride(from: labels.count - 1, to: 0, by: -1) { labels.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         var images: [Float] = []
         for start in stride(from: 0, to: labels.count, by: batch) {
             let y = Array(labels[start..<Swift.min(start + batch, labels.count)])
-            let z = Tensor(shape: [y.count, latent], data: rng.normal(count: y.count * latent))
-            images += GradMode.noGrad { generator(z, labels: y) }.data
+            images += generator.sample(labels: y, rng: &rng).data
         }
         let side = generator.generator.initSize * 4
         let fake = Dataset(images: images, labels: labels, side: side, classes: classes)

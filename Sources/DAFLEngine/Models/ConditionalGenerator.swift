@@ -66,4 +66,10 @@ public final class ConditionalGenerator: Model {
         h = conditionalNorms[2](h, labels: labels).leakyRelu(slope: 0.2)
         return g.bn3(g.conv3(h).tanh())
     }
+
+    /// Images for `labels` from fresh N(0, 1) noise, without recording a graph: how every stage samples.
+    public func sample(labels: [Int], rng: inout RNG) -> Tensor {
+        let z = Tensor(shape: [labels.count, latent], data: rng.normal(count: labels.count * latent))
+        return GradMode.noGrad { self(z, labels: labels) }
+    }
 }
