@@ -4,7 +4,8 @@ import DAFLEngine
 ///
 /// Defaults are a small SNGAN-style setup that trains on two CPU cores in minutes: the DAFL generator
 /// (conditioned by a label embedding), a projection discriminator, hinge losses, Adam at 2e-4 with
-/// β = (0.5, 0.999) on both sides, one discriminator step per generator step.
+/// β = (0.5, 0.999) on both sides, one discriminator step per generator step, and an exponential moving average of the generator's
+/// weights as the generator that is sampled.
 /// ```swift
 /// var config = CGANConfig()
 /// config.iterations = 3000
@@ -25,6 +26,11 @@ public struct CGANConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// How the generator takes the label: `noise` (embedding × noise) or `batchnorm` (class-conditional norms).
     public var conditioning = ConditionalGenerator.Conditioning.noise.rawValue
+    /// Decay of the exponential moving average of the generator's weights that is sampled and saved
+    /// (BigGAN's EMA of G); 0 turns it off and the trained generator itself is used.
+    public var emaDecay: Float = 0.999
+    /// Generator steps before the average starts (until then it copies the generator).
+    public var emaStart = 500
 
     public init() {}
 }

@@ -20,7 +20,10 @@ public struct CGANStep: Equatable, Sendable {
 public final class CGANTrainer {
     public let config: CGANConfig
     public let data: Dataset
+    /// The generator being trained.
     public let generator: ConditionalGenerator
+    /// The moving average of `generator`'s weights (nil when `emaDecay` is 0).
+    public let average: WeightAverage?
     public let discriminator: ProjectionDiscriminator
     public let optimizerG: Adam, optimizerD: Adam
     public private(set) var step = 0
@@ -34,6 +37,14 @@ public final class CGANTrainer {
                                          imageSize: data.side,
                                          conditioning: ConditionalGenerator.Conditioning(rawValue: config.conditioning) ?? .noise, rng: &rng)
         discriminator = ProjectionDiscriminator(classes: data.classes, width: config.discriminatorWidth, rng: &rng)
+        if config.emaDecay > 0 {
+            var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the main stream as without EMA
+            let shadow = ConditionalGenerator(classes: data.classes, latent: config.latent, width: config.generatorWidth,
+                                              imageSize: data.side, conditioning: generator.conditioning, rng: &scratch)
+            average = WeightAverage(of: generator, into: shadow, decay: config.emaDecay, start: config.emaStart)
+        } else {
+            average = nil
+        }
         optimizerG = Adam(generator.parameters, lr: config.lrG, betas: (config.beta1, config.beta2))
         optimizerD = Adam(discriminator.parameters, lr: config.lrD, betas: (config.beta1, config.beta2))
         self.rng = rng
@@ -48,8 +59,19 @@ public final class CGANTrainer {
         Tensor(shape: [count, config.latent], data: rng.normal(count: count * config.latent))
     }
 
-    /// Generated images for `labels` (no graph recorded), in the data's normalised pixel space.
+    /// The generator users get: the weight average when there is one, else the trained generator.
+    public var sampler: ConditionalGenerator { (average?.average as? ConditionalGenerator) ?? generator }
+
+    /// Generated images for `labels` from the trained generator (no graph recorded), in the data's normalised pixel space.
     public func sample(labels: [Int]) -> Tensor { generator.sample(labels: labels, rng: &rng) }
+
+    /// Continues from a checkpoint: its step count, random stream and averaging count (weights and
+    /// optimizer states are loaded separately).
+    public func restore(step: Int, rngState: [UInt64], emaUpdates: Int) {
+        self.step = step
+        rng.state = rngState
+        average?.restore(updates: emaUpdates)
+    }
 
     /// One generator update after `dSteps` discriminator updates.
     @discardableResult
@@ -73,6 +95,7 @@ public final class CGANTrainer {
         let gLoss = GANLoss.generatorHinge(fake: discriminator(generator(noise(b), labels: yf), labels: yf))
         gLoss.backward()
         optimizerG.step()
+        average?.update()
         discriminator.zeroGrad()   // the generator's backward passed through it
         step += 1
         return CGANStep(step: step, dLoss: dLoss, gLoss: gLoss.item, realScore: real, fakeScore: fake)

@@ -73,7 +73,7 @@ public enum DensityRatioLoss {
 public enum DensityRatioTraining {
     public static func train(_ model: DensityRatioMLP, teacher: LeNet5, generator: ConditionalGenerator, real: Dataset,
                              epochs: Int, batch: Int = 256, lr: Float = 1e-4, rng: inout RNG,
-                             onEpoch: (Int, Float) -> Void = { _, _ in }) {
+                             proceed: () -> Bool = { true }, onEpoch: (Int, Float) -> Void = { _, _ in }) {
         let opt = Adam(model.parameters, lr: lr, betas: (0.5, 0.999), weightDecay: 1e-4)
         let (realFeatures, dim) = FrechetDistance.teacherFeatures(teacher, images: real)
         model.training = true
@@ -82,6 +82,7 @@ public enum DensityRatioTraining {
             opt.learningRate = lr * (epoch > epochs * 3 / 4 ? 0.01 : epoch > epochs * 2 / 5 ? 0.1 : 1)
             var total: Double = 0, steps = 0
             for idx in real.batches(size: batch, rng: &rng) where idx.count == batch {
+                guard proceed() else { model.training = false; return }
                 let labels = idx.map { real.labels[$0] }
                 let fr = Tensor(shape: [idx.count, dim], data: idx.flatMap { realFeatures[($0 * dim)..<(($0 + 1) * dim)] })
                 let xf = generator.sample(labels: labels, rng: &rng)

@@ -25,12 +25,13 @@ public struct FakeSetStats: Codable, Equatable, Sendable {
 /// as in training, because the generator's batch norms use batch statistics; per-class acceptance is the
 /// same as drawing each class alone.
 /// ```swift
-/// let (fake, stats) = FakeSet.build(generator: g, teacher: t, perClass: 1000, rho: 0.9, relabel: false, rng: &rng)
+/// let (fake, stats, asked) = FakeSet.build(generator: g, teacher: t, perClass: 1000, rho: 0.9, relabel: false, rng: &rng)
 /// ```
 public enum FakeSet {
     public static func build(generator: ConditionalGenerator, teacher: LeNet5, perClass: Int, rho: Float?, relabel: Bool,
                              ratio: ((Tensor, [Int]) -> [Float])? = nil, subsampleBurnIn: Int = 5000,
-                             burnIn: Int = 500, batch: Int = 250, maxTries: Int = 50, rng: inout RNG) -> (Dataset, FakeSetStats) {
+                             burnIn: Int = 500, batch: Int = 250, maxTries: Int = 50,
+                             rng: inout RNG) -> (set: Dataset, stats: FakeSetStats, conditioning: [Int]) {
         let classes = generator.classes
         let side = generator.generator.initSize * 4, plane = side * side
         var maxRatio = [Float](repeating: 0, count: classes)
@@ -68,7 +69,7 @@ public enum FakeSet {
         var stats = FakeSetStats(generated: zeros, accepted: zeros, kept: zeros,
                                  thresholds: filter?.thresholds ?? .init(repeating: .infinity, count: classes),
                                  maxRatios: maxRatio, disagreements: zeros, relabelled: relabel)
-        var images: [Float] = [], labels: [Int] = []
+        var images: [Float] = [], labels: [Int] = [], asked: [Int] = []
         var rounds = 0
         while stats.kept.contains(where: { $0 < perClass }) && rounds < maxTries * Swift.max(1, perClass * classes / batch) {
             rounds += 1
@@ -84,9 +85,10 @@ public enum FakeSet {
                 if predicted[i] != y[i] { stats.disagreements[y[i]] += 1 }
                 images += x.data[(i * plane)..<((i + 1) * plane)]
                 labels.append(relabel ? predicted[i] : y[i])
+                asked.append(y[i])
             }
         }
         stats.maxRatios = maxRatio
-        return (Dataset(images: images, labels: labels, side: side, classes: classes), stats)
+        return (Dataset(images: images, labels: labels, side: side, classes: classes), stats, asked)
     }
 }

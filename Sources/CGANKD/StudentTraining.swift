@@ -9,7 +9,7 @@ import Foundation
 /// let acc = StudentTraining.run(student, on: real.appending(fake), teacher: nil, epochs: 20, test: test, rng: &rng)
 /// ```
 public enum StudentTraining {
-    public struct Settings: Sendable {
+    public struct Settings: Codable, Equatable, Sendable {
         public var epochs = 20
         public var batch = 128
         public var lr: Float = 3e-3
@@ -30,9 +30,11 @@ public enum StudentTraining {
         return ce + Tensor.distillationKL(student: logits * (1 / t), teacher: teacher * (1 / t)) * (s.kdWeight * t * t)
     }
 
-    /// Trains `student` and returns its test accuracy (0…1) after each epoch.
+    /// Trains `student` and returns its test accuracy (0…1) after each epoch. `proceed` is asked before
+    /// every batch (it may block while the run is paused); false ends training early.
     public static func run(_ student: LeNet5, on data: Dataset, teacher: LeNet5?, settings s: Settings, test: Dataset,
-                           rng: inout RNG, onEpoch: (Int, Float, Double) -> Void = { _, _, _ in }) -> [Double] {
+                           rng: inout RNG, proceed: () -> Bool = { true },
+                           onEpoch: (Int, Float, Double) -> Void = { _, _, _ in }) -> [Double] {
         let opt = Adam(student.parameters, lr: s.lr)
         let perEpoch = (data.count + s.batch - 1) / s.batch, total = perEpoch * s.epochs
         var accuracies: [Double] = []
@@ -42,6 +44,7 @@ public enum StudentTraining {
             var sum: Double = 0
             let batches = data.batches(size: s.batch, rng: &rng)
             for (i, idx) in batches.enumerated() {
+                guard proceed() else { return accuracies }
                 let t = Double((epoch - 1) * perEpoch + i)
                 opt.learningRate = s.lr * Float(0.5 * (1 + cos(Double.pi * t / Double(total))))
                 let (x, y) = data.batch(idx)

@@ -166,7 +166,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                 stepOnce = true
                 sink(.control(ControlEvent(step: step, time: t, action: "step-once", source: source)))
             case .set(let key, let v), .scale(let key, let v):
-                let old = value(of: key)
+                guard let old = value(of: key) else { continue }   // not a DAFL value
                 var new = v
                 if case .scale = cmd { new = old * v }
                 guard new.isFinite, new >= 0 else { continue }
@@ -174,6 +174,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                 case .alpha: weights.alpha = new
                 case .beta: weights.beta = new
                 case .oh: weights.oneHot = new
+                default: continue
                 }
                 sink(.control(ControlEvent(step: step, time: t, action: "set", key: key.rawValue,
                                            old: Double(old), new: Double(new), source: source)))
@@ -191,11 +192,13 @@ public final class DAFLTrainer: @unchecked Sendable {
 
     private var stopReason = "stopped"
 
-    public func value(of key: LossWeightKey) -> Float {
+    /// The live value of a loss weight; nil for keys DAFL does not have.
+    public func value(of key: LossWeightKey) -> Float? {
         switch key {
         case .alpha: weights.alpha
         case .beta: weights.beta
         case .oh: weights.oneHot
+        default: nil
         }
     }
 
@@ -357,11 +360,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let count = Swift.min(config.samplesCount, images.shape[0])
         var out: [SamplesEvent.Image] = []
         for i in 0..<count {
-            // Undo the teacher's normalisation to show grey levels as the teacher would read them.
-            let bytes = (0..<per).map { q -> UInt8 in
-                let v = images.data[i * per + q] * preprocessing.std + preprocessing.mean
-                return UInt8(Swift.max(0, Swift.min(255, (v * 255).rounded())))
-            }
+            let bytes = preprocessing.greyLevels(images.data[(i * per)..<((i + 1) * per)])
             out.append(.init(pixels: Data(bytes).base64EncodedString(), label: r.teacherClasses[i],
                              confidence: Double(r.teacherConfidence[i])))
         }

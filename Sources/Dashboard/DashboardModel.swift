@@ -25,6 +25,8 @@ public struct DashboardModel: Sendable {
 
     public var runName = ""
     public var preset = ""
+    /// What kind of run the events describe, from its config: it picks the charts and panels.
+    public var kind: RunKind = .dafl
     public var totalSteps = 0
     public var step = 0
     public var stepsPerSecond = 0.0
@@ -51,11 +53,29 @@ public struct DashboardModel: Sendable {
     public var controls: [ControlEvent] = []
     public var checkpoints = 0
     public var endReason: String?
+    /// The latest per-class numbers of `metrics` events (cGAN-KD: `fd`, the Fréchet distance per class).
+    public var perClass: [String: [Double]] = [:]
+    /// The latest processed fake set (cGAN-KD distillation).
+    public var fakeSet: FakeSetEvent?
+    /// The stage the latest `metrics` event came from (`gan`, `density-ratio`, `student`).
+    public var stage = ""
+    /// Values a user tunes live that are not DAFL's loss weights (`lr_g`, `lr_d`), as last reported.
+    public var tunables: [String: Double] = [:]
 
     /// The loss series names, in display order, with their labels.
     public static let lossSeries: [(key: String, label: String)] = [
         ("oh", "one-hot L_oh"), ("a", "activation L_a"), ("ie", "info entropy L_ie"), ("kd", "distillation L_kd"), ("total", "total"),
     ]
+
+    /// The charts of the loss panel for this kind of run, in display order.
+    public var chartSeries: [(key: String, label: String)] {
+        switch kind {
+        case .dafl: Self.lossSeries
+        case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
+                          ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
+        case .cganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
+        }
+    }
 
     public init() {}
 
@@ -66,6 +86,7 @@ public struct DashboardModel: Sendable {
         case .config(let c):
             runName = c.run
             preset = c.preset
+            kind = RunKind(preset: c.preset)
             totalSteps = Int(c.settings["iterations"] ?? "") ?? totalSteps
             alpha = Double(c.settings["alpha"] ?? "") ?? alpha
             beta = Double(c.settings["beta"] ?? "") ?? beta
@@ -118,9 +139,9 @@ public struct DashboardModel: Sendable {
                     case "alpha": alpha = new
                     case "beta": beta = new
                     case "oh": ohWeight = new
-                    default: break
+                    default: tunables[key] = new
                     }
-                    let symbol = key == "alpha" ? "α" : key == "beta" ? "β" : "oh"
+                    let symbol = Self.symbol(key)
                     markers.append(Marker(step: c.step, label: symbol))
                 }
             case "generator-reset", "generator-restart":
@@ -137,6 +158,25 @@ public struct DashboardModel: Sendable {
             state = "halted"
             status = "HALTED: \(h.detail)" + (h.safeCheckpoint.map { "; last good checkpoint \($0)" } ?? "")
             statusIsWarning = true
+        case .metrics(let m):
+            stage = m.stage
+            step = Swift.max(step, m.step)
+            elapsed = Swift.max(elapsed, m.time)
+            for (key, v) in m.values.sorted(by: { $0.key < $1.key }) {
+                switch key {
+                case "steps_per_second": stepsPerSecond = v
+                case "lr_g", "lr_d": tunables[key] = v
+                default:
+                    series[key, default: Series()].steps.append(m.step)
+                    series[key, default: Series()].values.append(v)
+                }
+            }
+            for (key, v) in m.perClass ?? [:] { perClass[key] = v }
+        case .fakeSet(let f):
+            fakeSet = f
+            elapsed = Swift.max(elapsed, f.time)
+            status = "fake set: \(f.kept.reduce(0, +)) kept of \(f.generated.reduce(0, +)) generated"
+            statusIsWarning = false
         case .end(let e):
             endReason = e.reason
             if state != "halted" { state = e.reason == "completed" ? "completed" : "stopped" }
@@ -144,10 +184,16 @@ public struct DashboardModel: Sendable {
         }
     }
 
+    /// A tunable's short name on chart markers.
+    static func symbol(_ key: String) -> String {
+        ["alpha": "α", "beta": "β", "oh": "oh", "lr_g": "lrG", "lr_d": "lrD"][key] ?? key
+    }
+
     static func describe(_ c: ControlEvent) -> String {
         switch c.action {
         case "set":
-            let name = c.key == "alpha" ? "α" : c.key == "beta" ? "β" : "one-hot weight"
+            let name = ["alpha": "α", "beta": "β", "oh": "one-hot weight", "lr_g": "generator learning rate",
+                        "lr_d": "discriminator learning rate"][c.key ?? ""] ?? (c.key ?? "value")
             return String(format: "step %d: %@ %.4g → %.4g (%@)", c.step, name, c.old ?? 0, c.new ?? 0, c.source)
         case "checkpoint-failed": return "checkpoint failed at step \(c.step): \(c.key ?? "")"
         case "warning": return "step \(c.step): \(c.key ?? "warning")"
@@ -172,4 +218,16 @@ public func smoothed(_ values: [Double], weight s: Double) -> [Double] {
         out.append(last / debias)
     }
     return out
+}
+
+/// The kinds of run the dashboard knows, told apart by the config event's preset.
+public enum RunKind: String, Sendable {
+    /// DAFL distillation (`dafl distill`).
+    case dafl
+    /// cGAN-KD's conditional GAN (`dafl cgan train`, preset `cgan-train`).
+    case cganTrain = "cgan-train"
+    /// cGAN-KD's student on real + processed fake images (`dafl cgan distill`, preset `cgan-distill`).
+    case cganDistill = "cgan-distill"
+
+    public init(preset: String) { self = RunKind(rawValue: preset) ?? .dafl }
 }

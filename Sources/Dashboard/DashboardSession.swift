@@ -80,7 +80,7 @@ public final class DashboardSession {
             if finished() && view.banner == nil && !quitting {
                 view.banner = "training \(model.endReason ?? "ended") at step \(model.step)\n\npress q to leave the dashboard"
             }
-            repaint(hints: DashboardView.liveHints)
+            repaint(hints: DashboardView.liveHints(for: model.kind))
             if terminal.lost {
                 // No one can see or steer the run any more: save and stop it, then leave.
                 if !quitting { send(.quit); quitting = true }
@@ -116,6 +116,10 @@ public final class DashboardSession {
             case Int32(UInt8(ascii: "B")): send(.scale("beta", 1.25))
             case Int32(UInt8(ascii: "o")): send(.scale("oh", 0.8))
             case Int32(UInt8(ascii: "O")): send(.scale("oh", 1.25))
+            case Int32(UInt8(ascii: "g")): send(.scale("lr_g", 0.8))
+            case Int32(UInt8(ascii: "G")): send(.scale("lr_g", 1.25))
+            case Int32(UInt8(ascii: "d")): send(.scale("lr_d", 0.8))
+            case Int32(UInt8(ascii: "D")): send(.scale("lr_d", 1.25))
             case Int32(UInt8(ascii: "n")):
                 if model.state == "paused" { send(.stepOnce) } else { model.status = "n steps once while paused (space pauses)" }
             case Int32(UInt8(ascii: "s")): send(.checkpoint)

@@ -26,6 +26,16 @@ public enum DashboardView {
     public static let minimumHeight = 24
 
     public static let liveHints = "space pause  a/A α  b/B β  o/O oh  n step  s save  ? help  q quit"
+    public static let cganTrainHints = "space pause  g/G lr G  d/D lr D  n step  s save  ? help  q quit"
+    public static let cganDistillHints = "space pause  s save  ? help  q quit"
+    /// The live key hints for a kind of run.
+    public static func liveHints(for kind: RunKind) -> String {
+        switch kind {
+        case .dafl: liveHints
+        case .cganTrain: cganTrainHints
+        case .cganDistill: cganDistillHints
+        }
+    }
     public static let replayHints = "space play  ←/→ seek  +/- speed  Home/End  p preview  t theme  ? help  q quit"
 
     public static let helpLines = [
@@ -33,6 +43,7 @@ public enum DashboardView {
         "a / A      lower / raise α, the activation-loss weight (×0.8 / ×1.25)",
         "b / B      lower / raise β, the information-entropy weight",
         "o / O      lower / raise the one-hot weight",
+        "g/G d/D    cGAN: lower / raise the generator's / discriminator's learning rate",
         "n          one step while paused",
         "s          save a checkpoint now",
         "p          cycle preview: ascii / half-block grey",
@@ -72,7 +83,13 @@ public enum DashboardView {
         let accuracy = Rect(x: width - accW, y: body.y + topH, width: accW, height: bottomH)
 
         buf.clipped(to: losses) { b in drawLosses(&b, losses, model: model, view: view, theme: theme) }
-        buf.clipped(to: balance) { b in ClassBalanceView.draw(&b, balance, model: model, theme: theme, focused: view.focus == .balance) }
+        buf.clipped(to: balance) { b in
+            switch model.kind {
+            case .dafl: ClassBalanceView.draw(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
+            case .cganTrain: PerClassView.drawDistances(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
+            case .cganDistill: PerClassView.drawFakeSet(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
+            }
+        }
         buf.clipped(to: previews) { b in
             SamplePreview.draw(&b, previews, model: model, mode: view.preview, theme: theme, focused: view.focus == .previews)
         }
@@ -87,9 +104,9 @@ public enum DashboardView {
         return buf
     }
 
-    /// The loss panel: a grid of the five series, or one of them expanded.
+    /// The loss panel: a grid of the run's series (two per row, an odd last one across), or one expanded.
     static func drawLosses(_ buf: inout CellBuffer, _ r: Rect, model: DashboardModel, view: ViewState, theme: Theme) {
-        let all = DashboardModel.lossSeries
+        let all = model.chartSeries
         var options = LineChart.Options()
         options.smoothing = view.smoothing
         options.markers = model.markers
@@ -98,24 +115,28 @@ public enum DashboardView {
             let s = model.series[key] ?? DashboardModel.Series()
             var o = options
             o.focused = focused
-            LineChart.draw(&buf, rect, title: "\(i + 1) \(label)", steps: s.steps, values: s.values, color: theme.color(key), theme: theme, options: o)
+            // Colours by position, so every kind of run uses the themes' five series colours.
+            let role = DashboardModel.lossSeries[i % DashboardModel.lossSeries.count].key
+            LineChart.draw(&buf, rect, title: "\(i + 1) \(label)", steps: s.steps, values: s.values, color: theme.color(role), theme: theme, options: o)
         }
         if let e = view.expandedLoss, e < all.count {
             chart(e, r, focused: view.focus == .losses)
             return
         }
-        // Too short for five charts: one sparkline row per term.
-        if r.height < 18 {
+        let rows = (all.count + 1) / 2
+        // Too short for the charts: one sparkline row per series.
+        if r.height < 6 * rows {
             Sparklines.draw(&buf, r, model: model, smoothing: view.smoothing, theme: theme, focused: view.focus == .losses)
             return
         }
-        // Three rows: oh and a; ie and kd; the total across.
-        let rowH = r.height / 3, colW = r.width / 2
-        chart(0, Rect(x: r.x, y: r.y, width: colW, height: rowH), focused: view.focus == .losses)
-        chart(1, Rect(x: r.x + colW, y: r.y, width: r.width - colW, height: rowH), focused: false)
-        chart(2, Rect(x: r.x, y: r.y + rowH, width: colW, height: rowH), focused: false)
-        chart(3, Rect(x: r.x + colW, y: r.y + rowH, width: r.width - colW, height: rowH), focused: false)
-        chart(4, Rect(x: r.x, y: r.y + 2 * rowH, width: r.width, height: r.height - 2 * rowH), focused: false)
+        let rowH = r.height / rows, colW = r.width / 2
+        for i in all.indices {
+            let row = i / 2, y = r.y + row * rowH, h = row == rows - 1 ? r.height - row * rowH : rowH
+            let alone = i == all.count - 1 && i % 2 == 0
+            let rect = alone ? Rect(x: r.x, y: y, width: r.width, height: h)
+                : Rect(x: r.x + (i % 2) * colW, y: y, width: i % 2 == 0 ? colW : r.width - colW, height: h)
+            chart(i, rect, focused: i == 0 && view.focus == .losses)
+        }
     }
 
     static func drawAccuracy(_ buf: inout CellBuffer, _ r: Rect, model: DashboardModel, view: ViewState, theme: Theme) {
@@ -123,6 +144,13 @@ public enum DashboardView {
         o.smoothing = 0
         o.valueFormat = "%.2f%%"
         o.focused = view.focus == .accuracy
+        if model.kind == .cganTrain {
+            // A conditional generator is only useful if the teacher sees the class it was asked for.
+            let s = model.series["agreement"] ?? DashboardModel.Series()
+            LineChart.draw(&buf, r, title: "teacher agrees with the conditioning class", steps: s.steps, values: s.values,
+                           color: theme.color("student"), theme: theme, options: o)
+            return
+        }
         if let t = model.teacherAccuracy { o.reference = (t, String(format: "teacher %.2f%%", t), theme.color("teacher")) }
         let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
         LineChart.draw(&buf, r, title: "student test accuracy\(best)", steps: model.evals.map(\.step),

@@ -16,12 +16,21 @@ public enum HeaderView {
         let parts = [
             "step \(model.step)/\(model.totalSteps) (\(String(format: "%.0f", pct))%)",
             String(format: "%.2f it/s", model.stepsPerSecond), "ETA \(eta)",
-            String(format: "α %.4g  β %.4g  oh %.4g", model.alpha, model.beta, model.ohWeight),
+            Self.tunables(model),
             "\(model.preset)", model.runName, source,
         ]
         for p in parts where x < rect.maxX {
             x = buf.text("│ ", x: x, y: rect.y, fg: theme.color("div_line"), bg: bg)
-            x = buf.text(p + " ", x: x, y: rect.y, fg: theme.color("main_fg"), bg: bg, bold: p.hasPrefix("α"), maxWidth: rect.maxX - x)
+            x = buf.text(p + " ", x: x, y: rect.y, fg: theme.color("main_fg"), bg: bg, bold: p == parts[3], maxWidth: rect.maxX - x)
+        }
+    }
+
+    /// The values a user tunes in this kind of run, as they stand.
+    static func tunables(_ model: DashboardModel) -> String {
+        switch model.kind {
+        case .dafl: String(format: "α %.4g  β %.4g  oh %.4g", model.alpha, model.beta, model.ohWeight)
+        case .cganTrain: String(format: "lr G %.3g  lr D %.3g", model.tunables["lr_g"] ?? 0, model.tunables["lr_d"] ?? 0)
+        case .cganDistill: "stage \(model.stage.isEmpty ? "starting" : model.stage)"
         }
     }
 

@@ -18,9 +18,13 @@ public enum HeadlessReplay {
         var nextFrame = every.map { Swift.max(1, $0) } ?? Int.max
         for e in history {
             model.apply(e)
-            if case .step(let s) = e, s.step >= nextFrame {
+            // Frames at DAFL steps, and at the conditional GAN's steps (its `metrics` events).
+            var at: Int? = nil
+            if case .step(let s) = e { at = s.step }
+            if case .metrics(let m) = e, m.stage == "gan", m.values["d_loss"] != nil { at = m.step }
+            if let at, at >= nextFrame {
                 frame()
-                nextFrame = (s.step / every! + 1) * every!
+                nextFrame = (at / every! + 1) * every!
             }
         }
         frame()
@@ -38,9 +42,14 @@ public enum HeadlessReplay {
         } else {
             s += "student accuracy: no evaluation in the log\n"
         }
-        for key in ["oh", "a", "ie", "kd", "total"] {
+        for (key, _) in m.chartSeries {
             if let v = m.series[key]?.last { s += String(format: "  last %@ %.4f", key, v) }
         }
+        if let f = m.fakeSet {
+            s += "\nfake set: \(f.kept.reduce(0, +)) kept of \(f.generated.reduce(0, +)) generated, \(f.accepted.reduce(0, +)) accepted by subsampling; "
+                + "teacher disagrees on \(f.disagreements.reduce(0, +))\(f.relabelled ? " (relabelled)" : "")"
+        }
+        if let fd = m.series["fd"]?.last { s += String(format: "\nFréchet distance (teacher features): %.2f", fd) }
         s += "\ncheckpoints: \(m.checkpoints)\n"
         let actions = m.controls.filter { $0.action != "checkpoint-failed" }
         s += "control actions: \(actions.count)\n"

@@ -1,4 +1,5 @@
 import Foundation
+import RunEvents
 
 /// How generated images are drawn.
 public enum PreviewMode: String, CaseIterable, Sendable {
@@ -14,7 +15,10 @@ public enum SamplePreview {
 
     public static func draw(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, mode: PreviewMode,
                             theme: Theme, focused: Bool = false) {
-        let title = model.samples.map { "generated images (step \($0.step), \(mode.rawValue))" } ?? "generated images"
+        let conditional = model.samples?.images.contains { $0.conditioning != nil } ?? false
+        let title = model.samples.map {
+            conditional ? "samples by class asked for → teacher (step \($0.step), \(mode.rawValue))" : "generated images (step \($0.step), \(mode.rawValue))"
+        } ?? "generated images"
         let inner = Box.draw(&buf, rect, title: title, theme: theme, focused: focused)
         let bg = theme.color("main_bg")
         guard let s = model.samples, !s.images.isEmpty, inner.width >= 8, inner.height >= 3 else {
@@ -35,13 +39,24 @@ public enum SamplePreview {
                 let img = s.images[i]
                 let ox = inner.x + col * (tileW + 1), oy = inner.y + row * (tileH + labelRows)
                 drawImage(&buf, img.bytes, width: s.width, height: s.height, x: ox, y: oy, cols: tileW, rows: tileH, mode: mode, theme: theme)
-                let name = img.label < model.classNames.count ? model.classNames[img.label] : "\(img.label)"
-                let label = "\(name.prefix(tileW - 4)) \(Int((img.confidence * 100).rounded()))%"
+                let label = caption(img, model: model, width: tileW)
                 buf.text(String(label.prefix(tileW)), x: ox, y: oy + tileH, fg: img.confidence >= 0.9 ? theme.color("main_fg") : theme.color("inactive_fg"),
                          bg: bg)
                 i += 1
             }
         }
+    }
+
+    /// The teacher's class and confidence; for a conditional sample the class asked for first, and
+    /// "→ teacher's class" only when the teacher disagrees.
+    static func caption(_ img: SamplesEvent.Image, model: DashboardModel, width: Int) -> String {
+        func name(_ c: Int) -> String { c < model.classNames.count ? model.classNames[c] : "\(c)" }
+        let pct = "\(Int((img.confidence * 100).rounded()))%"
+        guard let asked = img.conditioning, asked != img.label else {
+            return String("\(name(img.label).prefix(Swift.max(1, width - 4))) \(pct)".prefix(width))
+        }
+        let room = Swift.max(2, (width - 5) / 2)
+        return String("\(name(asked).prefix(room))→\(name(img.label).prefix(room))".prefix(width))
     }
 
     /// Mean grey of a block of pixels.

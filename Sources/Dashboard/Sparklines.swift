@@ -13,10 +13,10 @@ public enum Sparklines {
         let avail = inner.width - nameW - valueW
         let rangeW = avail >= 40 ? 18 : 0
         let sparkW = avail - rangeW - 1
-        for (row, (key, label)) in DashboardModel.lossSeries.enumerated() where row < inner.height {
+        for (row, (key, label)) in model.chartSeries.enumerated() where row < inner.height {
             let y = inner.y + row
             let values = smoothed(model.series[key]?.values ?? [], weight: smoothing).filter(\.isFinite)
-            buf.text("\(row + 1) \(label)", x: inner.x, y: y, fg: theme.color(key), bg: bg, bold: true, maxWidth: nameW - 1)
+            buf.text("\(row + 1) \(label)", x: inner.x, y: y, fg: theme.color(DashboardModel.lossSeries[row % DashboardModel.lossSeries.count].key), bg: bg, bold: true, maxWidth: nameW - 1)
             guard let last = values.last else {
                 buf.text("waiting for data…", x: inner.x + nameW, y: y, fg: theme.color("inactive_fg"), bg: bg)
                 continue
@@ -33,7 +33,7 @@ public enum Sparklines {
             let lo = buckets.min()!, hi = buckets.max()!
             for (i, v) in buckets.enumerated() {
                 let level = hi - lo < 1e-12 ? 3 : Int(((v - lo) / (hi - lo) * 7).rounded())
-                buf.set(inner.x + nameW + valueW + i, y, Cell(char: blocks[level], fg: theme.color(key), bg: bg))
+                buf.set(inner.x + nameW + valueW + i, y, Cell(char: blocks[level], fg: theme.color(DashboardModel.lossSeries[row % DashboardModel.lossSeries.count].key), bg: bg))
             }
             if rangeW > 0 {
                 buf.text(String(format: " %.3g…%.3g", lo, hi), x: inner.x + nameW + valueW + cols, y: y,

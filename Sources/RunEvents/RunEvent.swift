@@ -18,9 +18,14 @@ public enum RunEvent: Equatable, Sendable {
     case checkpoint(CheckpointEvent)
     case halt(HaltEvent)
     case end(EndEvent)
+    /// Named numbers of a stage that has no event of its own (the conditional GAN, the density ratio, the student epochs of cGAN-KD).
+    case metrics(MetricsEvent)
+    /// What building cGAN-KD's processed fake set did, per class.
+    case fakeSet(FakeSetEvent)
 
-    /// The schema version this build writes and the newest it reads.
-    public static let schemaVersion = 1
+    /// The schema version this build writes and the newest it reads. Version 2 added `metrics`,
+    /// `fake_set` and the samples' `conditioning`; version 1 logs read unchanged.
+    public static let schemaVersion = 2
 
     public var type: String {
         switch self {
@@ -32,6 +37,8 @@ public enum RunEvent: Equatable, Sendable {
         case .checkpoint: "checkpoint"
         case .halt: "halt"
         case .end: "end"
+        case .metrics: "metrics"
+        case .fakeSet: "fake_set"
         }
     }
 
@@ -46,6 +53,8 @@ public enum RunEvent: Equatable, Sendable {
         case .checkpoint(let e): e
         case .halt(let e): e
         case .end(let e): e
+        case .metrics(let e): e
+        case .fakeSet(let e): e
         }
     }
 
@@ -70,6 +79,8 @@ extension ControlEvent: EventPayload {}
 extension CheckpointEvent: EventPayload {}
 extension HaltEvent: EventPayload {}
 extension EndEvent: EventPayload {}
+extension MetricsEvent: EventPayload {}
+extension FakeSetEvent: EventPayload {}
 
 /// The run's configuration, written first (and again on resume).
 public struct ConfigEvent: Codable, Equatable, Sendable {
@@ -129,8 +140,10 @@ public struct SamplesEvent: Codable, Equatable, Sendable {
         public var pixels: String
         public var label: Int
         public var confidence: Double
-        public init(pixels: String, label: Int, confidence: Double) {
-            self.pixels = pixels; self.label = label; self.confidence = confidence
+        /// The class a conditional generator was asked for (cGAN-KD); nil for DAFL's unconditional images.
+        public var conditioning: Int?
+        public init(pixels: String, label: Int, confidence: Double, conditioning: Int? = nil) {
+            self.pixels = pixels; self.label = label; self.confidence = confidence; self.conditioning = conditioning
         }
         /// The decoded grey levels.
         public var bytes: [UInt8] { Data(base64Encoded: pixels).map { [UInt8]($0) } ?? [] }
@@ -210,5 +223,49 @@ public struct EndEvent: Codable, Equatable, Sendable {
     public init(step: Int, time: Double, reason: String, bestStudentAccuracy: Double?, lastStudentAccuracy: Double?) {
         self.step = step; self.time = time; self.reason = reason
         self.bestStudentAccuracy = bestStudentAccuracy; self.lastStudentAccuracy = lastStudentAccuracy
+    }
+}
+
+/// Named numbers from one stage of a run, for stages without an event of their own: the conditional
+/// GAN's losses and scores each step, its Fréchet distance now and then, the density-ratio model's
+/// loss per epoch, the student's loss per epoch. The dashboard draws each key as a curve.
+/// ```swift
+/// .metrics(MetricsEvent(step: 10, time: 3.2, stage: "gan", values: ["d_loss": 1.7, "g_loss": 0.4]))
+/// ```
+public struct MetricsEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    /// `gan`, `density-ratio`, `student`.
+    public var stage: String
+    public var values: [String: Double]
+    /// Per-class numbers, e.g. `fd` → one Fréchet distance per class.
+    public var perClass: [String: [Double]]?
+    public init(step: Int, time: Double, stage: String, values: [String: Double], perClass: [String: [Double]]? = nil) {
+        self.step = step; self.time = time; self.stage = stage; self.values = values; self.perClass = perClass
+    }
+}
+
+/// A processed fake set was built (cGAN-KD): per class, how many samples were generated, accepted by
+/// cDR-RS subsampling and kept by the teacher's filter, with the filter's cut-offs.
+public struct FakeSetEvent: Codable, Equatable, Sendable {
+    public var step: Int
+    public var time: Double
+    public var generated: [Int]
+    public var accepted: [Int]
+    public var kept: [Int]
+    /// Kept samples whose teacher label differs from the conditioning label.
+    public var disagreements: [Int]
+    /// The filter's cross-entropy cut-off per class; nil entries mean no filter.
+    public var thresholds: [Double?]
+    /// The subsampling bound M̄ per class (0: no subsampling).
+    public var maxRatios: [Double]
+    public var relabelled: Bool
+    /// Where the set was written, if it was.
+    public var path: String?
+    public init(step: Int, time: Double, generated: [Int], accepted: [Int], kept: [Int], disagreements: [Int],
+                thresholds: [Double?], maxRatios: [Double], relabelled: Bool, path: String? = nil) {
+        self.step = step; self.time = time; self.generated = generated; self.accepted = accepted; self.kept = kept
+        self.disagreements = disagreements; self.thresholds = thresholds; self.maxRatios = maxRatios
+        self.relabelled = relabelled; self.path = path
     }
 }

@@ -57,6 +57,8 @@ extension RunEvent {
             case "checkpoint": return .checkpoint(try decoder.decode(CheckpointEvent.self, from: data))
             case "halt": return .halt(try decoder.decode(HaltEvent.self, from: data))
             case "end": return .end(try decoder.decode(EndEvent.self, from: data))
+            case "metrics": return .metrics(try decoder.decode(MetricsEvent.self, from: data))
+            case "fake_set": return .fakeSet(try decoder.decode(FakeSetEvent.self, from: data))
             default: throw fail("unknown event type '\(header.type)'")
             }
         } catch let e as RunLogError {

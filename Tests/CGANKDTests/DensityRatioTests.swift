@@ -21,7 +21,7 @@ import Testing
         // Every other sample of a batch has ratio 1, the rest 0.25: acceptance 1 and 0.25, on average 0.625.
         let ratio: (Tensor, [Int]) -> [Float] = { _, y in y.indices.map { $0 % 2 == 0 ? 1 : 0.25 } }
         var r = RNG(seed: 3)
-        let (set, stats) = FakeSet.build(generator: g, teacher: t, perClass: 200, rho: nil, relabel: false, ratio: ratio,
+        let (set, stats, _) = FakeSet.build(generator: g, teacher: t, perClass: 200, rho: nil, relabel: false, ratio: ratio,
                                          subsampleBurnIn: 50, batch: 100, rng: &r)
         #expect(set.count == 800 && stats.kept == [200, 200, 200, 200])
         #expect(stats.maxRatios == [1, 1, 1, 1])
@@ -42,7 +42,8 @@ import Testing
         let t = LeNet5(.half, classes: 2, rng: &rng)
         let dr = DensityRatioMLP(features: 60, classes: 2, widths: [64, 32], dropout: 0, rng: &rng)
         var losses: [Float] = []
-        DensityRatioTraining.train(dr, teacher: t, generator: g, real: real, epochs: 30, batch: 32, lr: 2e-3, rng: &rng) { _, l in losses.append(l) }
+        DensityRatioTraining.train(dr, teacher: t, generator: g, real: real, epochs: 30, batch: 32, lr: 2e-3, rng: &rng,
+                                   onEpoch: { _, l in losses.append(l) })
         #expect(losses.last! < losses.first!, "loss \(losses.first!) → \(losses.last!)")
         let (xr, yr) = real.batch(Array(0..<64)[...])
         let z = Tensor(shape: [64, 8], data: rng.normal(count: 512))

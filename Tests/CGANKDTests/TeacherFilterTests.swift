@@ -24,7 +24,7 @@ import Testing
         let g = ConditionalGenerator(classes: 10, latent: 8, width: 8, rng: &rng)
         let t = LeNet5(.half, rng: &rng)
         var r1 = RNG(seed: 9), r2 = RNG(seed: 9)
-        let (plain, s1) = FakeSet.build(generator: g, teacher: t, perClass: 6, rho: 0.5, relabel: false, burnIn: 20, batch: 50, rng: &r1)
+        let (plain, s1, asked) = FakeSet.build(generator: g, teacher: t, perClass: 6, rho: 0.5, relabel: false, burnIn: 20, batch: 50, rng: &r1)
         #expect(s1.kept == [Int](repeating: 6, count: 10))
         #expect(plain.count == 60 && plain.images.count == 60 * 32 * 32)
         #expect(zip(s1.kept, s1.generated).allSatisfy { $0 <= $1 })
@@ -32,9 +32,12 @@ import Testing
         let rate = Double(s1.kept.reduce(0, +)) / Double(s1.generated.reduce(0, +))
         #expect(rate > 0.25 && rate < 0.8, "keep rate \(rate)")
         // The same draws relabelled: labels become the teacher's predictions.
-        let (relabelled, _) = FakeSet.build(generator: g, teacher: t, perClass: 6, rho: 0.5, relabel: true, burnIn: 20, batch: 50, rng: &r2)
+        // Without relabelling, labels are the classes asked for.
+        #expect(plain.labels == asked)
+        let (relabelled, _, askedAgain) = FakeSet.build(generator: g, teacher: t, perClass: 6, rho: 0.5, relabel: true, burnIn: 20, batch: 50, rng: &r2)
         #expect(relabelled.images == plain.images)
         let predicted = GradMode.noGrad { t(Tensor(shape: [60, 1, 32, 32], data: relabelled.images)) }.argmaxRows()
         #expect(relabelled.labels == predicted)
+        #expect(askedAgain == asked)
     }
 }

@@ -18,15 +18,29 @@ import Testing
         .checkpoint(CheckpointEvent(step: 120, time: 41, path: "/r/checkpoint-00000120.safetensors", reason: "periodic")),
         .halt(HaltEvent(step: 7, time: 3, reason: "non-finite-loss", detail: "kd = nan", safeCheckpoint: nil)),
         .end(EndEvent(step: 7, time: 3, reason: "halted", bestStudentAccuracy: nil, lastStudentAccuracy: nil)),
+        .metrics(MetricsEvent(step: 3, time: 1, stage: "gan", values: ["d_loss": 1.5, "fd": 40], perClass: ["fd": [30, 50]])),
+        .fakeSet(FakeSetEvent(step: 0, time: 2, generated: [10, 12], accepted: [9, 8], kept: [8, 7], disagreements: [1, 0],
+                              thresholds: [0.7, nil], maxRatios: [2.5, 0], relabelled: true, path: "/r/fake-set.safetensors")),
+        .samples(SamplesEvent(step: 2, time: 1, width: 1, height: 1, images: [.init(pixels: Data([9]).base64EncodedString(), label: 1,
+                                                                                   confidence: 0.8, conditioning: 0)])),
     ]
 
     @Test func everyEventRoundTrips() throws {
         for e in Self.samples {
             let line = try e.jsonLine()
-            #expect(line.hasPrefix("{\"v\":1,\"type\":\"\(e.type)\""))
+            #expect(line.hasPrefix("{\"v\":2,\"type\":\"\(e.type)\""))
             #expect(!line.contains("\n"))
             #expect(try RunEvent.decode(line: line) == e)
         }
+    }
+
+    /// Logs written before version 2 (no `metrics`, `fake_set`, or `conditioning` on samples) read unchanged.
+    @Test func versionOneLinesStillRead() throws {
+        let line = #"{"v":1,"type":"samples","height":1,"images":[{"confidence":0.9,"label":3,"pixels":"AP8="}],"step":1,"time":0.5,"width":2}"#
+        guard case .samples(let s) = try RunEvent.decode(line: line) else { Issue.record("not samples"); return }
+        #expect(s.images[0].conditioning == nil && s.images[0].label == 3)
+        let future = #"{"v":3,"type":"step","step":1}"#
+        #expect(throws: RunLogError.self) { try RunEvent.decode(line: future) }
     }
 
     @Test func fieldNamesAreSnakeCase() throws {

@@ -13,6 +13,11 @@ public struct Preprocessing: Sendable, Equatable {
         self.size = size; self.mean = mean; self.std = std
     }
 
+    /// Normalised values back to grey levels 0…255, as a person (and the teacher) would read them.
+    public func greyLevels(_ values: ArraySlice<Float>) -> [UInt8] {
+        values.map { UInt8(Swift.max(0, Swift.min(255, (($0 * std + mean) * 255).rounded()))) }
+    }
+
     /// Fashion-MNIST's usual statistics.
     public static let fashionMNIST = Preprocessing(mean: 0.2860, std: 0.3530)
     /// MNIST's, as the DAFL reference.

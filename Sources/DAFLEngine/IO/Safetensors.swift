@@ -93,14 +93,15 @@ public enum Safetensors {
         return sign * (1 + frac / 1024) * Float(sign: .plus, exponent: exp - 15, significand: 1)
     }
 
-    /// Encodes tensors as F32, except names ending in `num_batches_tracked`, which PyTorch keeps as I64.
-    public static func encode(_ tensors: [(String, [Int], [Float])], metadata: [String: String]) throws -> Data {
+    /// Encodes tensors as F32, except names ending in `num_batches_tracked`, which PyTorch keeps as I64,
+    /// and the names in `integers` (labels, indices), also written as I64.
+    public static func encode(_ tensors: [(String, [Int], [Float])], metadata: [String: String], integers: Set<String> = []) throws -> Data {
         var entries: [String: Any] = [:]
         var offset = 0
         let sorted = tensors.sorted { $0.0 < $1.0 }
         var layout: [(Bool, [Float])] = []
         for (name, shape, values) in sorted {
-            let isInt = name.hasSuffix("num_batches_tracked")
+            let isInt = name.hasSuffix("num_batches_tracked") || integers.contains(name)
             let bytes = values.count * (isInt ? 8 : 4)
             entries[name] = ["dtype": isInt ? "I64" : "F32", "shape": shape, "data_offsets": [offset, offset + bytes]]
             offset += bytes

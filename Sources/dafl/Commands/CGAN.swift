@@ -2,6 +2,7 @@ import ArgumentParser
 import CGANKD
 import DAFLEngine
 import Foundation
+import RunEvents
 
 /// `dafl cgan`: the stages of cGAN-KD (Ding et al. 2021), which distils through a conditional GAN's
 /// samples when some labelled data exists.
@@ -11,10 +12,10 @@ struct CGAN: ParsableCommand {
         abstract: "cGAN-KD: a conditional GAN on labelled images, then a student on real + teacher-filtered fake images.",
         discussion: """
         dafl teacher --per-class 1000 --out t1000.safetensors
-        dafl cgan train --per-class 1000 --out cgan1000
-        dafl cgan distill --teacher t1000.safetensors --generator cgan1000/generator.safetensors --per-class 1000
+        dafl cgan train --per-class 1000 --teacher t1000.safetensors --out cgan1000
+        dafl cgan distill --teacher t1000.safetensors --generator cgan1000/generator.safetensors --per-class 1000 --subsample --relabel --blkd
         """,
-        subcommands: [CGANTrain.self, CGANQuality.self, CGANDistill.self])
+        subcommands: [CGANTrain.self, CGANQuality.self, CGANSample.self, CGANDistill.self])
 }
 
 /// `dafl cgan train`: a class-conditional GAN on the first N training images per class.
@@ -35,115 +36,94 @@ struct CGANTrain: ParsableCommand {
     @Option(name: .customLong("discriminator-width"), help: "Discriminator base width.") var discriminatorWidth = CGANConfig().discriminatorWidth
     @Option(help: "How the generator takes the label: noise (embedding × noise) or batchnorm (class-conditional batch norms).")
     var conditioning = CGANConfig().conditioning
+    @Option(name: .customLong("ema-decay"), help: "Decay of the moving average of the generator's weights that is saved and measured (0: off).")
+    var emaDecay = CGANConfig().emaDecay
+    @Option(name: .customLong("ema-start"), help: "Steps before the moving average starts.") var emaStart = CGANConfig().emaStart
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Print progress every N steps.") var every = 50
-    @Option(help: "Output directory: generator.safetensors, discriminator.safetensors, samples.pgm.") var out = "cgan"
+    @Option(help: "Print progress every N steps (headless).") var every = 50
+    @Option(help: "Run directory: events.jsonl (the run log), checkpoint.json and checkpoint-*.safetensors, then generator.safetensors (the weight average when on), discriminator.safetensors and samples.pgm (row = class). Default: runs/<time>-cgan.")
+    var out: String?
+    @Option(help: "Continue the run saved in this directory (its settings are kept).") var resume: String?
     @Option(help: "A classifier whose feature space measures the generator (Fréchet distance to the real images, overall and per class).")
     var teacher: String?
     @Option(name: .customLong("fd-every"), help: "Measure the Fréchet distance every N steps (and at the end) when --teacher is given.")
-    var fdEvery = 500
-    @Option(name: .customLong("fd-samples"), help: "Generated images per class for the Fréchet distance.") var fdSamples = 500
-    @Flag(help: "One JSON object per progress line.") var json = false
+    var fdEvery = CGANRunSettings().fdEvery
+    @Option(name: .customLong("fd-samples"), help: "Generated images per class for the Fréchet distance.") var fdSamples = CGANRunSettings().fdSamples
+    @Option(name: .customLong("samples-every"), help: "Show (and log) images per class every N steps.") var samplesEvery = CGANRunSettings().samplesEvery
+    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N steps.") var checkpointEvery = CGANRunSettings().checkpointEvery
+    @Flag(help: "Plain progress lines instead of the dashboard (automatic when stdout is not a terminal).") var headless = false
+    @Flag(help: "One JSON object per progress line (implies --headless).") var json = false
+    @Option(help: "Dashboard theme: a name in themes/ or a file.") var theme = "dark"
+    @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
 
     func validate() throws {
-        guard iterations > 0, batch > 0, every > 0, fdEvery > 0, fdSamples >= 2 else {
-            throw ValidationError("--iterations, --batch, --every and --fd-every must be positive, --fd-samples at least 2")
+        guard iterations > 0, batch > 0, every > 0, fdEvery > 0, fdSamples >= 2, samplesEvery > 0, checkpointEvery > 0 else {
+            throw ValidationError("--iterations, --batch, --every, --fd-every, --samples-every and --checkpoint-every must be positive, --fd-samples at least 2")
         }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
+        guard emaDecay >= 0 && emaDecay < 1, emaStart >= 0 else { throw ValidationError("--ema-decay must be in [0, 1), --ema-start not negative") }
         guard ConditionalGenerator.Conditioning(rawValue: conditioning) != nil else { throw ValidationError("--conditioning must be noise or batchnorm") }
         guard generatorWidth >= 2, generatorWidth % 2 == 0, discriminatorWidth > 0 else {
             throw ValidationError("--generator-width must be even and positive, --discriminator-width positive")
         }
+        if resume != nil && out != nil { throw ValidationError("--resume continues in its own directory; leave out --out") }
     }
 
     func run() throws {
         let prep = Preprocessing.fashionMNIST
-        var train = try Dataset.load(directory: data, split: .train, preprocessing: prep)
-        if let perClass { train = try train.firstPerClass(perClass) }
-        let dir = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let info = try resume.map { try CGANCheckpointInfo.load(runDir: URL(fileURLWithPath: $0)) }
+        let dataDir = info?.dataDir ?? data
+        let subset = info?.perClass ?? perClass
+        var train = try Dataset.load(directory: dataDir, split: .train, preprocessing: prep)
+        if let subset { train = try train.firstPerClass(subset) }
         var config = CGANConfig()
         (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations, batch, lrG, lrD, seed)
         (config.generatorWidth, config.discriminatorWidth, config.conditioning) = (generatorWidth, discriminatorWidth, conditioning)
-        let trainer = CGANTrainer(config: config, data: train)
-        var quality: GeneratorQuality? = nil
-        if let teacher {
-            let (t, tprep, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacher))
+        (config.emaDecay, config.emaStart) = (emaDecay, emaStart)
+        var settings = CGANRunSettings()
+        (settings.fdEvery, settings.fdSamples, settings.samplesEvery, settings.checkpointEvery) = (fdEvery, fdSamples, samplesEvery, checkpointEvery)
+        if let info { (config, settings) = (info.config, info.settings) }
+        let teacherPath = info?.teacherPath ?? teacher
+        var teacherNet: LeNet5? = nil
+        if let teacherPath {
+            let (t, tprep, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacherPath))
             guard tprep == prep, t.classes == train.classes else {
-                throw WeightsError(file: teacher, problem: "the teacher (\(t.classes) classes, mean \(tprep.mean)) does not fit the data (\(train.classes) classes, mean \(prep.mean))")
+                throw WeightsError(file: teacherPath, problem: "the teacher (\(t.classes) classes, mean \(tprep.mean)) does not fit the data (\(train.classes) classes, mean \(prep.mean))")
             }
-            quality = GeneratorQuality(teacher: t, real: train)
+            teacherNet = t
         }
-        var fdRng = RNG(seed: seed &+ 7)
-        func reportQuality(_ step: Int) {
-            guard let quality else { return }
-            let (overall, perClass) = quality.measure(trainer.generator, samplesPerClass: fdSamples, rng: &fdRng)
-            if json {
-                printJSON(["step": step, "fd": overall, "fd_per_class": perClass])
-            } else {
-                print(String(format: "step %6d  Fréchet distance (teacher features) %.3f; per class: ", step, overall)
-                      + perClass.map { String(format: "%.2f", $0) }.joined(separator: " "))
-            }
+        let dir = URL(fileURLWithPath: resume ?? out ?? DefaultRunDir.make(preset: "cgan"))
+        try RunDirectory.prepare(dir, resuming: info != nil)
+        let reporter = CGANReporter(every: every, json: json)
+        let output = try RunOutput(runDir: dir, headless: headless || json, theme: theme, report: reporter.handle)
+        let run = try CGANRun(trainer: CGANTrainer(config: config, data: train), teacher: teacherNet, settings: settings, preprocessing: prep,
+                              runDir: dir, runName: info?.runName ?? dir.lastPathComponent, dataDir: dataDir, perClass: subset,
+                              teacherPath: teacherPath, resume: info, sink: output.sink)
+        run.classNames = ClassNames.guess(dataDir: dataDir, classes: train.classes)
+        if !json {
+            print("dafl cgan train: run \(dir.path): \(train.count) labelled images, \(train.classes) classes; \(config.iterations) steps of batch \(config.batch)"
+                  + (info.map { "; resuming at step \($0.step)" } ?? ""))
         }
-        if !json { print("cgan: \(train.count) labelled images, \(train.classes) classes; \(iterations) steps of batch \(batch)") }
-        let start = Date()
-        while trainer.step < iterations {
-            let s = trainer.trainStep()
-            guard s.dLoss.isFinite, s.gLoss.isFinite else {
-                throw CLIError("step \(s.step): loss is not finite (D \(s.dLoss), G \(s.gLoss)); nothing saved from this step")
-            }
-            if s.step % fdEvery == 0 || s.step == iterations { reportQuality(s.step) }
-            if s.step % every == 0 || s.step == iterations {
-                let t = Date().timeIntervalSince(start)
-                if json {
-                    printJSON(["step": s.step, "d_loss": Double(s.dLoss), "g_loss": Double(s.gLoss), "real_score": Double(s.realScore),
-                               "fake_score": Double(s.fakeScore), "elapsed_s": t])
-                } else {
-                    print(String(format: "step %6d  D %.4f  G %.4f  D(real) %+.3f  D(fake) %+.3f  %.2f it/s",
-                                 s.step, s.dLoss, s.gLoss, s.realScore, s.fakeScore, Double(s.step) / t))
-                }
-            }
+        let signals = SignalHandler(quiet: output.useDashboard) { run.send(.stop(reason: "interrupted"), source: "signal") }
+        let final = output.useDashboard ? try LiveDashboard.run(trainer: run, inbox: output.inbox, themes: output.themes, startPaused: startPaused)
+            : run.run(startPaused: false)
+        signals.cancel()
+        if !json {
+            let fd = run.lastDistance.map { String(format: "; Fréchet distance %.2f", $0) } ?? ""
+            print("done: \(final.rawValue) at step \(run.step)\(fd); wrote \(dir.path)/{generator,discriminator}.safetensors and samples.pgm (row = class); log \(dir.path)/events.jsonl")
         }
-        let extra = ["dataset": (data as NSString).lastPathComponent, "train_images": String(train.count), "steps": String(iterations)]
-        try ModelFile.save(trainer.generator, preprocessing: prep, extra: extra, to: dir.appendingPathComponent("generator.safetensors"))
-        try ModelFile.save(trainer.discriminator, preprocessing: prep, extra: extra, to: dir.appendingPathComponent("discriminator.safetensors"))
-        // A grid a person can look at: one row per class, ten samples each.
-        let perRow = 10
-        let labels = (0..<train.classes).flatMap { [Int](repeating: $0, count: perRow) }
-        let grid = trainer.sample(labels: labels)
-        try writePGM(grid, columns: perRow, preprocessing: prep, to: dir.appendingPathComponent("samples.pgm"))
-        if !json { print("wrote \(dir.path)/{generator,discriminator}.safetensors and samples.pgm (row = class)") }
+        switch final {
+        case .halted: throw ExitCode(3)
+        case .stopped: throw ExitCode(130)
+        default: break
+        }
     }
 }
 
-/// Writes images [N, 1, S, S] as one binary PGM, `columns` per row, undoing the normalisation.
-func writePGM(_ images: Tensor, columns: Int, preprocessing p: Preprocessing, to url: URL) throws {
-    let n = images.shape[0], s = images.shape[2], rows = (n + columns - 1) / columns
-    let w = columns * (s + 1), h = rows * (s + 1)
-    var pixels = [UInt8](repeating: 0, count: w * h)
-    for i in 0..<n {
-        let (r, c) = (i / columns, i % columns)
-        for y in 0..<s {
-            for x in 0..<s {
-                let v = images.data[i * s * s + y * s + x] * p.std + p.mean
-                pixels[(r * (s + 1) + y) * w + c * (s + 1) + x] = UInt8(max(0, min(255, (v * 255).rounded())))
-            }
-        }
-    }
-    var file = Data("P5\n\(w) \(h)\n255\n".utf8)
-    file.append(contentsOf: pixels)
-    try file.write(to: url)
-}
-
-/// `dafl cgan distill`: a student on the labelled subset plus processed fake images.
-struct CGANDistill: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "distill",
-        abstract: "Train a student on real + generated images filtered (and optionally relabelled) by the teacher.",
-        discussion: "--fake-per-class 0 gives the NOKD baseline (real images only); --kd adds the teacher's soft labels (BLKD).")
-
+/// The options that say which fake images join the real ones: shared by `cgan distill` and `cgan sample`.
+struct FakeSetOptions: ParsableArguments {
     @Option(help: "Teacher weights (a classifier trained on the same subset).") var teacher: String
-    @Option(help: "Conditional generator from `dafl cgan train` (not needed with --fake-per-class 0).") var generator: String?
+    @Option(help: "Conditional generator from `dafl cgan train` (not needed with --fake-per-class 0 or --fake-set).") var generator: String?
     @Option(help: "Dataset directory (IDX files).") var data = Dataset.defaultDirectory
     @Option(name: .customLong("per-class"), help: "Labelled images per class (the first N of each class).") var perClass: Int?
     @Option(name: .customLong("fake-per-class"), help: "Processed fake images per class added to the real ones.") var fakePerClass = 1000
@@ -154,6 +134,53 @@ struct CGANDistill: ParsableCommand {
     @Option(name: .customLong("dr-epochs"), help: "Density-ratio training epochs over the real images (the reference: 200).") var drEpochs = 20
     @Option(name: .customLong("dr-burn-in"), help: "Generated images per class that set the subsampling bound M̄ (the reference: 5000).")
     var drBurnIn = 5000
+    @Option(help: "Seed.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard fakePerClass >= 0 else { throw ValidationError("--fake-per-class must not be negative") }
+        guard rho > 0 && rho <= 1 else { throw ValidationError("--rho must be in (0, 1]") }
+        guard drEpochs > 0, drBurnIn > 0 else { throw ValidationError("--dr-epochs and --dr-burn-in must be positive") }
+        if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
+    }
+
+    func apply(to c: inout CGANDistillConfig) {
+        (c.fakePerClass, c.rho, c.relabel, c.subsample) = (fakePerClass, rho < 1 ? rho : nil, relabel, subsample)
+        (c.drEpochs, c.drBurnIn, c.seed) = (drEpochs, drBurnIn, seed)
+    }
+
+    /// The teacher, its preprocessing, the labelled subset and (when named) the generator, checked against each other.
+    func load() throws -> (teacher: LeNet5, prep: Preprocessing, real: Dataset, generator: ConditionalGenerator?) {
+        let (t, prep, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacher))
+        var real = try Dataset.load(directory: data, split: .train, preprocessing: prep)
+        if let perClass { real = try real.firstPerClass(perClass) }
+        guard t.classes == real.classes else {
+            throw WeightsError(file: teacher, problem: "the teacher has \(t.classes) classes, the data in \(data) has \(real.classes)")
+        }
+        var g: ConditionalGenerator? = nil
+        if let generator {
+            let (loaded, _) = try ModelFile.loadConditionalGenerator(URL(fileURLWithPath: generator))
+            guard loaded.classes == real.classes else {
+                throw WeightsError(file: generator, problem: "the generator has \(loaded.classes) classes, the data has \(real.classes)")
+            }
+            g = loaded
+        }
+        return (t, prep, real, g)
+    }
+}
+
+/// `dafl cgan distill`: a student on the labelled subset plus processed fake images.
+struct CGANDistill: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Train a student on real + generated images filtered (and optionally relabelled) by the teacher.",
+        discussion: """
+        --fake-per-class 0 gives the NOKD baseline (real images only); --kd adds the teacher's soft labels (BLKD).
+        The run directory gets events.jsonl (the run log: `dafl replay` shows it), fake-set.safetensors and student.safetensors.
+        """)
+
+    @OptionGroup var fakes: FakeSetOptions
+    @Option(name: .customLong("fake-set"), help: "Use a fake set written by `dafl cgan sample` (or an earlier distill run) instead of generating one.")
+    var fakeSet: String?
     @Option(name: .customLong("kd"), help: "Weight α of the KL term to the teacher's outputs (0: cross-entropy only).") var kd: Float = 0
     @Option(name: .customLong("kd-temperature"), help: "Temperature T of the KL term (scaled by T²).") var kdTemperature: Float = 1
     @Option(name: .customLong("ce-weight"), help: "Weight γ of the cross-entropy term.") var ceWeight: Float = 1
@@ -163,93 +190,112 @@ struct CGANDistill: ParsableCommand {
     @Option(help: "Student epochs.") var epochs = 20
     @Option(help: "Student batch.") var batch = 128
     @Option(help: "Student Adam peak learning rate (cosine decay).") var lr: Float = 3e-3
-    @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Where to write the student.") var out = "student.safetensors"
-    @Flag(help: "One JSON object per line.") var json = false
+    @Option(name: .customLong("run-dir"), help: "Run directory (default: runs/<time>-cgan-distill).") var runDir: String?
+    @Option(help: "Also write the student here.") var out: String?
+    @Flag(help: "Plain progress lines instead of the dashboard (automatic when stdout is not a terminal).") var headless = false
+    @Flag(help: "One JSON object per line (implies --headless).") var json = false
+    @Option(help: "Dashboard theme: a name in themes/ or a file.") var theme = "dark"
 
     func validate() throws {
-        guard epochs > 0, batch > 0, fakePerClass >= 0 else { throw ValidationError("--epochs and --batch must be positive, --fake-per-class not negative") }
-        guard rho > 0 && rho <= 1 else { throw ValidationError("--rho must be in (0, 1]") }
-        guard drEpochs > 0, drBurnIn > 0 else { throw ValidationError("--dr-epochs and --dr-burn-in must be positive") }
+        guard epochs > 0, batch > 0 else { throw ValidationError("--epochs and --batch must be positive") }
         guard kdTemperature > 0, kd >= 0, ceWeight >= 0 else { throw ValidationError("--kd-temperature must be positive, --kd and --ce-weight not negative") }
         guard LeNet5.Width(rawValue: arch) != nil else { throw ValidationError("--arch must be lenet5 or lenet5-half") }
-        if fakePerClass > 0 && generator == nil { throw ValidationError("--generator is needed for fake images (or --fake-per-class 0)") }
-        if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
+        if fakes.fakePerClass > 0 && fakes.generator == nil && fakeSet == nil {
+            throw ValidationError("--generator (or --fake-set) is needed for fake images, or --fake-per-class 0")
+        }
     }
 
     func run() throws {
         let start = Date()
-        let (t, prep, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacher))
-        var real = try Dataset.load(directory: data, split: .train, preprocessing: prep)
-        if let perClass { real = try real.firstPerClass(perClass) }
-        let test = try Dataset.load(directory: data, split: .test, preprocessing: prep)
-        guard t.classes == real.classes else {
-            throw WeightsError(file: teacher, problem: "the teacher has \(t.classes) classes, the data in \(data) has \(real.classes)")
-        }
-        var rng = RNG(seed: seed)
-        var set = real
-        if fakePerClass > 0, let generator {
-            let (g, _) = try ModelFile.loadConditionalGenerator(URL(fileURLWithPath: generator))
-            guard g.classes == real.classes else {
-                throw WeightsError(file: generator, problem: "the generator has \(g.classes) classes, the data has \(real.classes)")
-            }
-            var ratio: ((Tensor, [Int]) -> [Float])? = nil
-            if subsample {
-                var drng = RNG(seed: seed &+ 3)
-                let dr = DensityRatioMLP(features: t.fc1.weight.shape[1], classes: real.classes, rng: &drng)
-                DensityRatioTraining.train(dr, teacher: t, generator: g, real: real, epochs: drEpochs, rng: &drng) { e, loss in
-                    if json { printJSON(["event": "density_ratio_epoch", "epoch": e, "loss": Double(loss)]) }
-                    else if e % 5 == 0 || e == drEpochs { print(String(format: "density ratio: epoch %3d  penalised SP loss %.4f", e, loss)) }
-                }
-                ratio = { x, y in DensityRatioTraining.ratios(dr, teacher: t, images: x, labels: y) }
-            }
-            let (fake, stats) = FakeSet.build(generator: g, teacher: t, perClass: fakePerClass, rho: rho < 1 ? rho : nil,
-                                              relabel: relabel, ratio: ratio, subsampleBurnIn: drBurnIn, rng: &rng)
-            set = real.appending(fake)
-            let rates = stats.keepRates.map { String(format: "%.2f", $0) }.joined(separator: " ")
-            if json {
-                printJSON(["event": "fake_set", "kept": stats.kept, "accepted": stats.accepted, "generated": stats.generated,
-                           "disagreements": stats.disagreements, "thresholds": stats.thresholds.map(Double.init),
-                           "max_ratios": stats.maxRatios.map(Double.init), "relabelled": relabel])
-            } else {
-                if subsample {
-                    print("cDR-RS acceptance rate per class: " + stats.acceptanceRates.map { String(format: "%.2f", $0) }.joined(separator: " "))
-                }
-                print("fake set: \(fake.count) images kept of \(stats.generated.reduce(0, +)) generated (ρ \(rho)); filter keep rate per class: \(rates)")
-                for c in stats.kept.indices where stats.kept[c] < fakePerClass {
-                    print("warning: class \(c) got only \(stats.kept[c]) of \(fakePerClass) fake images within the generation limit")
-                }
-                print("teacher disagrees with the conditioning label on \(stats.disagreements.reduce(0, +)) kept samples\(relabel ? " (relabelled)" : "")")
-            }
-        }
-        var srng = RNG(seed: seed &+ 1)
-        var student = LeNet5(LeNet5.Width(rawValue: arch)!, classes: real.classes, rng: &srng)
+        let (t, prep, real, g) = try fakes.load()
+        let test = try Dataset.load(directory: fakes.data, split: .test, preprocessing: prep)
+        var config = CGANDistillConfig()
+        fakes.apply(to: &config)
+        config.arch = arch
+        (config.student.epochs, config.student.batch, config.student.lr) = (epochs, batch, lr)
+        (config.student.kdWeight, config.student.temperature, config.student.ceWeight) = blkd ? (0.9, 4, 0.1) : (kd, kdTemperature, ceWeight)
+        var initialStudent: LeNet5? = nil
         if let initial {
             let (s0, _, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: initial))
             guard s0.classes == real.classes else { throw WeightsError(file: initial, problem: "has \(s0.classes) classes, the data \(real.classes)") }
-            student = s0
+            initialStudent = s0
         }
-        var settings = StudentTraining.Settings()
-        (settings.epochs, settings.batch, settings.lr) = (epochs, batch, lr)
-        (settings.kdWeight, settings.temperature, settings.ceWeight) = blkd ? (0.9, 4, 0.1) : (kd, kdTemperature, ceWeight)
-        let teacherAcc = Classification.accuracy(t, on: test)
-        if !json { print("student \(arch) on \(real.count) real + \(set.count - real.count) fake images; teacher \(String(format: "%.2f", teacherAcc * 100))%") }
-        let accs = StudentTraining.run(student, on: set, teacher: settings.kdWeight > 0 ? t : nil, settings: settings, test: test, rng: &rng) { e, loss, acc in
-            if json {
-                printJSON(["event": "epoch", "epoch": e, "loss": Double(loss), "test_accuracy": acc * 100])
-            } else {
-                print(String(format: "epoch %3d  loss %.4f  test accuracy %.2f%%", e, loss, acc * 100))
-            }
+        let given = try fakeSet.map { try FakeSetFile.read(URL(fileURLWithPath: $0), preprocessing: prep) }
+        if let given, given.dataset.classes != real.classes {
+            throw WeightsError(file: given.path, problem: "has \(given.dataset.classes) classes, the data \(real.classes)")
         }
-        try ModelFile.save(student, preprocessing: prep, extra: ["recipe": "cgan-kd fake/class \(fakePerClass) subsample \(subsample) rho \(rho) relabel \(relabel) ce \(settings.ceWeight) kd \(settings.kdWeight) T \(settings.temperature) init \(initial ?? "none") seed \(seed)"],
-                           to: URL(fileURLWithPath: out))
-        let final = accs.last ?? 0
+        let dir = URL(fileURLWithPath: runDir ?? DefaultRunDir.make(preset: "cgan-distill"))
+        try RunDirectory.prepare(dir, resuming: false)
+        let reporter = CGANReporter(every: 1, json: json)
+        let output = try RunOutput(runDir: dir, headless: headless || json, theme: theme, report: reporter.handle)
+        let run = CGANDistillRun(config: config, teacher: t, generator: g, real: real, test: test, preprocessing: prep,
+                                 initialStudent: initialStudent, runDir: dir, runName: dir.lastPathComponent, sink: output.sink)
+        run.classNames = ClassNames.guess(dataDir: fakes.data, classes: real.classes)
+        run.givenFakeSet = given
+        run.describe = ["teacher": fakes.teacher, "generator": fakes.generator ?? "none", "per_class": fakes.perClass.map(String.init) ?? "all",
+                        "initial": initial ?? "none", "fake_set": fakeSet ?? "generated"]
+        if !json {
+            print("dafl cgan distill: run \(dir.path): student \(arch) on \(real.count) real images"
+                  + (config.fakePerClass > 0 || given != nil ? " + processed fake images" : " only"))
+        }
+        let signals = SignalHandler(quiet: output.useDashboard) { run.send(.stop(reason: "interrupted"), source: "signal") }
+        let final = output.useDashboard ? try LiveDashboard.run(trainer: run, inbox: output.inbox, themes: output.themes) : run.run(startPaused: false)
+        signals.cancel()
+        if let out { try FileManager.default.removeItemIfPresent(atPath: out); try FileManager.default.copyItem(atPath: run.studentURL.path, toPath: out) }
+        let last = (run.accuracies.last ?? 0) * 100
+        let wall = Date().timeIntervalSince(start)
         if json {
-            printJSON(["event": "done", "test_accuracy": final * 100, "teacher_accuracy": teacherAcc * 100, "wall_s": Date().timeIntervalSince(start)])
+            var line: [String: Any] = ["event": "done", "test_accuracy": last, "teacher_accuracy": run.teacherAccuracy, "wall_s": wall,
+                                       "state": final.rawValue, "run_dir": dir.path]
+            if let s = run.fakeStats { line["fake_images"] = s.kept.reduce(0, +) }
+            printJSON(line)
         } else {
-            print(String(format: "done: student %.2f%% (teacher %.2f%%), %.0f s; wrote %@", final * 100, teacherAcc * 100, Date().timeIntervalSince(start), out))
+            print(String(format: "done: student %.2f%% (teacher %.2f%%), %.0f s; wrote %@", last, run.teacherAccuracy, wall, run.studentURL.path))
         }
+        if final == .stopped { throw ExitCode(130) }
     }
+}
+
+/// `dafl cgan sample`: a processed fake set written to a file, for `cgan distill --fake-set` or PyTorch.
+struct CGANSample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Generate a processed fake set (cDR-RS subsampling, teacher filter, relabelling) and write it as safetensors.",
+        discussion: """
+        Example: dafl cgan sample --teacher t1000.safetensors --generator cgan/generator.safetensors --per-class 1000 --subsample --relabel --out fake.safetensors
+        The file holds images (F32 [N,1,S,S], normalised), labels and conditioning (I64 [N]) and the per-class statistics (docs/CGANKD.md).
+        """)
+
+    @OptionGroup var fakes: FakeSetOptions
+    @Option(help: "Where to write the fake set.") var out = "fake-set.safetensors"
+    @Flag(help: "One JSON object with the statistics.") var json = false
+
+    func validate() throws {
+        guard fakes.generator != nil, fakes.fakePerClass > 0 else { throw ValidationError("--generator and a positive --fake-per-class are needed") }
+    }
+
+    func run() throws {
+        let (t, prep, real, g) = try fakes.load()
+        var config = CGANDistillConfig()
+        fakes.apply(to: &config)
+        var rng = RNG(seed: config.seed)
+        let reporter = CGANReporter(every: 1, json: json)
+        guard let (set, stats, asked) = CGANDistillRun.makeFakeSet(config: config, teacher: t, generator: g!, real: real, rng: &rng,
+                                                                   onDensityRatioEpoch: { e, loss in
+            reporter.handle(.metrics(MetricsEvent(step: e, time: 0, stage: "density-ratio", values: ["dr_loss": Double(loss)])))
+        }) else { return }
+        var describe = ["teacher": fakes.teacher, "generator": fakes.generator!, "per_class": fakes.perClass.map(String.init) ?? "all",
+                        "rho": config.rho.map { "\($0)" } ?? "none", "relabel": "\(config.relabel)", "subsample": "\(config.subsample)"]
+        describe["seed"] = "\(config.seed)"
+        try FakeSetFile(dataset: set, conditioning: asked, stats: stats, path: out).write(preprocessing: prep, describe: describe)
+        reporter.handle(.fakeSet(FakeSetEvent(step: 0, time: 0, generated: stats.generated, accepted: stats.accepted, kept: stats.kept,
+                                              disagreements: stats.disagreements, thresholds: stats.thresholds.map { $0.isFinite ? Double($0) : nil },
+                                              maxRatios: stats.maxRatios.map(Double.init), relabelled: stats.relabelled, path: out)))
+    }
+}
+
+extension FileManager {
+    func removeItemIfPresent(atPath p: String) throws { if fileExists(atPath: p) { try removeItem(atPath: p) } }
 }
 
 /// `dafl cgan quality`: a saved generator's Fréchet distance to the real images in a teacher's feature space.

@@ -1,18 +1,30 @@
+import CGANKD
 import DAFLTrainer
 import Dashboard
 import Foundation
 import RunEvents
 
+/// A run the dashboard can drive: commands in, a blocking `run` on a worker thread, its state.
+protocol SteerableRun: AnyObject {
+    func send(_ command: TrainerCommand, source: String)
+    func run(startPaused: Bool) -> TrainerState
+    var state: TrainerState { get }
+}
+
+extension DAFLTrainer: SteerableRun {}
+extension CGANRun: SteerableRun {}
+extension CGANDistillRun: SteerableRun {}
+
 /// Runs the trainer on its own thread and the dashboard on this one; returns the trainer's final state.
 enum LiveDashboard {
-    static func run(trainer: DAFLTrainer, inbox: EventInbox, themes: [Theme]) throws -> TrainerState {
+    static func run(trainer: some SteerableRun, inbox: EventInbox, themes: [Theme], startPaused: Bool = false) throws -> TrainerState {
         let term = try Terminal.open()
         defer { term.close() }
         let session = DashboardSession(terminal: term, themes: themes)
         let done = DispatchSemaphore(value: 0)
         let box = TrainerBox(trainer)
         let thread = Thread {
-            _ = box.trainer.run()
+            _ = box.trainer.run(startPaused: startPaused)
             done.signal()
         }
         thread.stackSize = 16 << 20
@@ -20,13 +32,12 @@ enum LiveDashboard {
         var finished = false
         session.runLive(inbox: inbox, send: { cmd in
             switch cmd {
-            case .pause: trainer.send(.pause)
-            case .resume: trainer.send(.resume)
-            case .stepOnce: trainer.send(.stepOnce)
-            case .checkpoint: trainer.send(.checkpoint)
-            case .quit: trainer.send(.stop(reason: "stopped"))
-            case .scale(let key, let f):
-                if let k = LossWeightKey(rawValue: key) { trainer.send(.scale(k, Float(f))) }
+            case .pause: trainer.send(.pause, source: "keyboard")
+            case .resume: trainer.send(.resume, source: "keyboard")
+            case .stepOnce: trainer.send(.stepOnce, source: "keyboard")
+            case .checkpoint: trainer.send(.checkpoint, source: "keyboard")
+            case .quit: trainer.send(.stop(reason: "stopped"), source: "keyboard")
+            case .scale(let key, let f): trainer.send(.scale(TunableKey(rawValue: key), Float(f)), source: "keyboard")
             }
         }, finished: {
             if !finished { finished = done.wait(timeout: .now()) == .success }
@@ -34,7 +45,7 @@ enum LiveDashboard {
         })
         // The user left while training goes on (q on the banner is only offered at the end): stop and save.
         if !finished {
-            trainer.send(.stop(reason: "stopped"))
+            trainer.send(.stop(reason: "stopped"), source: "keyboard")
             done.wait()
         }
         return trainer.state
@@ -42,6 +53,6 @@ enum LiveDashboard {
 }
 
 final class TrainerBox: @unchecked Sendable {
-    let trainer: DAFLTrainer
-    init(_ t: DAFLTrainer) { trainer = t }
+    let trainer: any SteerableRun
+    init(_ t: any SteerableRun) { trainer = t }
 }
