@@ -29,6 +29,7 @@ public struct CGANDistillConfig: Codable, Equatable, Sendable {
 /// let run = CGANDistillRun(config: c, teacher: t, generator: g, real: subset, test: test, runDir: dir, runName: "s0", sink: log)
 /// run.run()
 /// ```
+// Sendable: other threads only `send` (through `RunControl`) and read `state`; the rest belongs to the training thread.
 public final class CGANDistillRun: @unchecked Sendable {
     public let config: CGANDistillConfig
     public let teacher: LeNet5
@@ -72,29 +73,10 @@ public final class CGANDistillRun: @unchecked Sendable {
     /// Applies queued commands between batches; blocks while paused. False once the run is stopped.
     func proceed() -> Bool {
         while true {
-            while let (cmd, source) = control.next() {
-                let t = elapsed
-                switch cmd {
-                case .pause:
-                    control.setState(.paused)
-                    sink(.control(ControlEvent(step: step, time: t, action: "pause", source: source)))
-                case .resume:
-                    control.setState(.running)
-                    sink(.control(ControlEvent(step: step, time: t, action: "resume", source: source)))
-                case .stepOnce:
-                    sink(.control(ControlEvent(step: step, time: t, action: "step-once", source: source)))
-                    return true
-                case .checkpoint:
-                    sink(.control(ControlEvent(step: step, time: t, action: "checkpoint", source: source)))
-                    saveStudent(reason: "requested")
-                case .stop(let reason):
-                    sink(.control(ControlEvent(step: step, time: t, action: "stop", key: reason, source: source)))
-                    control.setState(.stopped)
-                    stopReason = reason
-                case .set, .scale:
-                    continue   // nothing here is tuned live
-                }
-            }
+            let applied = control.apply(step: step, time: { elapsed }, sink: sink, tune: { _, _, _ in nil },   // nothing is tuned live
+                                        checkpoint: { saveStudent(reason: "requested") })
+            if let reason = applied.stopReason { stopReason = reason }
+            if applied.stepOnce { return true }
             switch control.state {
             case .stopped: return false
             case .paused: control.waitForCommand()

@@ -33,7 +33,7 @@ public struct CGANCheckpointInfo: Codable, Equatable, Sendable {
     public var teacherPath: String?
     public var runName: String
 
-    public static let sidecarName = "checkpoint.json"
+    public static let sidecarName = CheckpointFiles.sidecarName
 
     /// Reads a run directory's sidecar, naming the file and the problem on failure.
     public static func load(runDir: URL) throws -> CGANCheckpointInfo {
@@ -60,6 +60,7 @@ public struct CGANCheckpointInfo: Codable, Equatable, Sendable {
 /// run.send(.scale(.lrG, 0.5), source: "keyboard")
 /// let state = run.run()
 /// ```
+// Sendable: other threads only `send` (through `RunControl`) and read `state`; the rest belongs to the training thread.
 public final class CGANRun: @unchecked Sendable {
     public let trainer: CGANTrainer
     public let teacher: LeNet5?
@@ -126,43 +127,22 @@ public final class CGANRun: @unchecked Sendable {
     /// Queues a command for the next step boundary (any thread).
     public func send(_ command: TrainerCommand, source: String = "keyboard") { control.send(command, source: source) }
 
-    /// Applies queued commands; returns whether one step was asked for.
+    /// Applies queued commands (the learning rates are this run's live values); returns whether one step was asked for.
     private func drainInbox() -> Bool {
-        while let (cmd, source) = control.next() {
-            let t = elapsed
-            switch cmd {
-            case .pause:
-                control.setState(.paused)
-                sink(.control(ControlEvent(step: step, time: t, action: "pause", source: source)))
-            case .resume:
-                control.setState(.running)
-                sink(.control(ControlEvent(step: step, time: t, action: "resume", source: source)))
-            case .stepOnce:
-                sink(.control(ControlEvent(step: step, time: t, action: "step-once", source: source)))
-                return true
-            case .set(let key, let v), .scale(let key, let v):
-                let optimizer: Adam
-                switch key {
-                case .lrG: optimizer = trainer.optimizerG
-                case .lrD: optimizer = trainer.optimizerD
-                default: continue   // not a value this run has
-                }
-                let old = optimizer.learningRate
-                var new = v
-                if case .scale = cmd { new = old * v }
-                guard new.isFinite, new > 0 else { continue }
-                optimizer.learningRate = new
-                sink(.control(ControlEvent(step: step, time: t, action: "set", key: key.rawValue, old: Double(old), new: Double(new), source: source)))
-            case .checkpoint:
-                sink(.control(ControlEvent(step: step, time: t, action: "checkpoint", source: source)))
-                saveCheckpointReporting(reason: "requested")
-            case .stop(let reason):
-                sink(.control(ControlEvent(step: step, time: t, action: "stop", key: reason, source: source)))
-                control.setState(.stopped)
-                stopReason = reason
+        let applied = control.apply(step: step, time: { elapsed }, sink: sink, tune: { key, v, scale in
+            let optimizer: Adam
+            switch key {
+            case .lrG: optimizer = trainer.optimizerG
+            case .lrD: optimizer = trainer.optimizerD
+            default: return nil   // not a value this run has
             }
-        }
-        return false
+            let old = optimizer.learningRate, new = scale ? old * v : v
+            guard new.isFinite, new > 0 else { return nil }
+            optimizer.learningRate = new
+            return (old, new)
+        }, checkpoint: { saveCheckpointReporting(reason: "requested") })
+        if let reason = applied.stopReason { stopReason = reason }
+        return applied.stepOnce
     }
 
     // MARK: Running
@@ -279,27 +259,17 @@ public final class CGANRun: @unchecked Sendable {
                            teacherPath: teacherPath, runName: runName)
     }
 
-    /// Writes the tensors, then the sidecar (so it always names a complete file), and removes older tensor files.
+    /// Writes the checkpoint (tensors first, then the sidecar that names them).
     @discardableResult
     public func saveCheckpoint() throws -> URL {
         let info = checkpointInfo(file: String(format: "checkpoint-%08d.safetensors", step))
-        var tensors: [(String, [Int], [Float])] = []
-        for (k, t) in trainer.generator.stateDict { tensors.append(("generator.\(k)", t.shape, t.data)) }
-        if let a = trainer.average { for (k, t) in a.average.stateDict { tensors.append(("average.\(k)", t.shape, t.data)) } }
-        for (k, t) in trainer.discriminator.stateDict { tensors.append(("discriminator.\(k)", t.shape, t.data)) }
-        for (k, v) in trainer.optimizerG.stateTensors() { tensors.append(("opt_g.\(k)", [v.count], v)) }
-        for (k, v) in trainer.optimizerD.stateTensors() { tensors.append(("opt_d.\(k)", [v.count], v)) }
-        let url = runDir.appendingPathComponent(info.file)
-        try writeAtomically(try Safetensors.encode(tensors, metadata: ["kind": "cgan-checkpoint", "step": "\(step)"]), to: url)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try enc.encode(info), to: runDir.appendingPathComponent(CGANCheckpointInfo.sidecarName))
-        if let files = try? FileManager.default.contentsOfDirectory(atPath: runDir.path) {
-            for f in files where f.hasPrefix("checkpoint-") && f.hasSuffix(".safetensors") && f != info.file {
-                try? FileManager.default.removeItem(at: runDir.appendingPathComponent(f))
-            }
-        }
-        return url
+        var tensors = CheckpointFiles.Tensors()
+        tensors.add(model: trainer.generator, prefix: "generator.")
+        if let a = trainer.average { tensors.add(model: a.average, prefix: "average.") }
+        tensors.add(model: trainer.discriminator, prefix: "discriminator.")
+        tensors.add(optimizer: trainer.optimizerG, prefix: "opt_g.")
+        tensors.add(optimizer: trainer.optimizerD, prefix: "opt_d.")
+        return try CheckpointFiles.write(tensors, kind: "cgan-checkpoint", step: step, file: info.file, sidecar: info, runDir: runDir)
     }
 
     private func saveCheckpointReporting(reason: String) {
@@ -315,17 +285,12 @@ public final class CGANRun: @unchecked Sendable {
     static func restore(_ info: CGANCheckpointInfo, runDir: URL, into trainer: CGANTrainer) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
-        func part(_ prefix: String) -> [String: (shape: [Int], values: [Float])] {
-            var out: [String: (shape: [Int], values: [Float])] = [:]
-            for (k, v) in file.tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
-            return out
-        }
-        try trainer.generator.load(stateDict: part("generator."), source: url.path + " (generator)")
-        if let a = trainer.average { try a.average.load(stateDict: part("average."), source: url.path + " (weight average)") }
-        try trainer.discriminator.load(stateDict: part("discriminator."), source: url.path + " (discriminator)")
+        try trainer.generator.load(stateDict: file.part("generator."), source: url.path + " (generator)")
+        if let a = trainer.average { try a.average.load(stateDict: file.part("average."), source: url.path + " (weight average)") }
+        try trainer.discriminator.load(stateDict: file.part("discriminator."), source: url.path + " (discriminator)")
         do {
-            try trainer.optimizerG.loadState(part("opt_g.").mapValues(\.values))
-            try trainer.optimizerD.loadState(part("opt_d.").mapValues(\.values))
+            try trainer.optimizerG.loadState(file.part("opt_g.").mapValues(\.values))
+            try trainer.optimizerD.loadState(file.part("opt_d.").mapValues(\.values))
         } catch let e as WeightsError {
             throw WeightsError(file: url.path, problem: e.problem)
         }

@@ -23,7 +23,7 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
     public var dataDir: String
     public var runName: String
 
-    public static let sidecarName = "checkpoint.json"
+    public static let sidecarName = CheckpointFiles.sidecarName
 
     /// Reads and checks a run directory's sidecar and names the file and problem on failure.
     public static func load(runDir: URL) throws -> CheckpointInfo {
@@ -43,24 +43,13 @@ enum Checkpoint {
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
     static func save(runDir: URL, info: CheckpointInfo, generator: Generator, student: LeNet5,
                      generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
-        var tensors: [(String, [Int], [Float])] = []
-        for (k, t) in generator.stateDict { tensors.append(("generator.\(k)", t.shape, t.data)) }
-        for (k, t) in student.stateDict { tensors.append(("student.\(k)", t.shape, t.data)) }
-        for (k, v) in generatorOptimizer.stateTensors() { tensors.append(("opt_g.\(k)", [v.count], v)) }
-        for (k, v) in studentOptimizer.stateTensors() { tensors.append(("opt_s.\(k)", [v.count], v)) }
-        tensors += replay.stateTensors()
-        let url = runDir.appendingPathComponent(info.file)
-        try writeAtomically(try Safetensors.encode(tensors, metadata: ["kind": "dafl-checkpoint", "step": "\(info.step)"]), to: url)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try enc.encode(info), to: runDir.appendingPathComponent(CheckpointInfo.sidecarName))
-        // Keep the newest file only: the sidecar now points at it.
-        if let files = try? FileManager.default.contentsOfDirectory(atPath: runDir.path) {
-            for f in files where f.hasPrefix("checkpoint-") && f.hasSuffix(".safetensors") && f != info.file {
-                try? FileManager.default.removeItem(at: runDir.appendingPathComponent(f))
-            }
-        }
-        return url
+        var tensors = CheckpointFiles.Tensors()
+        tensors.add(model: generator, prefix: "generator.")
+        tensors.add(model: student, prefix: "student.")
+        tensors.add(optimizer: generatorOptimizer, prefix: "opt_g.")
+        tensors.add(optimizer: studentOptimizer, prefix: "opt_s.")
+        tensors.all += replay.stateTensors()
+        return try CheckpointFiles.write(tensors, kind: "dafl-checkpoint", step: info.step, file: info.file, sidecar: info, runDir: runDir)
     }
 
     /// Restores models and optimizers from the sidecar's tensor file.
@@ -68,16 +57,11 @@ enum Checkpoint {
                         generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
-        func part(_ prefix: String) -> [String: (shape: [Int], values: [Float])] {
-            var out: [String: (shape: [Int], values: [Float])] = [:]
-            for (k, v) in file.tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
-            return out
-        }
-        try generator.load(stateDict: part("generator."), source: url.path + " (generator)")
-        try student.load(stateDict: part("student."), source: url.path + " (student)")
+        try generator.load(stateDict: file.part("generator."), source: url.path + " (generator)")
+        try student.load(stateDict: file.part("student."), source: url.path + " (student)")
         do {
-            try generatorOptimizer.loadState(part("opt_g.").mapValues(\.values))
-            try studentOptimizer.loadState(part("opt_s.").mapValues(\.values))
+            try generatorOptimizer.loadState(file.part("opt_g.").mapValues(\.values))
+            try studentOptimizer.loadState(file.part("opt_s.").mapValues(\.values))
         } catch let e as WeightsError {
             throw WeightsError(file: url.path, problem: e.problem)
         }

@@ -31,7 +31,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     let teacherTestPredictions: [Int]
     let sink: (RunEvent) -> Void
 
-    // Training state: touched only by the training thread, except through `lock`.
+    // Training state: touched only by the training thread, except through `control`.
     public private(set) var step = 0
     public private(set) var weights: LossWeights
     public private(set) var bestStudentAccuracy: Double?
@@ -50,12 +50,9 @@ public final class DAFLTrainer: @unchecked Sendable {
     static let collapseWarningSteps = 50
 
     // Shared with other threads.
-    private let lock = NSCondition()
-    private var inbox: [(TrainerCommand, String)] = []
-    private var _state: TrainerState = .paused
-    private var startedRunning = false
+    private let control = RunControl()
 
-    public var state: TrainerState { lock.lock(); defer { lock.unlock() }; return _state }
+    public var state: TrainerState { control.state }
 
     /// Seconds since the run began, across resumes.
     public var elapsed: Double { elapsedBefore + Date().timeIntervalSince(started) }
@@ -139,55 +136,26 @@ public final class DAFLTrainer: @unchecked Sendable {
 
     /// Queues a command for the next step boundary (thread-safe).
     public func send(_ command: TrainerCommand, source: String = "keyboard") {
-        lock.lock()
-        inbox.append((command, source))
-        lock.signal()
-        lock.unlock()
+        control.send(command, source: source)
     }
 
     /// Applies queued commands in order, stopping after a step-once (the commands behind it wait
     /// for that step). Returns whether one step was requested.
     private func drainInbox() -> Bool {
-        var stepOnce = false
-        while !stepOnce {
-            lock.lock()
-            guard !inbox.isEmpty else { lock.unlock(); break }
-            let (cmd, source) = inbox.removeFirst()
-            lock.unlock()
-            let t = elapsed
-            switch cmd {
-            case .pause:
-                setState(.paused)
-                sink(.control(ControlEvent(step: step, time: t, action: "pause", source: source)))
-            case .resume:
-                setState(.running)
-                sink(.control(ControlEvent(step: step, time: t, action: "resume", source: source)))
-            case .stepOnce:
-                stepOnce = true
-                sink(.control(ControlEvent(step: step, time: t, action: "step-once", source: source)))
-            case .set(let key, let v), .scale(let key, let v):
-                guard let old = value(of: key) else { continue }   // not a DAFL value
-                var new = v
-                if case .scale = cmd { new = old * v }
-                guard new.isFinite, new >= 0 else { continue }
-                switch key {
-                case .alpha: weights.alpha = new
-                case .beta: weights.beta = new
-                case .oh: weights.oneHot = new
-                default: continue
-                }
-                sink(.control(ControlEvent(step: step, time: t, action: "set", key: key.rawValue,
-                                           old: Double(old), new: Double(new), source: source)))
-            case .checkpoint:
-                sink(.control(ControlEvent(step: step, time: t, action: "checkpoint", source: source)))
-                saveCheckpointReporting(reason: "requested")
-            case .stop(let reason):
-                sink(.control(ControlEvent(step: step, time: t, action: "stop", key: reason, source: source)))
-                setState(.stopped)
-                stopReason = reason
+        let applied = control.apply(step: step, time: { elapsed }, sink: sink, tune: { key, v, scale in
+            guard let old = value(of: key) else { return nil }   // not a DAFL value
+            let new = scale ? old * v : v
+            guard new.isFinite, new >= 0 else { return nil }
+            switch key {
+            case .alpha: weights.alpha = new
+            case .beta: weights.beta = new
+            case .oh: weights.oneHot = new
+            default: return nil
             }
-        }
-        return stepOnce
+            return (old, new)
+        }, checkpoint: { saveCheckpointReporting(reason: "requested") })
+        if let reason = applied.stopReason { stopReason = reason }
+        return applied.stepOnce
     }
 
     private var stopReason = "stopped"
@@ -202,12 +170,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
     }
 
-    private func setState(_ s: TrainerState) {
-        lock.lock()
-        // Stopped, halted and completed are final.
-        if ![.stopped, .halted, .completed].contains(_state) { _state = s }
-        lock.unlock()
-    }
+    private func setState(_ s: TrainerState) { control.setState(s) }
 
     // MARK: Running
 
@@ -215,9 +178,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// Saves a checkpoint and the final models before returning, except after a NaN.
     @discardableResult
     public func run(startPaused: Bool = false) -> TrainerState {
-        lock.lock()
-        _state = startPaused ? .paused : .running
-        lock.unlock()
+        control.reset(to: startPaused ? .paused : .running)
         sink(.config(ConfigEvent(step: step, time: elapsed, run: runName, preset: config.preset, settings: config.settings,
                                  classNames: classNames, resumed: resumed, teacherAccuracy: teacherAccuracy)))
         if resumed {
@@ -228,9 +189,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             let s = state
             if s == .stopped { break }
             if s == .paused && !once {
-                lock.lock()
-                while inbox.isEmpty { lock.wait() }
-                lock.unlock()
+                control.waitForCommand()
                 continue
             }
             if !iterate() { return .halted }

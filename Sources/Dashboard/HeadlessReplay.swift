@@ -39,6 +39,8 @@ public enum HeadlessReplay {
         if let last = m.evals.last {
             s += String(format: "student accuracy: final %.2f%%  best %.2f%%  teacher %.2f%%  agreement %.2f%%\n",
                         last.studentAccuracy, m.bestStudentAccuracy ?? last.studentAccuracy, last.teacherAccuracy, last.agreement)
+        } else if m.kind == .cganTrain {
+            if let a = m.series["agreement"]?.last { s += String(format: "teacher agrees with the class asked for: %.1f%%\n", a) }
         } else {
             s += "student accuracy: no evaluation in the log\n"
         }

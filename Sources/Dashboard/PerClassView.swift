@@ -8,7 +8,7 @@ public enum PerClassView {
     public static func drawDistances(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, theme: Theme, focused: Bool = false) {
         let fd = model.perClass["fd"] ?? []
         let worst = fd.filter(\.isFinite).max() ?? 0
-        let title = fd.isEmpty ? "Fréchet distance per class" : String(format: "Fréchet distance per class (worst %.0f)", worst)
+        let title = fd.isEmpty || rect.width < 44 ? "Fréchet distance per class" : String(format: "Fréchet distance per class (worst %.0f)", worst)
         let inner = Box.draw(&buf, rect, title: title, theme: theme, focused: focused)
         let bg = theme.color("main_bg")
         guard !fd.isEmpty, inner.width >= 16, inner.height >= 1 else {

@@ -48,3 +48,53 @@ public final class RunControl: @unchecked Sendable {
     /// Sets the state even from a final one (a fresh start).
     public func reset(to s: TrainerState) { lock.lock(); _state = s; lock.unlock() }
 }
+
+extension RunControl {
+    /// What applying the queued commands asked of the training loop.
+    public struct Applied: Sendable {
+        /// One step was asked for while paused (later commands wait for it).
+        public var stepOnce = false
+        /// Set when a stop arrived: the end event's reason.
+        public var stopReason: String?
+    }
+
+    /// Applies the queued commands the same way in every trainer, logging each as a `control` event:
+    /// pause, resume and stop change the state, a step-once ends the batch of commands, `set`/`scale`
+    /// go to `tune` (key, value, whether it scales; it returns the old and new value, or nil when the
+    /// key is not the trainer's or the value is not allowed: then nothing is logged), `checkpoint` to
+    /// `checkpoint` after its event.
+    public func apply(step: Int, time: () -> Double, sink: (RunEvent) -> Void,
+                      tune: (TunableKey, Float, Bool) -> (old: Float, new: Float)?, checkpoint: () -> Void) -> Applied {
+        var applied = Applied()
+        while !applied.stepOnce, let (cmd, source) = next() {
+            let t = time()
+            func log(_ action: String, key: String? = nil, old: Double? = nil, new: Double? = nil) {
+                sink(.control(ControlEvent(step: step, time: t, action: action, key: key, old: old, new: new, source: source)))
+            }
+            switch cmd {
+            case .pause:
+                setState(.paused)
+                log("pause")
+            case .resume:
+                setState(.running)
+                log("resume")
+            case .stepOnce:
+                applied.stepOnce = true
+                log("step-once")
+            case .set(let key, let v), .scale(let key, let v):
+                var scale = false
+                if case .scale = cmd { scale = true }
+                guard let (old, new) = tune(key, v, scale) else { continue }
+                log("set", key: key.rawValue, old: Double(old), new: Double(new))
+            case .checkpoint:
+                log("checkpoint")
+                checkpoint()
+            case .stop(let reason):
+                log("stop", key: reason)
+                setState(.stopped)
+                applied.stopReason = reason
+            }
+        }
+        return applied
+    }
+}

@@ -1,7 +1,7 @@
 /// The effective history of a run whose log spans resumes.
 ///
 /// After a kill, the steps between the last checkpoint and the kill are in the log but were redone
-/// by the resumed process. At each `resume-run` control event at step S, earlier `step`, `samples`
+/// by the resumed process. At each `resume-run` control event at step S, earlier `step`, `metrics`, `samples`
 /// and `eval` events with a step above S are dropped; control, checkpoint and config events stay
 /// (they happened).
 /// ```swift
@@ -15,7 +15,7 @@ public enum RunHistory {
             if case .control(let c) = e, c.action == "resume-run" {
                 out.removeAll { old in
                     switch old {
-                    case .step, .samples, .eval: old.step > c.step
+                    case .step, .samples, .eval, .metrics: old.step > c.step
                     default: false
                     }
                 }

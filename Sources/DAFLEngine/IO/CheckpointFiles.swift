@@ -1,0 +1,51 @@
+import Foundation
+
+/// How every trainer writes a resumable checkpoint into its run directory: the tensors under a
+/// step-numbered safetensors name first, then the JSON sidecar that names them, renamed into place,
+/// so whatever moment a crash hits, the sidecar names a complete file; older tensor files go last.
+/// ```swift
+/// var t = CheckpointFiles.Tensors()
+/// t.add(model: generator, prefix: "generator."); t.add(optimizer: adam, prefix: "opt_g.")
+/// let url = try CheckpointFiles.write(t, kind: "dafl-checkpoint", step: 120, file: name, sidecar: info, runDir: dir)
+/// ```
+public enum CheckpointFiles {
+    public static let sidecarName = "checkpoint.json"
+
+    /// Named tensors gathered for one file.
+    public struct Tensors {
+        public var all: [(String, [Int], [Float])] = []
+        public init() {}
+        public mutating func add(model: Model, prefix: String) {
+            for (k, t) in model.stateDict { all.append((prefix + k, t.shape, t.data)) }
+        }
+        public mutating func add(optimizer: Optimizer, prefix: String) {
+            for (k, v) in optimizer.stateTensors() { all.append((prefix + k, [v.count], v)) }
+        }
+    }
+
+    /// Writes `tensors` as `file`, then the sidecar; removes older `checkpoint-*.safetensors`. Returns the tensor file's URL.
+    public static func write<Sidecar: Encodable>(_ tensors: Tensors, kind: String, step: Int, file: String, sidecar: Sidecar,
+                                                 runDir: URL) throws -> URL {
+        let url = runDir.appendingPathComponent(file)
+        try writeAtomically(try Safetensors.encode(tensors.all, metadata: ["kind": kind, "step": "\(step)"]), to: url)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try enc.encode(sidecar), to: runDir.appendingPathComponent(sidecarName))
+        if let files = try? FileManager.default.contentsOfDirectory(atPath: runDir.path) {
+            for f in files where f.hasPrefix("checkpoint-") && f.hasSuffix(".safetensors") && f != file {
+                try? FileManager.default.removeItem(at: runDir.appendingPathComponent(f))
+            }
+        }
+        return url
+    }
+}
+
+extension Safetensors.File {
+    /// The tensors whose names start with `prefix`, with the prefix removed: one model's state dict
+    /// out of a checkpoint that holds several.
+    public func part(_ prefix: String) -> [String: (shape: [Int], values: [Float])] {
+        var out: [String: (shape: [Int], values: [Float])] = [:]
+        for (k, v) in tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+        return out
+    }
+}
