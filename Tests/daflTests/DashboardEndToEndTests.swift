@@ -53,6 +53,41 @@ import Testing
         }
     }
 
+    /// The conditional GAN on the dashboard: its panels, pause, the generator's learning rate raised
+    /// live, quit; the log then holds those actions and the run resumes from its checkpoint.
+    @Test(.enabled(if: Tmux.available && CLI.hasData, "needs tmux and dataset-fashion-mnist"))
+    func cganTrainingIsSteeredFromTheDashboard() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let teacher = dir.path + "-t.safetensors"
+        defer { try? FileManager.default.removeItem(atPath: teacher) }
+        let (status, out) = try CLI.run(["teacher", "--per-class", "20", "--epochs", "1", "--out", teacher])
+        try #require(status == 0, "\(out)")
+        let cmd = "\(CLI.binary.path) cgan train --per-class 20 --iterations 100000 --batch 8 --generator-width 8 --discriminator-width 4 "
+            + "--teacher \(teacher) --fd-every 20 --fd-samples 4 --samples-every 5 --out \(dir.path)"
+        let t = Tmux(command: cmd, width: 100, height: 30, env: ["TERM": "xterm"])
+        defer { t.kill() }
+        let shown = t.waitForScreen(limit: 120) {
+            $0.contains("RUNNING") && $0.contains("D loss") && $0.contains("Fréchet distance per class") && $0.contains("Boot")
+                && $0.contains("teacher agrees") && (Tmux.step(in: $0) ?? 0) > 20
+        }
+        try #require(shown != nil, "the cGAN dashboard never showed its panels:\n\(t.screen)")
+        t.keys(" ")
+        try #require(t.waitForScreen { $0.contains("PAUSED") } != nil, "no PAUSED after space:\n\(t.screen)")
+        t.keys("G")
+        #expect(t.waitForScreen { $0.contains("lr G 0.00025") } != nil, "header did not show the raised rate:\n\(t.screen)")
+        t.keys("q")
+        #expect(t.waitForScreen { $0.contains("quit?") } != nil, "no quit confirmation")
+        t.keys("y")
+        #expect(CLI.waitUntil(limit: 60) { !t.alive }, "dafl did not exit after q, y")
+        let events = try RunLogReader.read(path: dir.appendingPathComponent("events.jsonl").path).events
+        let controls = events.compactMap { if case .control(let c) = $0 { c } else { nil } }
+        #expect(controls.map(\.action) == ["pause", "set", "stop"], "\(controls.map(\.action))")
+        #expect(controls.first { $0.action == "set" }?.key == "lr_g")
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("checkpoint.json"))) as? [String: Any]
+        #expect((info?["lrG"] as? Double).map { abs($0 - 2.5e-4) < 1e-9 } == true, "the checkpoint keeps the tuned rate")
+    }
+
     @Test(.enabled(if: Tmux.available, "needs tmux"))
     func tooSmallTerminalSaysSoAndQuits() throws {
         let dir = CLI.tempDir()
