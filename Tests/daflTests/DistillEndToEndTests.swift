@@ -44,6 +44,32 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("student.safetensors").path))
     }
 
+    /// `timeout` and batch schedulers signal the process and its group at once: two SIGTERMs a
+    /// moment apart are one request, so the run saves once and stops cleanly.
+    @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
+    func twoSignalsAtOnceSaveOnce() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("events.jsonl").path, out = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + ".out")
+        defer { try? FileManager.default.removeItem(at: out) }
+        var args = Self.args(dir)
+        args[2] = "100000"   // --iterations: long enough to be stopped
+        let p = try CLI.start(args, output: out)
+        let started = CLI.waitUntil(limit: 120) { CLI.events(log).contains { if case .step = $0 { true } else { false } } }
+        kill(p.processIdentifier, SIGTERM)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(started)
+        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        #expect(p.terminationStatus == 130 && !text.contains("without saving"), "\(text)")
+        let events = CLI.events(log)
+        let stops = events.filter { if case .control(let c) = $0 { c.action == "stop" } else { false } }
+        #expect(stops.count == 1)
+        guard case .end(let end) = events.last else { Issue.record("no end event: \(text)"); return }
+        #expect(end.reason == "interrupted")
+        #expect(events.contains { if case .checkpoint(let c) = $0 { c.reason == "interrupted" } else { false } })
+    }
+
     @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
     func badInputsGetOneLineErrors() throws {
         let dir = CLI.tempDir()
