@@ -80,6 +80,8 @@ public final class CGANRun: @unchecked Sendable {
     let started = Date()
     let resumed: Bool
     public private(set) var lastCheckpoint: String?
+    /// The checkpoint's total when a resume changed it (logged as a `set` of `iterations`).
+    private var iterationsBefore: Int?
     /// The latest overall Fréchet distance, if measured.
     public private(set) var lastDistance: Double?
     private var stopReason = "stopped"
@@ -116,6 +118,7 @@ public final class CGANRun: @unchecked Sendable {
             measureRng.state = words
             elapsedBefore = info.elapsed
             lastCheckpoint = runDir.appendingPathComponent(info.file).path
+            iterationsBefore = info.config.iterations
         } else {
             elapsedBefore = 0
         }
@@ -171,6 +174,10 @@ public final class CGANRun: @unchecked Sendable {
         sink(.config(ConfigEvent(step: step, time: elapsed, run: runName, preset: Self.preset, settings: settingStrings,
                                  classNames: classNames, resumed: resumed, teacherAccuracy: nil)))
         if resumed { sink(.control(ControlEvent(step: step, time: elapsed, action: "resume-run", source: "cli"))) }
+        if let old = iterationsBefore, old != trainer.config.iterations {
+            sink(.control(ControlEvent(step: step, time: elapsed, action: "set", key: "iterations", old: Double(old),
+                                       new: Double(trainer.config.iterations), source: "cli")))
+        }
         if step == 0 { emitSamples() }
         while step < trainer.config.iterations {
             let once = drainInbox()

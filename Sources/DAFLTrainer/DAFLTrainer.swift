@@ -65,14 +65,28 @@ public final class DAFLTrainer: @unchecked Sendable {
                       runName: runName, teacherPath: teacherPath, dataDir: dataDir, resumeFrom: nil, sink: sink)
     }
 
-    /// Continues the run saved in `runDir`, with the same configuration.
+    /// Continues the run saved in `runDir`, with the same configuration; `iterations` extends (or
+    /// shortens, down to the checkpoint's step) the run. The student's cosine schedule is then
+    /// computed over the new total, so its rate rises again where it left off; `--lr-steps` stay put.
     public static func resume(runDir: URL, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
-                              sink: @escaping (RunEvent) -> Void) throws -> DAFLTrainer {
+                              iterations: Int? = nil, sink: @escaping (RunEvent) -> Void) throws -> DAFLTrainer {
         let info = try CheckpointInfo.load(runDir: runDir)
-        return try DAFLTrainer(config: info.config, teacher: teacher, preprocessing: preprocessing, test: test, runDir: runDir,
-                               runName: info.runName, teacherPath: info.teacherPath, dataDir: info.dataDir,
-                               resumeFrom: info, sink: sink)
+        var config = info.config
+        if let iterations {
+            guard iterations >= info.step else {
+                throw WeightsError(file: runDir.path, problem: "--iterations \(iterations) is below the checkpoint's step \(info.step)")
+            }
+            config.iterations = iterations
+        }
+        let t = try DAFLTrainer(config: config, teacher: teacher, preprocessing: preprocessing, test: test, runDir: runDir,
+                                runName: info.runName, teacherPath: info.teacherPath, dataDir: info.dataDir,
+                                resumeFrom: info, sink: sink)
+        if config.iterations != info.config.iterations { t.iterationsBefore = info.config.iterations }
+        return t
     }
+
+    /// The total before a resume changed it (logged as a `set` of `iterations`).
+    private var iterationsBefore: Int?
 
     private init(config: DistillConfig, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
                  runDir: URL, runName: String, teacherPath: String, dataDir: String,
@@ -183,6 +197,10 @@ public final class DAFLTrainer: @unchecked Sendable {
                                  classNames: classNames, resumed: resumed, teacherAccuracy: teacherAccuracy)))
         if resumed {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "resume-run", source: "cli")))
+        }
+        if let old = iterationsBefore {
+            sink(.control(ControlEvent(step: step, time: elapsed, action: "set", key: "iterations", old: Double(old),
+                                       new: Double(config.iterations), source: "cli")))
         }
         while step < config.iterations {
             let once = drainInbox()

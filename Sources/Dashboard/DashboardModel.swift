@@ -139,6 +139,7 @@ public struct DashboardModel: Sendable {
                     case "alpha": alpha = new
                     case "beta": beta = new
                     case "oh": ohWeight = new
+                    case "iterations": totalSteps = Int(new)
                     default: tunables[key] = new
                     }
                     let symbol = Self.symbol(key)
@@ -186,14 +187,14 @@ public struct DashboardModel: Sendable {
 
     /// A tunable's short name on chart markers.
     static func symbol(_ key: String) -> String {
-        ["alpha": "α", "beta": "β", "oh": "oh", "lr_g": "lrG", "lr_d": "lrD"][key] ?? key
+        ["alpha": "α", "beta": "β", "oh": "oh", "lr_g": "lrG", "lr_d": "lrD", "iterations": "N"][key] ?? key
     }
 
     static func describe(_ c: ControlEvent) -> String {
         switch c.action {
         case "set":
             let name = ["alpha": "α", "beta": "β", "oh": "one-hot weight", "lr_g": "generator learning rate",
-                        "lr_d": "discriminator learning rate"][c.key ?? ""] ?? (c.key ?? "value")
+                        "lr_d": "discriminator learning rate", "iterations": "total steps"][c.key ?? ""] ?? (c.key ?? "value")
             return String(format: "step %d: %@ %.4g → %.4g (%@)", c.step, name, c.old ?? 0, c.new ?? 0, c.source)
         case "checkpoint-failed": return "checkpoint failed at step \(c.step): \(c.key ?? "")"
         case "warning": return "step \(c.step): \(c.key ?? "warning")"

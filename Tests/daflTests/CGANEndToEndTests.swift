@@ -29,9 +29,11 @@ import Testing
         // The log replays as text frames with the GAN's panels.
         (status, out) = try CLI.run(["replay", gan + "/events.jsonl", "--headless", "--size", "100x30"])
         #expect(status == 0 && out.contains("D loss") && out.contains("Fréchet distance per class") && out.contains("preset: cgan-train"), "\(out)")
-        // A finished run resumes to nothing new and says so; more steps need a new run.
-        (status, out) = try CLI.run(["cgan", "train", "--resume", gan, "--headless"])
-        #expect(status == 0 && out.contains("resuming at step 6"), "\(out)")
+        // A finished run is extended by resuming it with a larger total.
+        (status, out) = try CLI.run(["cgan", "train", "--resume", gan, "--iterations", "8", "--headless"])
+        #expect(status == 0 && out.contains("resuming at step 6") && out.contains("completed at step 8"), "\(out)")
+        let extended = CLI.events(gan + "/events.jsonl").compactMap { if case .control(let c) = $0 { c } else { nil } }
+        #expect(extended.contains { $0.action == "set" && $0.key == "iterations" && $0.old == 6 && $0.new == 8 })
         let student = dir.appendingPathComponent("s.safetensors").path, run1 = dir.appendingPathComponent("d1").path
         (status, out) = try CLI.run(["cgan", "distill", "--teacher", teacher, "--generator", gan + "/generator.safetensors",
                                      "--per-class", "20", "--fake-per-class", "10", "--relabel", "--blkd", "--epochs", "1", "--json",

@@ -42,6 +42,14 @@ import Testing
         guard case .end(let end) = history.last else { Issue.record("no end event"); return }
         #expect(end.reason == "completed" && end.step == 24)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("student.safetensors").path))
+
+        // A finished run is extended by resuming it with a larger total (logged as a `set` of iterations).
+        let (extendedStatus, extendedOutput) = try CLI.run(["distill", "--resume", dir.path, "--iterations", "28", "--headless"])
+        #expect(extendedStatus == 0 && extendedOutput.contains("resuming at step 24 of 28"), "\(extendedOutput)")
+        let after = RunHistory.effective(try RunLogReader.read(path: log).events)
+        #expect(after.contains { if case .control(let c) = $0 { c.action == "set" && c.key == "iterations" && c.old == 24 && c.new == 28 } else { false } })
+        guard case .end(let extendedEnd) = after.last else { Issue.record("no end event after extending"); return }
+        #expect(extendedEnd.reason == "completed" && extendedEnd.step == 28)
     }
 
     /// `timeout` and batch schedulers signal the process and its group at once: two SIGTERMs a

@@ -28,7 +28,7 @@ struct CGANTrain: ParsableCommand {
     @Option(help: "Dataset directory (IDX files).") var data = Dataset.defaultDirectory
     @Option(name: .customLong("per-class"), help: "Labelled images per class: the first N of each class in the training split (default: all).")
     var perClass: Int?
-    @Option(help: "Generator updates.") var iterations = CGANConfig().iterations
+    @Option(help: "Generator updates (default \(CGANConfig().iterations)); with --resume, a new total that extends the run.") var iterations: Int?
     @Option(help: "Real and generated images per step.") var batch = CGANConfig().batch
     @Option(name: .customLong("lr-g"), help: "Generator Adam learning rate.") var lrG = CGANConfig().lrG
     @Option(name: .customLong("lr-d"), help: "Discriminator Adam learning rate.") var lrD = CGANConfig().lrD
@@ -57,7 +57,7 @@ struct CGANTrain: ParsableCommand {
     @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
 
     func validate() throws {
-        guard iterations > 0, batch > 0, every > 0, fdEvery > 0, fdSamples >= 2, samplesEvery > 0, checkpointEvery > 0 else {
+        guard (iterations ?? 1) > 0, batch > 0, every > 0, fdEvery > 0, fdSamples >= 2, samplesEvery > 0, checkpointEvery > 0 else {
             throw ValidationError("--iterations, --batch, --every, --fd-every, --samples-every and --checkpoint-every must be positive, --fd-samples at least 2")
         }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
@@ -77,12 +77,18 @@ struct CGANTrain: ParsableCommand {
         var train = try Dataset.load(directory: dataDir, split: .train, preprocessing: prep)
         if let subset { train = try train.firstPerClass(subset) }
         var config = CGANConfig()
-        (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations, batch, lrG, lrD, seed)
+        (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations ?? config.iterations, batch, lrG, lrD, seed)
         (config.generatorWidth, config.discriminatorWidth, config.conditioning) = (generatorWidth, discriminatorWidth, conditioning)
         (config.emaDecay, config.emaStart) = (emaDecay, emaStart)
         var settings = CGANRunSettings()
         (settings.fdEvery, settings.fdSamples, settings.samplesEvery, settings.checkpointEvery) = (fdEvery, fdSamples, samplesEvery, checkpointEvery)
-        if let info { (config, settings) = (info.config, info.settings) }
+        if let info {
+            (config, settings) = (info.config, info.settings)
+            if let iterations {
+                guard iterations >= info.step else { throw ValidationError("--iterations \(iterations) is below the checkpoint's step \(info.step)") }
+                config.iterations = iterations
+            }
+        }
         let teacherPath = info?.teacherPath ?? teacher
         var teacherNet: LeNet5? = nil
         if let teacherPath {

@@ -99,9 +99,9 @@ struct Distill: ParsableCommand {
     func run() throws {
         let resumeDir = resume.map { URL(fileURLWithPath: $0) }
         let info = try resumeDir.map { try CheckpointInfo.load(runDir: $0) }
-        if info != nil, preset != "cpu" || iterations != nil || batch != nil {
-            // A resumed run keeps its configuration; say so rather than silently ignore flags.
-            FileHandle.standardError.write(Data("note: --resume continues with the run's saved configuration; other settings are ignored\n".utf8))
+        if info != nil, preset != "cpu" || batch != nil {
+            // A resumed run keeps its configuration (but --iterations extends it); say so rather than silently ignore flags.
+            FileHandle.standardError.write(Data("note: --resume continues with the run's saved configuration; settings other than --iterations are ignored\n".utf8))
         }
         let teacherFile = try info?.teacherPath ?? teacher ?? DefaultTeacher.path()
         let (teacherNet, prep, meta) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacherFile))
@@ -110,7 +110,8 @@ struct Distill: ParsableCommand {
         guard test.classes <= teacherNet.classes else {
             throw WeightsError(file: teacherFile, problem: "teacher has \(teacherNet.classes) classes but \(dataDir) has \(test.classes)")
         }
-        let cfg = try info?.config ?? config()
+        var cfg = try info?.config ?? config()
+        if info != nil, let iterations { cfg.iterations = iterations }
         let dir = resumeDir ?? URL(fileURLWithPath: runDir ?? DefaultRunDir.make(preset: cfg.preset))
         try RunDirectory.prepare(dir, resuming: info != nil)
 
@@ -129,14 +130,14 @@ struct Distill: ParsableCommand {
         }
         let trainer: DAFLTrainer
         if let resumeDir {
-            trainer = try DAFLTrainer.resume(runDir: resumeDir, teacher: teacherNet, preprocessing: prep, test: test, sink: sink)
+            trainer = try DAFLTrainer.resume(runDir: resumeDir, teacher: teacherNet, preprocessing: prep, test: test, iterations: iterations, sink: sink)
         } else {
             trainer = try DAFLTrainer(config: cfg, teacher: teacherNet, preprocessing: prep, test: test, runDir: dir,
                                       runName: dir.lastPathComponent, teacherPath: teacherFile, dataDir: dataDir, sink: sink)
         }
         trainer.classNames = ClassNames.guess(dataDir: dataDir, classes: teacherNet.classes)
         print("dafl distill: run \(dir.path) (preset \(cfg.preset), teacher \(meta["arch"] ?? "lenet5") \(teacherFile), \(String(format: "%.2f", trainer.teacherAccuracy ?? 0))% on \(dataDir))")
-        if info != nil { print("resuming at step \(trainer.step) of \(cfg.iterations)") }
+        if info != nil { print("resuming at step \(trainer.step) of \(trainer.config.iterations)") }
         let signals = SignalHandler(quiet: useDashboard) { trainer.send(.stop(reason: "interrupted"), source: "signal") }
         if startPaused { trainer.send(.pause, source: "cli") }
         let final = useDashboard ? try LiveDashboard.run(trainer: trainer, inbox: inbox, themes: themes) : trainer.run()
