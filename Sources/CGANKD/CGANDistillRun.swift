@@ -195,13 +195,15 @@ public final class CGANDistillRun: @unchecked Sendable {
         guard !picks.isEmpty else { return }
         let (x, _) = images.batch(picks[...])
         let p = GradMode.noGrad { teacher(x).softmax() }
-        let k = images.classes, plane = images.side * images.side
+        let k = images.classes
+        let (grey, range) = preprocessing.stretchedGreyLevels(x.data, count: picks.count, plane: images.side * images.side)
         let shown = picks.enumerated().map { i, idx -> SamplesEvent.Image in
             let row = Array(p.data[(i * k)..<((i + 1) * k)])
             let best = row.indices.max { row[$0] < row[$1] }!
-            return SamplesEvent.Image(pixels: Data(preprocessing.greyLevels(x.data[(i * plane)..<((i + 1) * plane)])).base64EncodedString(),
-                                      label: best, confidence: Double(row[best]), conditioning: conditioning[idx])
+            return SamplesEvent.Image(pixels: Data(grey[i]).base64EncodedString(), label: best, confidence: Double(row[best]),
+                                      conditioning: conditioning[idx])
         }
-        sink(.samples(SamplesEvent(step: 0, time: elapsed, width: images.side, height: images.side, images: shown)))
+        sink(.samples(SamplesEvent(step: 0, time: elapsed, width: images.side, height: images.side, images: shown,
+                                   greyRange: [Double(range.lo), Double(range.hi)])))
     }
 }

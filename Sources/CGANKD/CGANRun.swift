@@ -248,12 +248,13 @@ public final class CGANRun: @unchecked Sendable {
                 (predicted[i], confidence[i]) = (best - i * k, Double(row[best]))
             }
         }
-        let side = x.shape[2], plane = side * side
-        let images = labels.indices.map { i -> SamplesEvent.Image in
-            let bytes = preprocessing.greyLevels(x.data[(i * plane)..<((i + 1) * plane)])
-            return SamplesEvent.Image(pixels: Data(bytes).base64EncodedString(), label: predicted[i], confidence: confidence[i], conditioning: labels[i])
+        let side = x.shape[2]
+        let (grey, range) = preprocessing.stretchedGreyLevels(x.data, count: labels.count, plane: side * side)
+        let images = grey.enumerated().map { i, bytes in
+            SamplesEvent.Image(pixels: Data(bytes).base64EncodedString(), label: predicted[i], confidence: confidence[i], conditioning: labels[i])
         }
-        sink(.samples(SamplesEvent(step: step, time: elapsed, width: side, height: side, images: images)))
+        sink(.samples(SamplesEvent(step: step, time: elapsed, width: side, height: side, images: images,
+                                   greyRange: [Double(range.lo), Double(range.hi)])))
     }
 
     // MARK: Checkpoints

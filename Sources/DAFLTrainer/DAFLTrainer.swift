@@ -335,13 +335,12 @@ public final class DAFLTrainer: @unchecked Sendable {
     private func emitSamples(_ images: Tensor, _ r: IterationResult) {
         let per = images.count / images.shape[0], side = images.shape[3]
         let count = Swift.min(config.samplesCount, images.shape[0])
-        var out: [SamplesEvent.Image] = []
-        for i in 0..<count {
-            let bytes = preprocessing.greyLevels(images.data[(i * per)..<((i + 1) * per)])
-            out.append(.init(pixels: Data(bytes).base64EncodedString(), label: r.teacherClasses[i],
-                             confidence: Double(r.teacherConfidence[i])))
+        let (grey, range) = preprocessing.stretchedGreyLevels(images.data, count: count, plane: per)
+        let out = grey.enumerated().map { i, bytes in
+            SamplesEvent.Image(pixels: Data(bytes).base64EncodedString(), label: r.teacherClasses[i], confidence: Double(r.teacherConfidence[i]))
         }
-        sink(.samples(SamplesEvent(step: step, time: elapsed, width: side, height: side, images: out)))
+        sink(.samples(SamplesEvent(step: step, time: elapsed, width: side, height: side, images: out,
+                                   greyRange: [Double(range.lo), Double(range.hi)])))
     }
 
     /// Student accuracy and agreement with the teacher on the real test split (never trained on).

@@ -36,6 +36,10 @@ public final class DashboardSession {
             model.status = "preview: \(view.preview.rawValue)" + (view.preview == .halfBlock && terminal.depth != .full256
                 ? " (needs 256 colours; this terminal shows it without grey levels)" : "")
             model.statusIsWarning = false
+        case Int32(UInt8(ascii: "c")):
+            view.rawPreview.toggle()
+            model.status = view.rawPreview ? "previews: raw grey levels" : "previews: contrast stretched over the batch (1st–99th percentile)"
+            model.statusIsWarning = false
         case Int32(UInt8(ascii: "t")):
             themeIndex = (themeIndex + 1) % themes.count
             model.status = "theme: \(theme.name)"

@@ -5,6 +5,8 @@ public struct ViewState: Sendable {
     /// When set, one loss chart fills the loss panel (Enter or 1-5 choose, Esc returns to the grid).
     public var expandedLoss: Int?
     public var preview: PreviewMode = .ascii
+    /// Previews in raw grey levels instead of the batch's contrast stretch (the c key).
+    public var rawPreview = false
     public var showHelp = false
     public var confirmQuit = false
     /// Where the events come from, shown in the header: `live`, `replay x10 ▶`, `watch`.
@@ -47,6 +49,7 @@ public enum DashboardView {
         "n          one step while paused",
         "s          save a checkpoint now",
         "p          cycle preview: ascii / half-block grey",
+        "c          preview contrast: stretched over the batch / raw grey",
         "t          cycle themes",
         "Tab ←→     move focus between panels (replay: ←/→ seek)",
         "1-5 Enter  expand a loss chart; Esc back to the grid",
@@ -91,7 +94,7 @@ public enum DashboardView {
             }
         }
         buf.clipped(to: previews) { b in
-            SamplePreview.draw(&b, previews, model: model, mode: view.preview, theme: theme, focused: view.focus == .previews)
+            SamplePreview.draw(&b, previews, model: model, mode: view.preview, theme: theme, focused: view.focus == .previews, raw: view.rawPreview)
         }
         buf.clipped(to: accuracy) { b in drawAccuracy(&b, accuracy, model: model, view: view, theme: theme) }
 

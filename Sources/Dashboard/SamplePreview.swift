@@ -14,10 +14,10 @@ public enum SamplePreview {
     static let ramp: [Unicode.Scalar] = Array(" .:-=+*#%@".unicodeScalars)
 
     public static func draw(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, mode: PreviewMode,
-                            theme: Theme, focused: Bool = false) {
+                            theme: Theme, focused: Bool = false, raw: Bool = false) {
         let conditional = model.samples?.images.contains { $0.conditioning != nil } ?? false
         let title = model.samples.map {
-            conditional ? "samples by class asked for → teacher (step \($0.step), \(mode.rawValue))" : "generated images (step \($0.step), \(mode.rawValue))"
+            (conditional ? "samples by class asked for → teacher" : "generated images") + " (step \($0.step), \(mode.rawValue), \(contrast($0, raw: raw)))"
         } ?? "generated images"
         let inner = Box.draw(&buf, rect, title: title, theme: theme, focused: focused)
         let bg = theme.color("main_bg")
@@ -38,13 +38,32 @@ public enum SamplePreview {
             for col in 0..<across where i < s.images.count {
                 let img = s.images[i]
                 let ox = inner.x + col * (tileW + 1), oy = inner.y + row * (tileH + labelRows)
-                drawImage(&buf, img.bytes, width: s.width, height: s.height, x: ox, y: oy, cols: tileW, rows: tileH, mode: mode, theme: theme)
+                drawImage(&buf, display(img.bytes, range: s.greyRange, raw: raw), width: s.width, height: s.height, x: ox, y: oy,
+                          cols: tileW, rows: tileH, mode: mode, theme: theme)
                 let label = caption(img, model: model, width: tileW)
                 buf.text(String(label.prefix(tileW)), x: ox, y: oy + tileH, fg: img.confidence >= 0.9 ? theme.color("main_fg") : theme.color("inactive_fg"),
                          bg: bg)
                 i += 1
             }
         }
+    }
+
+    /// How the grey levels are mapped, for the panel title: the batch's stretch, or raw.
+    static func contrast(_ s: SamplesEvent, raw: Bool) -> String {
+        guard let r = s.greyRange, r.count == 2 else { return raw ? "raw" : "per-image stretch" }
+        return raw ? "raw grey 0–1" : String(format: "grey %.2f–%.2f stretched", r[0], r[1])
+    }
+
+    /// The bytes to draw. Stretched events are shown as stored, or mapped back to raw grey levels
+    /// (clipped to black and white); version-1 events (raw bytes) are stretched per image unless raw.
+    static func display(_ px: [UInt8], range: [Double]?, raw: Bool) -> [UInt8] {
+        guard let r = range, r.count == 2 else {
+            guard !raw, let lo = px.min(), let hi = px.max() else { return px }
+            let span = Swift.max(1, Int(hi) - Int(lo))
+            return px.map { UInt8((Int($0) - Int(lo)) * 255 / span) }
+        }
+        guard raw else { return px }
+        return px.map { b in UInt8(Swift.max(0, Swift.min(255, ((r[0] + Double(b) / 255 * (r[1] - r[0])) * 255).rounded()))) }
     }
 
     /// The teacher's class and confidence; for a conditional sample the class asked for first, and
@@ -69,10 +88,6 @@ public enum SamplePreview {
     static func drawImage(_ buf: inout CellBuffer, _ px: [UInt8], width: Int, height: Int, x: Int, y: Int, cols: Int, rows: Int,
                           mode: PreviewMode, theme: Theme) {
         guard px.count == width * height, cols > 0, rows > 0 else { return }
-        // Stretch each image to the full ramp: generator output often sits in a narrow grey band.
-        let lo = px.min() ?? 0, hi = px.max() ?? 255
-        let span = Swift.max(1, Int(hi) - Int(lo))
-        let px = px.map { UInt8((Int($0) - Int(lo)) * 255 / span) }
         let bw = Double(width) / Double(cols), bh = Double(height) / Double(rows)
         for r in 0..<rows {
             for c in 0..<cols {

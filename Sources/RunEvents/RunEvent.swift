@@ -133,7 +133,8 @@ public struct StepEvent: Codable, Equatable, Sendable {
     }
 }
 
-/// A few generated images, quantised to bytes, each with the teacher's label and confidence.
+/// A few generated images, quantised to bytes (contrast-stretched over the batch, see `greyRange`),
+/// each with the teacher's label and confidence.
 public struct SamplesEvent: Codable, Equatable, Sendable {
     public struct Image: Codable, Equatable, Sendable {
         /// Row-major grey levels 0…255, base64.
@@ -153,8 +154,11 @@ public struct SamplesEvent: Codable, Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var images: [Image]
-    public init(step: Int, time: Double, width: Int, height: Int, images: [Image]) {
-        self.step = step; self.time = time; self.width = width; self.height = height; self.images = images
+    /// The grey levels (0 black … 1 white, as the teacher reads its input; may lie outside 0…1) that
+    /// pixel bytes 0 and 255 stand for: the batch's contrast stretch. Nil (version 1): bytes are grey levels.
+    public var greyRange: [Double]?
+    public init(step: Int, time: Double, width: Int, height: Int, images: [Image], greyRange: [Double]? = nil) {
+        self.step = step; self.time = time; self.width = width; self.height = height; self.images = images; self.greyRange = greyRange
     }
 }
 

@@ -75,3 +75,17 @@ import Testing
         }
     }
 }
+
+@Suite struct PreviewContrastTests {
+    @Test func stretchedBytesShowAsStoredAndRawMapsBackThroughTheRange() {
+        let px: [UInt8] = [0, 128, 255]
+        #expect(SamplePreview.display(px, range: [-0.5, 1.5], raw: false) == px)
+        // Raw: byte 0 → grey -0.5 (clipped black), 128 → ≈0.504, 255 → 1.5 (clipped white).
+        #expect(SamplePreview.display(px, range: [-0.5, 1.5], raw: true) == [0, 129, 255])
+        // Version-1 events carry raw bytes: stretched per image unless raw.
+        #expect(SamplePreview.display([50, 100], range: nil, raw: false) == [0, 255])
+        #expect(SamplePreview.display([50, 100], range: nil, raw: true) == [50, 100])
+        let s = SamplesEvent(step: 1, time: 0, width: 1, height: 1, images: [], greyRange: [-0.25, 1.25])
+        #expect(SamplePreview.contrast(s, raw: false) == "grey -0.25–1.25 stretched" && SamplePreview.contrast(s, raw: true) == "raw grey 0–1")
+    }
+}

@@ -18,6 +18,27 @@ public struct Preprocessing: Sendable, Equatable {
         values.map { UInt8(Swift.max(0, Swift.min(255, (($0 * std + mean) * 255).rounded()))) }
     }
 
+    /// Images for a person to look at: the grey levels (`value·std + mean`, 0 black … 1 white as the
+    /// teacher reads them) stretched so that the 1st…99th percentile of the whole batch spans 0…255.
+    /// A generator's standardised outputs otherwise clip at black and white and hide their structure.
+    /// Returns one byte array per image and the grey levels that bytes 0 and 255 stand for.
+    /// ```swift
+    /// let (bytes, range) = prep.stretchedGreyLevels(images.data, count: 16, plane: 1024)
+    /// ```
+    public func stretchedGreyLevels(_ values: [Float], count: Int, plane: Int) -> (images: [[UInt8]], range: (lo: Float, hi: Float)) {
+        let n = Swift.min(count * plane, values.count)
+        guard n > 0 else { return ([], (0, 1)) }
+        var sorted = values[0..<n].map { $0 * std + mean }
+        sorted.sort()
+        var lo = sorted[Int(Double(n - 1) * 0.01)], hi = sorted[Int(Double(n - 1) * 0.99)]
+        if hi - lo < 1e-3 { (lo, hi) = (lo - 0.5, hi + 0.5) }   // a flat batch: show it mid-grey, not as noise
+        let scale = 255 / (hi - lo)
+        let images = (0..<(n / plane)).map { i in
+            values[(i * plane)..<((i + 1) * plane)].map { UInt8(Swift.max(0, Swift.min(255, (($0 * std + mean - lo) * scale).rounded()))) }
+        }
+        return (images, (lo, hi))
+    }
+
     /// Fashion-MNIST's usual statistics.
     public static let fashionMNIST = Preprocessing(mean: 0.2860, std: 0.3530)
     /// MNIST's, as the DAFL reference.

@@ -97,3 +97,22 @@ import Testing
 extension RNG {
     func normalSample(count: Int) -> [Float] { var r = self; return r.normal(count: count) }
 }
+
+@Suite struct StretchedGreyLevelsTests {
+    @Test func batchPercentilesSpanTheBytes() {
+        let p = Preprocessing.fashionMNIST
+        // Two 10×10 images of normalised values -3…+3: raw grey levels clip at 0 and 1, the stretch does not.
+        let values = (0..<200).map { Float($0 % 100) / 99 * 6 - 3 }
+        let (images, range) = p.stretchedGreyLevels(values, count: 2, plane: 100)
+        #expect(images.count == 2 && images.allSatisfy { $0.count == 100 })
+        #expect(range.lo < 0 && range.hi > 1, "\(range)")
+        #expect(images[0].first == 0 && images[0].last == 255)
+        #expect(Set(images[0]).count > 90, "the stretch keeps the levels apart")
+        // Bytes map back to grey levels through the range.
+        let g50 = range.lo + Float(images[0][50]) / 255 * (range.hi - range.lo)
+        #expect(abs(g50 - (values[50] * p.std + p.mean)) < (range.hi - range.lo) / 200)
+        // A flat batch is shown mid-grey.
+        let (flat, _) = p.stretchedGreyLevels([Float](repeating: 0.5, count: 100), count: 1, plane: 100)
+        #expect(flat[0].allSatisfy { $0 == 128 })
+    }
+}
