@@ -67,7 +67,7 @@ public enum PerClassView {
         let footer = inner.y + 1 + f.kept.count
         if footer < inner.maxY {
             let dis = f.disagreements.reduce(0, +), kept = f.kept.reduce(0, +)
-            buf.text("\(kept) kept; \(dis) \(f.relabelled ? "relabelled by the teacher" : "the teacher labels otherwise")", x: inner.x, y: footer,
+            buf.text("\(kept) kept; \(dis) \(f.relabelled ? "relabelled" : "labelled otherwise by the teacher")", x: inner.x, y: footer,
                      fg: theme.color("inactive_fg"), bg: bg, maxWidth: inner.width)
         }
     }
