@@ -32,6 +32,7 @@ struct CGANTrain: ParsableCommand {
     @Option(help: "Real and generated images per step.") var batch = CGANConfig().batch
     @Option(name: .customLong("lr-g"), help: "Generator Adam learning rate.") var lrG = CGANConfig().lrG
     @Option(name: .customLong("lr-d"), help: "Discriminator Adam learning rate.") var lrD = CGANConfig().lrD
+    @Option(name: .customLong("d-steps"), help: "Discriminator updates per generator update (the reference: 4).") var dSteps = CGANConfig().dSteps
     @Option(name: .customLong("generator-width"), help: "Generator width (DAFL's is 128).") var generatorWidth = CGANConfig().generatorWidth
     @Option(name: .customLong("discriminator-width"), help: "Discriminator base width.") var discriminatorWidth = CGANConfig().discriminatorWidth
     @Option(help: "How the generator takes the label: noise (embedding × noise) or batchnorm (class-conditional batch norms).")
@@ -57,8 +58,8 @@ struct CGANTrain: ParsableCommand {
     @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
 
     func validate() throws {
-        guard (iterations ?? 1) > 0, batch > 0, every > 0, fdEvery > 0, fdSamples >= 2, samplesEvery > 0, checkpointEvery > 0 else {
-            throw ValidationError("--iterations, --batch, --every, --fd-every, --samples-every and --checkpoint-every must be positive, --fd-samples at least 2")
+        guard (iterations ?? 1) > 0, batch > 0, every > 0, dSteps > 0, fdEvery > 0, fdSamples >= 2, samplesEvery > 0, checkpointEvery > 0 else {
+            throw ValidationError("--iterations, --batch, --every, --d-steps, --fd-every, --samples-every and --checkpoint-every must be positive, --fd-samples at least 2")
         }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
         guard emaDecay >= 0 && emaDecay < 1, emaStart >= 0 else { throw ValidationError("--ema-decay must be in [0, 1), --ema-start not negative") }
@@ -79,7 +80,7 @@ struct CGANTrain: ParsableCommand {
         var config = CGANConfig()
         (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations ?? config.iterations, batch, lrG, lrD, seed)
         (config.generatorWidth, config.discriminatorWidth, config.conditioning) = (generatorWidth, discriminatorWidth, conditioning)
-        (config.emaDecay, config.emaStart) = (emaDecay, emaStart)
+        (config.emaDecay, config.emaStart, config.dSteps) = (emaDecay, emaStart, dSteps)
         var settings = CGANRunSettings()
         (settings.fdEvery, settings.fdSamples, settings.samplesEvery, settings.checkpointEvery) = (fdEvery, fdSamples, samplesEvery, checkpointEvery)
         if let info {
