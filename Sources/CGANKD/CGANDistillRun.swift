@@ -6,7 +6,7 @@ import RunEvents
 /// relabelled) join the real ones, and how the student learns from them.
 public struct CGANDistillConfig: Codable, Equatable, Sendable {
     /// Processed fake images per class (0: real images only, the NOKD and BLKD baselines).
-    public var fakePerClass = 1000
+    public var fakePerClass = 3000
     /// Filter quantile ρ; nil keeps every sample.
     public var rho: Float? = 0.9
     public var relabel = false

@@ -13,7 +13,7 @@ struct CGAN: ParsableCommand {
         discussion: """
         dafl teacher --per-class 1000 --out t1000.safetensors
         dafl cgan train --per-class 1000 --teacher t1000.safetensors --out cgan1000
-        dafl cgan distill --teacher t1000.safetensors --generator cgan1000/generator.safetensors --per-class 1000 --subsample --relabel --blkd
+        dafl cgan distill --teacher t1000.safetensors --generator cgan1000/generator.safetensors --per-class 1000 --subsample --kd 1 --epochs 40
         """,
         subcommands: [CGANTrain.self, CGANQuality.self, CGANSample.self, CGANDistill.self])
 }
@@ -133,7 +133,7 @@ struct FakeSetOptions: ParsableArguments {
     @Option(help: "Conditional generator from `dafl cgan train` (not needed with --fake-per-class 0 or --fake-set).") var generator: String?
     @Option(help: "Dataset directory (IDX files).") var data = Dataset.defaultDirectory
     @Option(name: .customLong("per-class"), help: "Labelled images per class (the first N of each class).") var perClass: Int?
-    @Option(name: .customLong("fake-per-class"), help: "Processed fake images per class added to the real ones.") var fakePerClass = 1000
+    @Option(name: .customLong("fake-per-class"), help: "Processed fake images per class added to the real ones (3,000 measured best at 1,000 real per class).") var fakePerClass = 3000
     @Option(help: "Filter quantile ρ: keep fake samples whose teacher cross-entropy is within their class's ρ-quantile (1 keeps all).")
     var rho: Float = 0.9
     @Flag(help: "Replace fake samples' labels by the teacher's predictions.") var relabel = false
