@@ -136,12 +136,11 @@ public final class CGANDistillRun: @unchecked Sendable {
             let usesTeacher = config.student.kdWeight > 0
             var epochStart = Date()
             accuracies = StudentTraining.run(student, on: set, teacher: usesTeacher ? teacher : nil, settings: config.student, test: test,
-                                             rng: &rng, proceed: proceed) { e, loss, acc in
+                                             rng: &rng, proceed: proceed) { e, loss, acc, preds in
                 step = e
                 let now = Date()
                 let rate = 1 / Swift.max(1e-9, now.timeIntervalSince(epochStart))   // epochs per second, for the header's ETA
                 epochStart = now
-                let (preds, _) = Classification.predictions(student, on: test)
                 let agree = Double(zip(preds, teacherPredictions).filter { $0 == $1 }.count) / Double(Swift.max(1, preds.count)) * 100
                 best = Swift.max(best, acc * 100)
                 sink(.metrics(MetricsEvent(step: e, time: elapsed, stage: "student", values: ["student_loss": Double(loss), "steps_per_second": rate])))

@@ -6,7 +6,7 @@ import Foundation
 /// soft labels: γ·CE + α·T²·KL(softmax(t/T) ‖ softmax(s/T)), Hinton's KD; the reference's BLKD is
 /// γ = 0.1, α = 0.9, T = 4. Adam with a cosine-decayed rate, as `dafl teacher`.
 /// ```swift
-/// let acc = StudentTraining.run(student, on: real.appending(fake), teacher: nil, epochs: 20, test: test, rng: &rng)
+/// let accuracies = StudentTraining.run(student, on: real.appending(fake), teacher: nil, settings: .init(), test: test, rng: &rng)
 /// ```
 public enum StudentTraining {
     public struct Settings: Codable, Equatable, Sendable {
@@ -30,11 +30,11 @@ public enum StudentTraining {
         return ce + Tensor.distillationKL(student: logits * (1 / t), teacher: teacher * (1 / t)) * (s.kdWeight * t * t)
     }
 
-    /// Trains `student` and returns its test accuracy (0…1) after each epoch. `proceed` is asked before
+    /// Trains `student` and returns its test accuracy (0…1) after each epoch (`onEpoch` also gets the test predictions). `proceed` is asked before
     /// every batch (it may block while the run is paused); false ends training early.
     public static func run(_ student: LeNet5, on data: Dataset, teacher: LeNet5?, settings s: Settings, test: Dataset,
                            rng: inout RNG, proceed: () -> Bool = { true },
-                           onEpoch: (Int, Float, Double) -> Void = { _, _, _ in }) -> [Double] {
+                           onEpoch: (_ epoch: Int, _ loss: Float, _ accuracy: Double, _ predictions: [Int]) -> Void = { _, _, _, _ in }) -> [Double] {
         let opt = Adam(student.parameters, lr: s.lr)
         let perEpoch = (data.count + s.batch - 1) / s.batch, total = perEpoch * s.epochs
         var accuracies: [Double] = []
@@ -56,9 +56,9 @@ public enum StudentTraining {
                 opt.step()
                 sum += Double(loss.item)
             }
-            let acc = Classification.accuracy(student, on: test)
+            let (predictions, acc) = Classification.predictions(student, on: test)
             accuracies.append(acc)
-            onEpoch(epoch, Float(sum / Double(Swift.max(batches.count, 1))), acc)
+            onEpoch(epoch, Float(sum / Double(Swift.max(batches.count, 1))), acc, predictions)
         }
         return accuracies
     }
