@@ -26,6 +26,7 @@ static inline int dafl_mvaddnwstr(int y, int x, const wchar_t *s, int n) { retur
 static inline int dafl_erase(void) { return erase(); }
 static inline int dafl_refresh(void) { return refresh(); }
 static inline int dafl_clearok(void) { return clearok(stdscr, TRUE); }
+static inline int dafl_resize_term(int lines, int cols) { return resize_term(lines, cols); }
 /* Whether the C library's current codeset is UTF-8 (after setlocale). */
 static inline int dafl_codeset_is_utf8(void) {
     const char *c = nl_langinfo(CODESET);

@@ -48,7 +48,9 @@ public final class Terminal {
     public var size: (width: Int, height: Int) { (Int(dafl_cols()), Int(dafl_lines())) }
 
     /// Waits up to the tick for a key; nil on timeout. Arrow and function keys come as ncurses codes.
+    /// A size change that ncurses missed is reported as a resize key too (see `followSize`).
     public func readKey() -> Int32? {
+        if followSize() { return Self.resizeKey }
         let start = DispatchTime.now().uptimeNanoseconds
         let k = dafl_getch()
         if k == ERR {
@@ -67,6 +69,20 @@ public final class Terminal {
     public var lost: Bool { instantErrors >= 50 || isatty(STDIN_FILENO) == 0 }
 
     public static var resizeKey: Int32 { dafl_key_resize() }
+
+    /// Asks the terminal its size each tick and, when ncurses holds another, resizes and repaints
+    /// everything. ncurses learns of resizes from SIGWINCH alone, which a parent may have blocked
+    /// (a process spawned with a blocked signal mask) or which a storm of resizes can leave behind.
+    /// Returns whether the size changed.
+    func followSize() -> Bool {
+        var ws = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 else { return false }
+        let (w, h) = size
+        guard Int(ws.ws_col) != w || Int(ws.ws_row) != h else { return false }
+        _ = dafl_resize_term(Int32(ws.ws_row), Int32(ws.ws_col))
+        invalidate()
+        return true
+    }
 
     /// Forces a full repaint next time (after a resize or a theme change).
     public func invalidate() { _ = dafl_clearok() }

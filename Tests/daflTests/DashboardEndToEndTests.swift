@@ -90,6 +90,38 @@ import Testing
         #expect((info?["lrG"] as? Double).map { abs($0 - 2.5e-4) < 1e-9 } == true, "the checkpoint keeps the tuned rate")
     }
 
+    /// A resize storm while training, down to 20×10 and back: no crash, the dashboard redraws at the
+    /// full size, training goes on, and q leaves the terminal restored (issue 13).
+    @Test(.enabled(if: Tmux.available && CLI.hasData, "needs tmux and dataset-fashion-mnist"))
+    func resizeStormLeavesARunningDashboardAndARestoredTerminal() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cmd = "\(CLI.binary.path) distill --iterations 100000 --batch 8 --generator-width 8 --student-steps 2 --replay 2 "
+            + "--eval-every 100000 --checkpoint-every 100000 --samples-every 5 --run-dir \(dir.path); echo EXIT=$?; sleep 30"
+        let t = Tmux(command: cmd, env: ["TERM": "xterm-256color"])
+        defer { t.kill() }
+        try #require(t.waitForScreen(limit: 120) { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > 0 } != nil, "\(t.screen)")
+        let sizes = [(20, 10), (80, 24), (200, 60), (33, 11), (120, 40), (81, 25), (20, 10), (150, 45)]
+        for i in 0..<120 {
+            let (w, h) = sizes[i % sizes.count]
+            t.resize(width: w, height: h)
+        }
+        t.resize(width: 20, height: 10)
+        #expect(t.waitForScreen(limit: 20) { $0.contains("too small") } != nil, "20×10 did not say it is too small:\n\(t.screen)")
+        t.resize(width: 120, height: 40)
+        let back = t.waitForScreen { $0.contains("RUNNING") && $0.contains("class balance") && $0.contains("student test accuracy") }
+        try #require(back != nil, "the dashboard did not come back at 120×40:\n\(t.screen)")
+        let stepAfter = Tmux.step(in: back!) ?? 0
+        #expect(t.waitForScreen { (Tmux.step(in: $0) ?? 0) > stepAfter } != nil, "training stopped after the storm")
+        t.keys("q")
+        #expect(t.waitForScreen { $0.contains("quit?") } != nil)
+        t.keys("y")
+        let after = t.waitForScreen { $0.contains("EXIT=") }
+        #expect(after?.contains("EXIT=130") == true, "dafl did not end as a stopped run:\n\(t.screen)")
+        // The shell's output is visible again: the dashboard left the alternate screen and restored the terminal.
+        #expect(after.map { !$0.contains("RUNNING") && !$0.contains("╭─") } == true, "the terminal was not restored:\n\(after ?? "")")
+    }
+
     @Test(.enabled(if: Tmux.available, "needs tmux"))
     func tooSmallTerminalSaysSoAndQuits() throws {
         let dir = CLI.tempDir()

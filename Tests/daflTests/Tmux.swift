@@ -40,6 +40,8 @@ struct Tmux {
     }
 
     func keys(_ k: String...) { run(["send-keys", "-t", name] + k) }
+    /// Resizes the window, as a user dragging the terminal's corner.
+    func resize(width: Int, height: Int) { run(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"]) }
     var screen: String { run(["capture-pane", "-p", "-t", name]).1 }
     var alive: Bool { run(["has-session", "-t", name]).0 == 0 }
     /// Ends the session and its private server.
