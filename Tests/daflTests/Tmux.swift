@@ -23,8 +23,19 @@ struct Tmux {
         let argv = ["/usr/bin/tmux", "-L", socket] + args
         var cargs = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
+        // The tmux server (and the command it runs) inherits the signal mask; the test runner's thread
+        // may block signals, and a user's shell never does: start with none blocked, default handlers.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, &cargs, environ) == 0 else { return (-1, "") }
+        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, &attr, &cargs, environ) == 0 else { return (-1, "") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1

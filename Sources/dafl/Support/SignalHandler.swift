@@ -11,6 +11,12 @@ final class SignalHandler {
 
     /// `quiet`: say nothing on the terminal (the dashboard owns the screen and shows the stop itself).
     init(quiet: Bool = false, onStop: @escaping @Sendable () -> Void) {
+        // A parent may have started us with these signals blocked (the mask is inherited through
+        // fork and exec): then Ctrl-C, SIGTERM and resizes would never arrive.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] { sigaddset(&unblock, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         let count = Counter()
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
