@@ -190,9 +190,7 @@ public final class CGANDistillRun: @unchecked Sendable {
 
     /// The fake set's statistics and two kept images per class (with the class asked for and the teacher's view).
     func emitFakeSet(_ stats: FakeSetStats, images: Dataset, conditioning: [Int], path: String?) {
-        sink(.fakeSet(FakeSetEvent(step: 0, time: elapsed, generated: stats.generated, accepted: stats.accepted, kept: stats.kept,
-                                   disagreements: stats.disagreements, thresholds: stats.thresholds.map { $0.isFinite ? Double($0) : nil },
-                                   maxRatios: stats.maxRatios.map(Double.init), relabelled: stats.relabelled, path: path)))
+        sink(.fakeSet(stats.event(time: elapsed, path: path)))
         var picks: [Int] = []
         for c in 0..<images.classes { picks += conditioning.indices.filter { conditioning[$0] == c }.prefix(2) }
         guard !picks.isEmpty else { return }

@@ -1,4 +1,5 @@
 import DAFLEngine
+import RunEvents
 
 /// What building a processed fake set did, per class: for the run log, the dashboard and the docs.
 public struct FakeSetStats: Codable, Equatable, Sendable {
@@ -16,6 +17,13 @@ public struct FakeSetStats: Codable, Equatable, Sendable {
     public var acceptanceRates: [Double] { zip(accepted, generated).map { $1 == 0 ? 0 : Double($0) / Double($1) } }
     /// Fraction of accepted samples that the filter kept, per class.
     public var keepRates: [Double] { zip(kept, accepted).map { $1 == 0 ? 0 : Double($0) / Double($1) } }
+
+    /// The run-log event for these statistics (no filter: null cut-offs).
+    public func event(time: Double, path: String?) -> FakeSetEvent {
+        FakeSetEvent(step: 0, time: time, generated: generated, accepted: accepted, kept: kept, disagreements: disagreements,
+                     thresholds: thresholds.map { $0.isFinite ? Double($0) : nil }, maxRatios: maxRatios.map(Double.init),
+                     relabelled: relabelled, path: path)
+    }
 }
 
 /// Generated training images for the student, processed as cGAN-KD does: drawn from the conditional

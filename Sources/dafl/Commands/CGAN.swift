@@ -295,9 +295,7 @@ struct CGANSample: ParsableCommand {
                         "rho": config.rho.map { "\($0)" } ?? "none", "relabel": "\(config.relabel)", "subsample": "\(config.subsample)"]
         describe["seed"] = "\(config.seed)"
         try FakeSetFile(dataset: set, conditioning: asked, stats: stats, path: out).write(preprocessing: prep, describe: describe)
-        reporter.handle(.fakeSet(FakeSetEvent(step: 0, time: 0, generated: stats.generated, accepted: stats.accepted, kept: stats.kept,
-                                              disagreements: stats.disagreements, thresholds: stats.thresholds.map { $0.isFinite ? Double($0) : nil },
-                                              maxRatios: stats.maxRatios.map(Double.init), relabelled: stats.relabelled, path: out)))
+        reporter.handle(.fakeSet(stats.event(time: 0, path: out)))
     }
 }
 
