@@ -166,8 +166,8 @@ public final class CGANRun: @unchecked Sendable {
         return s
     }
 
-    /// Trains to the last step, a stop or a non-finite loss; blocks while paused. Saves a checkpoint
-    /// and the final generator except after a non-finite loss.
+    /// Trains to the last step, a stop, a non-finite loss or a checkpoint it cannot write; blocks while
+    /// paused. Saves a checkpoint and the final generator except after a halt.
     @discardableResult
     public func run(startPaused: Bool = false) -> TrainerState {
         control.reset(to: startPaused ? .paused : .running)
@@ -203,14 +203,16 @@ public final class CGANRun: @unchecked Sendable {
             ])))
             if step % settings.samplesEvery == 0 { emitSamples() }
             if step % settings.fdEvery == 0 || step == trainer.config.iterations { measure() }
-            if step % settings.checkpointEvery == 0 && step < trainer.config.iterations { saveCheckpointReporting(reason: "periodic") }
+            if step % settings.checkpointEvery == 0 && step < trainer.config.iterations,
+               let error = saveCheckpointReporting(reason: "periodic") {
+                return haltOnWriteFailure(error)
+            }
         }
         if control.state != .stopped { control.setState(.completed) }
         let completed = control.state == .completed
-        saveCheckpointReporting(reason: completed ? "final" : stopReason)
-        do { try writeFinalModels() } catch {
-            sink(.halt(HaltEvent(step: step, time: elapsed, reason: "write-failed", detail: "\(error)", safeCheckpoint: lastCheckpoint)))
-        }
+        var failure = saveCheckpointReporting(reason: completed ? "final" : stopReason)
+        do { try writeFinalModels() } catch { failure = failure ?? error }
+        if let failure { return haltOnWriteFailure(failure) }
         sink(.end(EndEvent(step: step, time: elapsed, reason: completed ? "completed" : stopReason, bestStudentAccuracy: nil, lastStudentAccuracy: nil)))
         return control.state
     }
@@ -280,14 +282,28 @@ public final class CGANRun: @unchecked Sendable {
         return try CheckpointFiles.write(tensors, kind: "cgan-checkpoint", step: step, file: info.file, sidecar: info, runDir: runDir)
     }
 
-    private func saveCheckpointReporting(reason: String) {
+    /// Saves, and reports a failure as a `checkpoint-failed` control event (the previous checkpoint stays
+    /// valid). Returns the failure, if any.
+    @discardableResult
+    private func saveCheckpointReporting(reason: String) -> Error? {
         do {
             let url = try saveCheckpoint()
             lastCheckpoint = url.path
             sink(.checkpoint(CheckpointEvent(step: step, time: elapsed, path: url.path, reason: reason)))
+            return nil
         } catch {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "checkpoint-failed", key: "\(error)", source: "trainer")))
+            return error
         }
+    }
+
+    /// Ends the run on a file it cannot write (a full disk, a directory made read-only), as `dafl distill`
+    /// does: training on would only pile up steps no checkpoint holds; the last one written stays for `--resume`.
+    private func haltOnWriteFailure(_ error: Error) -> TrainerState {
+        control.setState(.halted)
+        sink(.halt(HaltEvent(step: step, time: elapsed, reason: "write-failed", detail: "\(error)", safeCheckpoint: lastCheckpoint)))
+        sink(.end(EndEvent(step: step, time: elapsed, reason: "halted", bestStudentAccuracy: nil, lastStudentAccuracy: nil)))
+        return .halted
     }
 
     static func restore(_ info: CGANCheckpointInfo, runDir: URL, into trainer: CGANTrainer) throws {

@@ -188,8 +188,8 @@ public final class DAFLTrainer: @unchecked Sendable {
 
     // MARK: Running
 
-    /// Trains until the last iteration, a stop command or a NaN; blocks while paused.
-    /// Saves a checkpoint and the final models before returning, except after a NaN.
+    /// Trains until the last iteration, a stop command, a NaN or a checkpoint it cannot write; blocks
+    /// while paused. Saves a checkpoint and the final models before returning, except after a halt.
     @discardableResult
     public func run(startPaused: Bool = false) -> TrainerState {
         control.reset(to: startPaused ? .paused : .running)
@@ -213,9 +213,12 @@ public final class DAFLTrainer: @unchecked Sendable {
             if !iterate() { return .halted }
         }
         if state != .stopped { setState(.completed) }
-        saveCheckpointReporting(reason: state == .completed ? "final" : stopReason)
-        do { try writeFinalModels() } catch {
-            sink(.halt(HaltEvent(step: step, time: elapsed, reason: "write-failed", detail: "\(error)", safeCheckpoint: lastCheckpoint)))
+        var failure = saveCheckpointReporting(reason: state == .completed ? "final" : stopReason)
+        // The models are the run's result: write them even when the checkpoint failed.
+        do { try writeFinalModels() } catch { failure = failure ?? error }
+        if let failure {
+            haltOnWriteFailure(failure)
+            return .halted
         }
         sink(.end(EndEvent(step: step, time: elapsed, reason: state == .completed ? "completed" : stopReason,
                            bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy)))
@@ -223,7 +226,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     }
 
     /// One DAFL iteration plus the extra student steps, events, evaluation and checkpoint.
-    /// Returns false, touching no weight, when a loss is NaN or infinite.
+    /// Returns false, touching no weight, when a loss is NaN or infinite; and, after the step, when its
+    /// periodic checkpoint cannot be written.
     func iterate() -> Bool {
         let t0 = Date()
         let b = config.batch
@@ -266,7 +270,10 @@ public final class DAFLTrainer: @unchecked Sendable {
         watchForCollapse(r)
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r) }
         if step % config.evalEvery == 0 || step == config.iterations { evaluate() }
-        if step % config.checkpointEvery == 0 { saveCheckpointReporting(reason: "periodic") }
+        if step % config.checkpointEvery == 0, let error = saveCheckpointReporting(reason: "periodic") {
+            haltOnWriteFailure(error)
+            return false
+        }
         return true
     }
 
@@ -370,14 +377,28 @@ public final class DAFLTrainer: @unchecked Sendable {
         return url
     }
 
-    /// Saves, and reports a failure as a halt-free warning: the previous checkpoint stays valid.
-    private func saveCheckpointReporting(reason: String) {
+    /// Saves, and reports a failure as a `checkpoint-failed` control event: the previous checkpoint
+    /// stays valid. Returns the failure, if any.
+    @discardableResult
+    private func saveCheckpointReporting(reason: String) -> Error? {
         do {
             let url = try saveCheckpoint(reason: reason)
             sink(.checkpoint(CheckpointEvent(step: step, time: elapsed, path: url.path, reason: reason)))
+            return nil
         } catch {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "checkpoint-failed", key: "\(error)", source: "trainer")))
+            return error
         }
+    }
+
+    /// Ends the run on a file it cannot write (a full disk, a directory made read-only): training on
+    /// would only pile up steps that no checkpoint holds. `safe_checkpoint` names the last one written,
+    /// which the failed write left in place for `--resume`.
+    private func haltOnWriteFailure(_ error: Error) {
+        setState(.halted)
+        sink(.halt(HaltEvent(step: step, time: elapsed, reason: "write-failed", detail: "\(error)", safeCheckpoint: lastCheckpoint)))
+        sink(.end(EndEvent(step: step, time: elapsed, reason: "halted", bestStudentAccuracy: bestStudentAccuracy,
+                           lastStudentAccuracy: lastStudentAccuracy)))
     }
 
     /// `student.safetensors` (self-describing, `dafl eval` reads it) and `generator.safetensors`.

@@ -121,6 +121,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("generator.safetensors").path))
     }
 
+    /// A checkpoint that cannot be written stops the run (a directory where its temporary goes makes the
+    /// write fail, even for root); the one before stays and resumes.
+    @Test func anUnwritableCheckpointHaltsAndKeepsThePreviousOne() throws {
+        let dir = try tempDir(), events = Events()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var settings = Self.settings()
+        settings.checkpointEvery = 2
+        let run = try CGANRun(trainer: CGANTrainer(config: Self.config(), data: Self.data), teacher: teacher(), settings: settings,
+                              preprocessing: .fashionMNIST, runDir: dir, runName: "t", dataDir: "toy", perClass: nil,
+                              teacherPath: "t.safetensors", sink: events.put)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".checkpoint-00000004.safetensors.tmp-\(getpid())/x"),
+                                                withIntermediateDirectories: true)
+        #expect(run.run() == .halted)
+        #expect(run.step == 4)
+        #expect(events.all.contains { if case .halt(let h) = $0 { h.reason == "write-failed" && h.safeCheckpoint?.hasSuffix("checkpoint-00000002.safetensors") == true } else { false } })
+        #expect(try CGANCheckpointInfo.load(runDir: dir).step == 2)
+    }
+
     @Test func damagedCheckpointsAreNamed() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

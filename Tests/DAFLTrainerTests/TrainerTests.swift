@@ -117,6 +117,41 @@ final class EventBox: @unchecked Sendable {
         #expect(box.steps.isEmpty)
     }
 
+    /// A checkpoint that cannot be written (full disk, read-only directory; here a directory in the way)
+    /// stops the run at once, naming the file, and leaves the previous checkpoint to resume from.
+    @Test func unwritableCheckpointHaltsAndKeepsThePreviousOne() throws {
+        let dir = try Self.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A directory where the step-4 tensors' temporary goes: creating it fails, even for root.
+        let blocker = dir.appendingPathComponent(".checkpoint-00000004.safetensors.tmp-\(getpid())")
+        try FileManager.default.createDirectory(at: blocker.appendingPathComponent("x"), withIntermediateDirectories: true)
+        let t = try Self.trainer(Self.tinyConfig(iterations: 8), dir: dir, box: box)
+        #expect(t.run() == .halted)
+        #expect(t.step == 4 && box.steps.map(\.step) == [1, 2, 3, 4])
+        let halts = box.all.compactMap { if case .halt(let h) = $0 { h } else { nil } }
+        #expect(halts.count == 1 && halts[0].reason == "write-failed"
+                && halts[0].detail.contains(dir.appendingPathComponent("checkpoint-00000004.safetensors").path))
+        #expect(halts.first?.safeCheckpoint == dir.appendingPathComponent("checkpoint-00000002.safetensors").path)
+        guard case .end(let end) = box.all.last else { Issue.record("no end event"); return }
+        #expect(end.reason == "halted")
+        try? FileManager.default.removeItem(at: blocker)
+        let resumed = try DAFLTrainer.resume(runDir: dir, teacher: Self.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in })
+        #expect(resumed.step == 2)
+        #expect(resumed.run() == .completed)
+    }
+
+    /// The end of a run that cannot write its models is a halt (exit status 3), not a completion.
+    @Test func unwritableFinalModelsHalt() throws {
+        let dir = try Self.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("student.safetensors/x"), withIntermediateDirectories: true)
+        let t = try Self.trainer(Self.tinyConfig(iterations: 2), dir: dir, box: box)
+        #expect(t.run() == .halted)
+        #expect(box.all.contains { if case .halt(let h) = $0 { h.reason == "write-failed" && h.detail.contains("student.safetensors") } else { false } })
+        // The final checkpoint was still written.
+        #expect(try CheckpointInfo.load(runDir: dir).step == 2)
+    }
+
     @Test func resumeContinuesExactlyWhereTheCheckpointLeftOff() throws {
         let dirA = try Self.tempDir(), dirB = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }

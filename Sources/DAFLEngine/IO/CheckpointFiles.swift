@@ -24,19 +24,43 @@ public enum CheckpointFiles {
     }
 
     /// Writes `tensors` as `file`, then the sidecar; removes older `checkpoint-*.safetensors`. Returns the tensor file's URL.
+    /// A failed write leaves the previous checkpoint (sidecar and tensors) as it was.
     public static func write<Sidecar: Encodable>(_ tensors: Tensors, kind: String, step: Int, file: String, sidecar: Sidecar,
                                                  runDir: URL) throws -> URL {
         let url = runDir.appendingPathComponent(file)
+        let existed = FileManager.default.fileExists(atPath: url.path)
         try writeAtomically(try Safetensors.encode(tensors.all, metadata: ["kind": kind, "step": "\(step)"]), to: url)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try enc.encode(sidecar), to: runDir.appendingPathComponent(sidecarName))
+        do {
+            try writeAtomically(try enc.encode(sidecar), to: runDir.appendingPathComponent(sidecarName))
+        } catch {
+            // Nothing names the new tensors: give their space back (a full disk is the usual cause), unless
+            // the file was there before, when it may be the one the old sidecar names (same step saved twice).
+            if !existed { try? FileManager.default.removeItem(at: url) }
+            throw error
+        }
         if let files = try? FileManager.default.contentsOfDirectory(atPath: runDir.path) {
             for f in files where f.hasPrefix("checkpoint-") && f.hasSuffix(".safetensors") && f != file {
                 try? FileManager.default.removeItem(at: runDir.appendingPathComponent(f))
             }
         }
         return url
+    }
+
+    /// Removes the temporaries (`.NAME.tmp-PID`, see `writeAtomically`) that a killed process left
+    /// in `runDir`: each kill during a write leaves one, under its own process id, and nothing else
+    /// would ever remove them. A temporary whose process still runs is left alone. Returns the names removed.
+    @discardableResult
+    public static func removeStaleTemporaries(in runDir: URL) -> [String] {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: runDir.path) else { return [] }
+        var removed: [String] = []
+        for f in files where f.hasPrefix(".") {
+            guard let r = f.range(of: ".tmp-", options: .backwards), let pid = pid_t(f[r.upperBound...]), pid > 0,
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            if (try? FileManager.default.removeItem(at: runDir.appendingPathComponent(f))) != nil { removed.append(f) }
+        }
+        return removed
     }
 }
 

@@ -37,6 +37,9 @@ final class HeadlessReporter: @unchecked Sendable {
         case .halt(let h):
             emit("HALTED at step \(h.step): \(h.reason): \(h.detail)")
             emit(h.safeCheckpoint.map { "last good checkpoint: \($0)" } ?? "no checkpoint was saved before the halt")
+            if h.reason == "write-failed", let safe = h.safeCheckpoint {
+                emit("make room (or make the directory writable), then: dafl distill --resume \(URL(fileURLWithPath: safe).deletingLastPathComponent().path)")
+            }
         default:
             break
         }
