@@ -48,19 +48,30 @@ public enum CheckpointFiles {
         return url
     }
 
-    /// Removes the temporaries (`.NAME.tmp-PID`, see `writeAtomically`) that a killed process left
-    /// in `runDir`: each kill during a write leaves one, under its own process id, and nothing else
-    /// would ever remove them. A temporary whose process still runs is left alone. Returns the names removed.
+    /// Removes what a killed process left in `runDir`, before a resume: temporaries (`.NAME.tmp-PID`, see
+    /// `writeAtomically`) of processes no longer running, which nothing else would ever remove (each kill
+    /// during a write leaves one under its own id), and tensor files the sidecar does not name: a newer one
+    /// whose sidecar was never written, older ones a kill kept `write` from removing. Those would
+    /// otherwise wait for the next complete checkpoint, and pile up while kills keep coming first.
+    /// Without a readable sidecar no tensor file is touched. Returns the names removed.
     @discardableResult
-    public static func removeStaleTemporaries(in runDir: URL) -> [String] {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: runDir.path) else { return [] }
+    public static func removeLeftovers(in runDir: URL) -> [String] {
+        let fm = FileManager.default
+        guard let files = try? fm.contentsOfDirectory(atPath: runDir.path) else { return [] }
+        struct Named: Decodable { var file: String }
+        let named = fm.contents(atPath: runDir.appendingPathComponent(sidecarName).path)
+            .flatMap { try? JSONDecoder().decode(Named.self, from: $0) }?.file
         var removed: [String] = []
-        for f in files where f.hasPrefix(".") {
-            guard let r = f.range(of: ".tmp-", options: .backwards), let pid = pid_t(f[r.upperBound...]), pid > 0,
-                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
-            if (try? FileManager.default.removeItem(at: runDir.appendingPathComponent(f))) != nil { removed.append(f) }
+        for f in files {
+            if f.hasPrefix(".") {
+                guard let r = f.range(of: ".tmp-", options: .backwards), let pid = pid_t(f[r.upperBound...]), pid > 0,
+                      kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            } else {
+                guard let named, files.contains(named), f != named, f.hasPrefix("checkpoint-"), f.hasSuffix(".safetensors") else { continue }
+            }
+            if (try? fm.removeItem(at: runDir.appendingPathComponent(f))) != nil { removed.append(f) }
         }
-        return removed
+        return removed.sorted()
     }
 }
 

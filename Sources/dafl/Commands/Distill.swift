@@ -192,7 +192,7 @@ enum DefaultRunDir {
     }
 }
 
-/// Checks a run directory before any training: creatable, writable, room on the disk; clears a killed run's temporaries.
+/// Checks a run directory before any training: creatable, writable, room on the disk; clears what a killed run left.
 enum RunDirectory {
     static let minimumFreeBytes: Int64 = 200 << 20
 
@@ -207,8 +207,8 @@ enum RunDirectory {
             }
         }
         guard fm.isWritableFile(atPath: dir.path) else { throw WeightsError(file: dir.path, problem: "run directory is not writable") }
-        // A killed run may have left a half-written temporary behind; the checkpoint it was replacing is intact.
-        if resuming { CheckpointFiles.removeStaleTemporaries(in: dir) }
+        // A killed run may have left a half-written temporary and unnamed tensor files; the checkpoint is intact.
+        if resuming { CheckpointFiles.removeLeftovers(in: dir) }
         if let attrs = try? fm.attributesOfFileSystem(forPath: dir.path), let free = (attrs[.systemFreeSize] as? NSNumber)?.int64Value,
            free < minimumFreeBytes {
             throw WeightsError(file: dir.path, problem: "only \(free >> 20) MB free on this disk; a run needs about \(minimumFreeBytes >> 20) MB for its log and checkpoints")

@@ -72,18 +72,30 @@ import Testing
         #expect(r.sidecar == 2 && r.value == 2)
     }
 
-    @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
+    @Test func leftoversOfAKilledRunAreRemoved() throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try Self.save(step: 2, in: dir)
+        try Self.save(step: 4, in: dir)
         let dead = 2_147_483_646   // above any pid_max
-        let names = [".checkpoint-00000004.safetensors.tmp-\(dead)", ".checkpoint.json.tmp-\(dead)",
-                     ".student.safetensors.tmp-\(getpid())", "notes.tmp-\(dead)", ".hidden"]
+        let names = [".checkpoint-00000006.safetensors.tmp-\(dead)", ".checkpoint.json.tmp-\(dead)",
+                     ".student.safetensors.tmp-\(getpid())", "notes.tmp-\(dead)", ".hidden",
+                     "checkpoint-00000002.safetensors", "checkpoint-00000006.safetensors", "student.safetensors"]
         for n in names { try Data("partial".utf8).write(to: dir.appendingPathComponent(n)) }
-        #expect(CheckpointFiles.removeStaleTemporaries(in: dir).sorted() == [".checkpoint-00000004.safetensors.tmp-\(dead)", ".checkpoint.json.tmp-\(dead)"])
-        // A live process's temporary, and files that are not temporaries, stay; the checkpoint still loads.
-        #expect(try Self.names(dir) == [".hidden", ".student.safetensors.tmp-\(getpid())", "checkpoint-00000002.safetensors",
-                                        "checkpoint.json", "notes.tmp-\(dead)"])
-        #expect(try Self.loaded(dir).value == 2)
+        #expect(CheckpointFiles.removeLeftovers(in: dir) == [".checkpoint-00000006.safetensors.tmp-\(dead)", ".checkpoint.json.tmp-\(dead)",
+                                                             "checkpoint-00000002.safetensors", "checkpoint-00000006.safetensors"])
+        // A live process's temporary, and files that are neither temporaries nor tensors, stay; the checkpoint still loads.
+        #expect(try Self.names(dir) == [".hidden", ".student.safetensors.tmp-\(getpid())", "checkpoint-00000004.safetensors",
+                                        "checkpoint.json", "notes.tmp-\(dead)", "student.safetensors"])
+        #expect(try Self.loaded(dir).value == 4)
+    }
+
+    @Test func withoutASidecarNoTensorFileIsRemoved() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.save(step: 4, in: dir)
+        try Data("{\"step\": 4".utf8).write(to: dir.appendingPathComponent(CheckpointFiles.sidecarName))   // damaged
+        try Data().write(to: dir.appendingPathComponent("checkpoint-00000002.safetensors"))
+        #expect(CheckpointFiles.removeLeftovers(in: dir).isEmpty)
+        #expect(try Self.names(dir) == ["checkpoint-00000002.safetensors", "checkpoint-00000004.safetensors", "checkpoint.json"])
     }
 }
