@@ -56,3 +56,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (scripts/fuzz.sh): built only when DAFL_FUZZ is set, with `--sanitize fuzzer` in a scratch
+// path of their own, so that ordinary builds and tests never see them.
+if Context.environment["DAFL_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "DAFLFuzz",
+        dependencies: ["DAFLEngine", "RunEvents", "DAFLTrainer", "CGANKD", "Dashboard", "CZlib"],
+        path: "Fuzz/DAFLFuzz",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -34,4 +34,24 @@ public struct CGANConfig: Codable, Equatable, Sendable {
     public var emaStart = 500
 
     public init() {}
+
+    /// Problems with the settings, as messages naming the flag; empty when valid. The flags' values
+    /// and a checkpoint's sidecar (which a user may edit or damage) are both checked here.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if iterations < 1 || batch < 1 || dSteps < 1 { p.append("--iterations, --batch and --d-steps must be positive") }
+        if generatorWidth < 2 || generatorWidth % 2 != 0 || discriminatorWidth < 1 {
+            p.append("--generator-width must be even and positive, --discriminator-width positive")
+        }
+        // Sizes a two-core engine can hold: the generator's first layer is latent × width × 64 floats.
+        if latent < 1 || generatorWidth < 1 || latent > 100_000 || generatorWidth > 4096 || discriminatorWidth > 4096 || batch > 65_536
+            || latent * generatorWidth > 1 << 22 {
+            p.append("latent \(latent), widths \(generatorWidth)/\(discriminatorWidth) or batch \(batch) are implausibly large")
+        }
+        for (name, v) in [("--lr-g", lrG), ("--lr-d", lrD)] where !(v > 0 && v.isFinite) { p.append("\(name) must be positive") }
+        if !(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1) { p.append("Adam's betas must be in [0, 1)") }
+        if !(emaDecay >= 0 && emaDecay < 1) || emaStart < 0 { p.append("--ema-decay must be in [0, 1), --ema-start not negative") }
+        if ConditionalGenerator.Conditioning(rawValue: conditioning) == nil { p.append("--conditioning must be noise or batchnorm") }
+        return p
+    }
 }

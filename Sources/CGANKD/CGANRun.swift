@@ -13,6 +13,16 @@ public struct CGANRunSettings: Codable, Equatable, Sendable {
     public var samplesPerClass = 2
     public var checkpointEvery = 500
     public init() {}
+
+    /// Problems with the settings, as messages naming the flag; empty when valid.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if fdEvery < 1 || samplesEvery < 1 || checkpointEvery < 1 || samplesPerClass < 1 {
+            p.append("--fd-every, --samples-every and --checkpoint-every must be positive")
+        }
+        if fdSamples < 2 || fdSamples > 100_000 || samplesPerClass > 64 { p.append("--fd-samples must be at least 2 (and at most 100000)") }
+        return p
+    }
 }
 
 /// A resumable snapshot of a conditional-GAN run: the sidecar `checkpoint.json` names a safetensors
@@ -46,6 +56,11 @@ public struct CGANCheckpointInfo: Codable, Equatable, Sendable {
             throw WeightsError(file: url.path, problem: "not a conditional-GAN checkpoint or corrupt: \(error)")
         }
         guard info.kind == "cgan-train" else { throw WeightsError(file: url.path, problem: "a \(info.kind) checkpoint, not a conditional GAN's") }
+        // Values a resumed run divides by or allocates from (a fuzz-target regression seed: a zero --checkpoint-every).
+        if let p = (info.config.problems() + info.settings.problems()).first { throw WeightsError(file: url.path, problem: "damaged settings: \(p)") }
+        guard info.step >= 0, info.step <= info.config.iterations, info.rng.count == 4, info.measureRng.count == 4 else {
+            throw WeightsError(file: url.path, problem: "damaged: step \(info.step) of \(info.config.iterations), or RNG state")
+        }
         return info
     }
 }

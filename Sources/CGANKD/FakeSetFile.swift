@@ -61,8 +61,9 @@ public struct FakeSetFile {
             throw fail("normalised with mean \(file.metadata["mean"] ?? "?"), std \(file.metadata["std"] ?? "?"); the teacher uses \(p.mean), \(p.std)")
         }
         guard images.shape[2] == p.size else { throw fail("images are \(images.shape[2])×\(images.shape[2]), the teacher takes \(p.size)×\(p.size)") }
-        let y = labels.values.map { Int($0) }, c = asked.values.map { Int($0) }
-        guard (y + c).allSatisfy({ (0..<classes).contains($0) }) else { throw fail("a label is outside 0..<\(classes)") }
+        // Int(exactly:) rather than Int(_:), which traps on NaN or a huge value (labels written as F32; a fuzz-target regression seed).
+        let y = labels.values.map { Int(exactly: $0) ?? -1 }, c = asked.values.map { Int(exactly: $0) ?? -1 }
+        guard (y + c).allSatisfy({ (0..<classes).contains($0) }) else { throw fail("a label is not a whole number in 0..<\(classes)") }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         guard let statsText = file.metadata["stats"], let stats = try? decoder.decode(FakeSetStats.self, from: Data(statsText.utf8)) else {

@@ -31,11 +31,15 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw WeightsError(file: url.path, problem: "no checkpoint in this run directory (nothing to resume)")
         }
-        do {
-            return try JSONDecoder().decode(CheckpointInfo.self, from: data)
-        } catch {
+        let info: CheckpointInfo
+        do { info = try JSONDecoder().decode(CheckpointInfo.self, from: data) } catch {
             throw WeightsError(file: url.path, problem: "corrupt checkpoint sidecar: \(error)")
         }
+        if let p = info.config.problems().first { throw WeightsError(file: url.path, problem: "damaged settings: \(p)") }
+        guard info.step >= 0, info.step <= info.config.iterations, info.rng.count == 4 else {
+            throw WeightsError(file: url.path, problem: "damaged: step \(info.step) of \(info.config.iterations), or RNG state")
+        }
+        return info
     }
 }
 

@@ -98,6 +98,13 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
+        // Sizes a two-core engine can hold: a flag typo or a damaged checkpoint sidecar must get a message,
+        // not an allocation of terabytes (the generator's first layer is latent × width × 64 floats).
+        if latent > 100_000 || generatorWidth > 4096 || batch > 65_536 || replayBatches > 100_000 || samplesCount > 1024
+            || (latent >= 1 && generatorWidth >= 2 && latent * generatorWidth > 1 << 22) {
+            p.append("--latent \(latent), --generator-width \(generatorWidth), --batch \(batch), --replay \(replayBatches) or the sample count \(samplesCount) is implausibly large")
+        }
+        if replayBatches < 0 || samplesCount < 0 { p.append("--replay and the sample count must not be negative") }
         return p
     }
 

@@ -44,4 +44,20 @@ import Testing
             #expect(e.problem.contains("not a cGAN-KD fake set") && e.file == model.path)
         }
     }
+
+    /// A fuzz-target regression seed: labels stored as floats (NaN, huge, fractional) trapped in Int(_:).
+    @Test func labelsThatAreNotWholeNumbersAreNamed() throws {
+        let f = sample()
+        defer { try? FileManager.default.removeItem(atPath: f.path) }
+        try f.write(preprocessing: .fashionMNIST)
+        let file = try Safetensors.read(URL(fileURLWithPath: f.path))
+        for bad: Float in [.nan, 1e30, 0.5, -1] {
+            let tensors = ["images", "labels", "conditioning"].map { name in
+                (name, file.tensors[name]!.shape, name == "labels" ? [bad, 0, 1] : file.tensors[name]!.values)
+            }
+            try writeAtomically(try Safetensors.encode(tensors, metadata: file.metadata), to: URL(fileURLWithPath: f.path))
+            do { _ = try FakeSetFile.read(URL(fileURLWithPath: f.path), preprocessing: .fashionMNIST); Issue.record("read label \(bad)") }
+            catch let e as WeightsError { #expect(e.problem.contains("not a whole number in 0..<3"), "\(e.problem)") }
+        }
+    }
 }

@@ -18,14 +18,17 @@ public enum IDX {
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
         guard let f = gzopen(path, "rb") else { throw fail("cannot open") }
         defer { gzclose(f) }
+        // Grows the buffer as bytes arrive (doubling from 1 MiB), so that a header claiming gigabytes
+        // in a short or damaged file fails as truncated instead of allocating them first (found by fuzzing).
         func readExactly(_ n: Int) throws -> [UInt8] {
-            var buf = [UInt8](repeating: 0, count: n)
-            var got = 0
-            while got < n {
-                let r = buf.withUnsafeMutableBytes { gzread(f, $0.baseAddress! + got, UInt32(Swift.min(n - got, 1 << 30))) }
+            var buf: [UInt8] = []
+            while buf.count < n {
+                let got = buf.count, chunk = Swift.min(n - got, Swift.max(got, 1 << 20), 1 << 30)
+                buf.append(contentsOf: repeatElement(0, count: chunk))
+                let r = buf.withUnsafeMutableBytes { gzread(f, $0.baseAddress! + got, UInt32(chunk)) }
                 if r < 0 { throw fail("corrupt gzip data") }
                 if r == 0 { throw fail("truncated: expected \(n) bytes of data, got \(got)") }
-                got += Int(r)
+                buf.removeLast(chunk - Int(r))
             }
             return buf
         }

@@ -33,6 +33,10 @@ public enum ModelFile {
         }
         let classes = meta["num_classes"].flatMap(Int.init) ?? file.tensors["fc2.weight"]?.shape.first ?? 10
         let inCh = meta["in_channels"].flatMap(Int.init) ?? file.tensors["conv1.weight"]?.shape.dropFirst().first ?? 1
+        // The sizes the metadata gives must be the tensors' before a network of that size is built:
+        // a damaged number would otherwise ask for gigabytes or a negative count (fuzz-target regression seeds).
+        try fits(file, url, "fc2.weight", dim: 0, is: classes, key: "num_classes")
+        try fits(file, url, "conv1.weight", dim: 1, is: inCh, key: "in_channels")
         var rng = RNG(seed: 0)
         let model = LeNet5(width, classes: classes, inChannels: inCh, rng: &rng)
         try model.load(stateDict: file.tensors, source: url.path)
@@ -55,11 +59,30 @@ public enum ModelFile {
         guard let conditioning = ConditionalGenerator.Conditioning(rawValue: meta["conditioning"] ?? "noise") else {
             throw WeightsError(file: url.path, problem: "unknown conditioning '\(meta["conditioning"] ?? "")' (noise or batchnorm)")
         }
+        let (classes, latent, width, channels, size) = (try int("num_classes"), try int("latent"), try int("width"),
+                                                        try int("channels"), try int("image_size"))
+        guard size % 4 == 0, width % 2 == 0 else {
+            throw WeightsError(file: url.path, problem: "metadata image_size \(size) must be a multiple of 4 and width \(width) even")
+        }
+        // Checked against the tensors before anything of that size is allocated (see loadClassifier).
+        let (l1Out, l1Overflow) = width.multipliedReportingOverflow(by: (size / 4) * (size / 4))
+        guard !l1Overflow else { throw WeightsError(file: url.path, problem: "metadata width \(width) and image_size \(size) are implausible") }
+        try fits(file, url, "l1.0.weight", dim: 0, is: l1Out, key: "width and image_size")
+        try fits(file, url, "l1.0.weight", dim: 1, is: latent, key: "latent")
+        try fits(file, url, "conv_blocks2.3.weight", dim: 0, is: channels, key: "channels")
+        try fits(file, url, conditioning == .noise ? "label_emb.weight" : "conv_blocks0.0.gamma.weight", dim: 0, is: classes, key: "num_classes")
         var rng = RNG(seed: 0)
-        let model = ConditionalGenerator(classes: try int("num_classes"), latent: try int("latent"), width: try int("width"),
-                                         channels: try int("channels"), imageSize: try int("image_size"),
+        let model = ConditionalGenerator(classes: classes, latent: latent, width: width, channels: channels, imageSize: size,
                                          conditioning: conditioning, rng: &rng)
         try model.load(stateDict: file.tensors, source: url.path)
         return (model, Preprocessing(metadata: meta) ?? .fashionMNIST)
+    }
+
+    /// Throws unless `name` exists and its dimension `dim` equals `value`, the size metadata `key` implies.
+    private static func fits(_ file: Safetensors.File, _ url: URL, _ name: String, dim: Int, is value: Int, key: String) throws {
+        guard let t = file.tensors[name] else { throw WeightsError(file: url.path, problem: "missing tensor '\(name)'") }
+        guard t.shape.count > dim, t.shape[dim] == value else {
+            throw WeightsError(file: url.path, problem: "metadata \(key) gives \(value), but '\(name)' has shape \(t.shape)")
+        }
     }
 }

@@ -53,13 +53,17 @@ public enum Safetensors {
             }
             guard let size = elementSizes[dtype] else { throw fail("tensor '\(name)': unsupported dtype \(dtype)") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)': negative dimension in \(shape)") }
-            let count = shape.reduce(1, *)
+            // A product that overflows cannot match the data section's length (a fuzz-target regression seed).
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: d); return (p, acc.1 || o)
+            }
+            let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: size)
             let (b, e2) = (offs[0], offs[1])
             guard b >= 0, e2 >= b, e2 <= dataLen else {
                 throw fail("tensor '\(name)': data_offsets [\(b), \(e2)] lie outside the \(dataLen)-byte data section (truncated?)")
             }
-            guard e2 - b == count * size else {
-                throw fail("tensor '\(name)': \(dtype) \(shape) needs \(count * size) bytes, offsets give \(e2 - b)")
+            guard !overflow, !bytesOverflow, e2 - b == bytes else {
+                throw fail("tensor '\(name)': \(dtype) \(shape) needs \(overflow || bytesOverflow ? "more" : "\(bytes)") bytes, offsets give \(e2 - b)")
             }
             guard ["F32", "F64", "F16", "BF16", "I64", "I32"].contains(dtype) else {
                 throw fail("tensor '\(name)': dtype \(dtype) cannot be used as weights (want F32)")

@@ -58,16 +58,22 @@ struct CGANTrain: ParsableCommand {
     @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
 
     func validate() throws {
-        guard (iterations ?? 1) > 0, batch > 0, every > 0, dSteps > 0, fdEvery > 0, fdSamples >= 2, samplesEvery > 0, checkpointEvery > 0 else {
-            throw ValidationError("--iterations, --batch, --every, --d-steps, --fd-every, --samples-every and --checkpoint-every must be positive, --fd-samples at least 2")
-        }
+        guard every > 0 else { throw ValidationError("--every must be positive") }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
-        guard emaDecay >= 0 && emaDecay < 1, emaStart >= 0 else { throw ValidationError("--ema-decay must be in [0, 1), --ema-start not negative") }
-        guard ConditionalGenerator.Conditioning(rawValue: conditioning) != nil else { throw ValidationError("--conditioning must be noise or batchnorm") }
-        guard generatorWidth >= 2, generatorWidth % 2 == 0, discriminatorWidth > 0 else {
-            throw ValidationError("--generator-width must be even and positive, --discriminator-width positive")
-        }
+        let (config, settings) = configured()
+        if let problem = (config.problems() + settings.problems()).first { throw ValidationError(problem) }
         if resume != nil && out != nil { throw ValidationError("--resume continues in its own directory; leave out --out") }
+    }
+
+    /// The run's settings as the flags give them.
+    private func configured() -> (CGANConfig, CGANRunSettings) {
+        var config = CGANConfig()
+        (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations ?? config.iterations, batch, lrG, lrD, seed)
+        (config.generatorWidth, config.discriminatorWidth, config.conditioning) = (generatorWidth, discriminatorWidth, conditioning)
+        (config.emaDecay, config.emaStart, config.dSteps) = (emaDecay, emaStart, dSteps)
+        var settings = CGANRunSettings()
+        (settings.fdEvery, settings.fdSamples, settings.samplesEvery, settings.checkpointEvery) = (fdEvery, fdSamples, samplesEvery, checkpointEvery)
+        return (config, settings)
     }
 
     func run() throws {
@@ -77,12 +83,7 @@ struct CGANTrain: ParsableCommand {
         let subset = info?.perClass ?? perClass
         var train = try Dataset.load(directory: dataDir, split: .train, preprocessing: prep)
         if let subset { train = try train.firstPerClass(subset) }
-        var config = CGANConfig()
-        (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations ?? config.iterations, batch, lrG, lrD, seed)
-        (config.generatorWidth, config.discriminatorWidth, config.conditioning) = (generatorWidth, discriminatorWidth, conditioning)
-        (config.emaDecay, config.emaStart, config.dSteps) = (emaDecay, emaStart, dSteps)
-        var settings = CGANRunSettings()
-        (settings.fdEvery, settings.fdSamples, settings.samplesEvery, settings.checkpointEvery) = (fdEvery, fdSamples, samplesEvery, checkpointEvery)
+        var (config, settings) = configured()
         if let info {
             (config, settings) = (info.config, info.settings)
             if let iterations {

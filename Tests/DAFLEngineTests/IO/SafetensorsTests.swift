@@ -75,6 +75,14 @@ import Testing
                       contains: "outside")
     }
 
+    /// A fuzz-target regression seed: a shape whose element count overflows Int.
+    @Test func shapeWhoseSizeOverflows() {
+        expectProblem(rawFile(header: #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#, data: []),
+                      contains: "needs more bytes")
+        expectProblem(rawFile(header: #"{"w":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,0]}}"#, data: []),
+                      contains: "needs more bytes")
+    }
+
     @Test func wrongDtypeAndGarbage() {
         expectProblem(rawFile(header: #"{"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#, data: [1, 2]), contains: "dtype U8")
         expectProblem(rawFile(header: #"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,2]}}"#, data: [1, 2]), contains: "unsupported dtype")

@@ -1,0 +1,110 @@
+import CGANKD
+import CZlib
+import DAFLEngine
+import DAFLTrainer
+import Dashboard
+import Foundation
+import RunEvents
+
+/// Every parser that reads a file a user can hand us, as a fuzz target. Each must return or throw
+/// for any input: a trap, a sanitizer report, a hang or a runaway allocation is a bug.
+enum FuzzTarget: String, CaseIterable {
+    /// A whole safetensors file (header and data): `Safetensors.parse`.
+    case safetensors
+    /// A safetensors JSON header, then optionally a NUL byte and a pattern: the file gets a data section
+    /// as long as the header's offsets ask, filled with the pattern repeated (zeros without one). For
+    /// the model loaders (classifier, conditional generator) and the fake-set reader behind them.
+    case model
+    /// An IDX file, raw and gzip-compressed; when it parses as images, a whole data-set directory.
+    case idx
+    /// A run log: JSON Lines parsing (whole and in two pieces, as `watch` reads), resume folding, and
+    /// the dashboard rendering the result at two sizes, in both preview modes.
+    case runlog
+    /// A `checkpoint.json` sidecar, as DAFL's and the conditional GAN's `--resume` read it.
+    case checkpoint
+    /// A theme file.
+    case theme
+
+    func run(_ data: Data) {
+        switch self {
+        case .safetensors: _ = try? Safetensors.parse(data, source: "fuzz")
+        case .model: model(data)
+        case .idx: idx(data)
+        case .runlog: runLog(data)
+        case .checkpoint: checkpoint(data)
+        case .theme: _ = try? Theme.parse(String(decoding: data, as: UTF8.self), name: "fuzz")
+        }
+    }
+
+    private func model(_ input: Data) {
+        let nul = input.firstIndex(of: 0) ?? input.endIndex
+        let header = input[..<nul], pattern = input[nul...].dropFirst()
+        // The data section the header's offsets reach, capped so that one input cannot ask for gigabytes.
+        var dataLength = 0
+        if let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any] {
+            for case let entry as [String: Any] in json.values {
+                if let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 { dataLength = max(dataLength, offsets[1]) }
+            }
+        }
+        dataLength = min(max(dataLength, 0), 1 << 22)
+        var file = Data(count: 8)
+        file.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(header.count).littleEndian, as: UInt64.self) }
+        file.append(header)
+        if pattern.isEmpty { file.append(Data(count: dataLength)) } else {
+            let p = Array(pattern)
+            file.append(contentsOf: (0..<dataLength).lazy.map { p[$0 % p.count] })
+        }
+        let url = Self.file("model.safetensors", file)
+        _ = try? ModelFile.loadClassifier(url)
+        _ = try? ModelFile.loadConditionalGenerator(url)
+        _ = try? FakeSetFile.read(url, preprocessing: .fashionMNIST)
+    }
+
+    private func idx(_ data: Data) {
+        _ = try? IDX.read(path: Self.file("raw-idx", data).path)
+        // The same bytes gzip-compressed: zlib's reading path with a valid stream.
+        let gz = Self.scratch.appendingPathComponent("idx.gz").path
+        if let f = gzopen(gz, "wb") {
+            data.withUnsafeBytes { _ = gzwrite(f, $0.baseAddress, UInt32($0.count)) }
+            gzclose(f)
+            _ = try? IDX.read(path: gz)
+        }
+        // As a data set's images, with labels made to match their count.
+        guard let images = try? IDX.read(path: Self.scratch.appendingPathComponent("raw-idx").path),
+              images.dims.count == 3, images.dims[0] <= 1 << 16 else { return }
+        let dir = Self.scratch.appendingPathComponent("dataset")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try? data.write(to: dir.appendingPathComponent("t10k-images-idx3-ubyte"))
+        var labels = Data([0, 0, 8, 1])
+        withUnsafeBytes(of: UInt32(images.dims[0]).bigEndian) { labels.append(contentsOf: $0) }
+        labels.append(contentsOf: (0..<images.dims[0]).map { UInt8($0 % 10) })
+        try? labels.write(to: dir.appendingPathComponent("t10k-labels-idx1-ubyte"))
+        _ = try? Dataset.load(directory: dir.path, split: .test, preprocessing: .fashionMNIST)
+    }
+
+    private func runLog(_ data: Data) {
+        guard let whole = try? RunLogReader.parse(data, file: "fuzz", firstLine: 1) else { return }
+        // As `dafl watch` reads a growing file: what was consumed, then the rest.
+        let cut = data.isEmpty ? 0 : Int(data[data.startIndex]) % (data.count + 1)
+        if let first = try? RunLogReader.parse(data.prefix(cut), file: "fuzz", firstLine: 1) {
+            _ = try? RunLogReader.parse(data.dropFirst(first.consumed), file: "fuzz", firstLine: 2)
+        }
+        for (w, h, preview) in [(120, 40, PreviewMode.halfBlock), (80, 24, .ascii)] {
+            _ = HeadlessReplay.render(events: whole.events, width: w, height: h, every: nil, theme: .dark, preview: preview)
+        }
+    }
+
+    private func checkpoint(_ data: Data) {
+        let dir = Self.scratch.appendingPathComponent("run")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        _ = Self.file("run/checkpoint.json", data)
+        if (try? CheckpointInfo.load(runDir: dir)) != nil {
+            // What `--resume` builds from it before reading any tensor (the tensor file is absent here).
+            var rng = RNG(seed: 0)
+            let teacher = LeNet5(.half, classes: 10, rng: &rng)
+            _ = try? DAFLTrainer.resume(runDir: dir, teacher: teacher, preprocessing: .fashionMNIST, test: nil,
+                                        iterations: nil, sink: { _ in })
+        }
+        _ = try? CGANCheckpointInfo.load(runDir: dir)
+    }
+}
