@@ -22,14 +22,19 @@ public final class RunLogWriter: @unchecked Sendable {
             throw RunLogError(file: path, line: nil, problem: "cannot open the run log for writing")
         }
         handle = h
-        // A previous run killed mid-line leaves a partial last line: end it so ours start clean.
-        let end = h.seekToEndOfFile()
-        if end > 0, let r = FileHandle(forReadingAtPath: path) {
-            r.seek(toFileOffset: end - 1)
-            if r.readData(ofLength: 1) != Data([0x0A]) { h.write(Data([0x0A])) }
-            r.closeFile()
-        }
         self.path = path
+        // A previous run killed mid-line leaves a partial last line: end it so ours start clean. The
+        // throwing calls: the older seekToEndOfFile/write(_:) raise an exception, a crash, on a full disk.
+        do {
+            let end = try h.seekToEnd()
+            if end > 0, let r = FileHandle(forReadingAtPath: path) {
+                defer { try? r.close() }
+                try r.seek(toOffset: end - 1)
+                if try r.read(upToCount: 1) != Data([0x0A]) { try h.write(contentsOf: Data([0x0A])) }
+            }
+        } catch {
+            throw RunLogError(file: path, line: nil, problem: "cannot append to the run log: \(error.localizedDescription)")
+        }
     }
 
     deinit { try? handle.close() }
@@ -37,8 +42,13 @@ public final class RunLogWriter: @unchecked Sendable {
     public func append(_ event: RunEvent) throws {
         let line = try event.jsonLine() + "\n"
         lock.lock(); defer { lock.unlock() }
-        do { try handle.write(contentsOf: Data(line.utf8)) } catch {
-            throw RunLogError(file: path, line: nil, problem: "cannot write: \(error.localizedDescription)")
+        // write(2) itself, so that a failure reads as the system says it ("No space left on device").
+        var bytes = Array(line.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw RunLogError(file: path, line: nil, problem: "cannot write: \(String(cString: strerror(errno)))") }
+            bytes = bytes.dropFirst(n)
         }
     }
 

@@ -139,18 +139,34 @@ public enum Safetensors {
     }
 }
 
-/// Writes `data` to a temporary file beside `url`, then renames it over `url`.
+/// Writes `data` to a temporary file beside `url`, flushes it to the disk, then renames it over `url`:
+/// a kill or a power cut leaves either the old file or the new one, never a part.
+///
+/// Plain system calls, so that a failure reads as the system says it ("No space left on device").
+/// ```swift
+/// try writeAtomically(Data("{}".utf8), to: runDir.appendingPathComponent("checkpoint.json"))
+/// ```
 public func writeAtomically(_ data: Data, to url: URL) throws {
     let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        try data.write(to: tmp)
-        // rename(2) replaces atomically on one filesystem (Foundation's replaceItemAt fails on Linux).
-        guard rename(tmp.path, url.path) == 0 else {
-            throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno),
-                          userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw WeightsError(file: url.path, problem: "cannot write: \(error.localizedDescription)")
+    func fail(_ what: String) -> WeightsError {
+        let reason = String(cString: strerror(errno))
+        unlink(tmp.path)
+        return WeightsError(file: url.path, problem: "cannot write (\(what)): \(reason)")
     }
+    let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw fail("create") }
+    let written = data.withUnsafeBytes { raw -> Bool in
+        var done = 0
+        while done < raw.count {
+            let n = write(fd, raw.baseAddress! + done, raw.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+    guard written, fsync(fd) == 0 else { let e = errno; close(fd); errno = e; throw fail("write") }
+    guard close(fd) == 0 else { throw fail("close") }
+    // rename(2) replaces atomically on one filesystem (Foundation's replaceItemAt fails on Linux).
+    guard rename(tmp.path, url.path) == 0 else { throw fail("rename") }
 }

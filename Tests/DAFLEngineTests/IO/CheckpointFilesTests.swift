@@ -58,7 +58,8 @@ import Testing
         let r = try Self.loaded(dir)
         #expect(r.sidecar == 2 && r.tensors == "2" && r.value == 2)
         // The step-4 tensors, which nothing names, are gone: on a full disk they hold the space the log needs.
-        #expect(try Self.names(dir) == ["checkpoint-00000002.safetensors", "checkpoint.json"])
+        // (The blocking directory stays: a failed write removes its own temporary file, nothing else.)
+        #expect(try Self.names(dir) == [".checkpoint.json.tmp-\(getpid())", "checkpoint-00000002.safetensors", "checkpoint.json"])
     }
 
     @Test func sidecarFailureKeepsATensorFileTheOldSidecarMayName() throws {
