@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // TensorBoard's event files are protocol buffers; the generated code is committed (scripts/generate_protos.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         // CPUID and XGETBV, to choose OpenBLAS's kernels before loading it at run time (not linked:
@@ -40,13 +42,17 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The dashboard: widgets drawing into a cell buffer, themes, the event model; plus the ncurses painter.
         .target(name: "Dashboard", dependencies: ["RunEvents", "CNcurses"]),
+        // Run events as TensorBoard event files (scalars, histograms, PNG images, text). No UI.
+        .target(name: "TensorBoard", dependencies: ["RunEvents", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["tensorboard.proto"]),
         .executableTarget(name: "dafl", dependencies: [
-            "DAFLEngine", "RunEvents", "DAFLTrainer", "CGANKD", "Dashboard", "CNcurses",
+            "DAFLEngine", "RunEvents", "DAFLTrainer", "CGANKD", "Dashboard", "CNcurses", "TensorBoard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DAFLEngineTests", dependencies: ["DAFLEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "RunEvents"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RunEvents"]),
         // End-to-end: drives the built `dafl` binary (it depends on it so it is built first).
         .testTarget(name: "daflTests", dependencies: ["dafl", "RunEvents"]),

@@ -6,6 +6,6 @@ struct DAFLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dafl",
         abstract: "Data-free knowledge distillation (DAFL) in Swift: train teachers, distill students, benchmark.",
-        subcommands: [Distill.self, Replay.self, Watch.self, Teacher.self, Eval.self, Bench.self, CGAN.self]
+        subcommands: [Distill.self, Replay.self, Watch.self, Teacher.self, Eval.self, Bench.self, CGAN.self, Export.self]
     )
 }

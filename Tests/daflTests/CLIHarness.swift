@@ -21,10 +21,10 @@ enum CLI {
         FileManager.default.temporaryDirectory.appendingPathComponent("dafl-e2e-\(UUID().uuidString)")
     }
 
-    /// Starts `dafl args…` with output captured to a file.
-    static func start(_ args: [String], output: URL) throws -> Process {
+    /// Starts `dafl args…` (or another program) with output captured to a file.
+    static func start(_ args: [String], output: URL, program: URL? = nil) throws -> Process {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = program ?? binary
         p.arguments = args
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let h = try FileHandle(forWritingTo: output)
@@ -35,11 +35,14 @@ enum CLI {
         return p
     }
 
-    /// Runs to completion; returns exit status and output.
-    static func run(_ args: [String]) throws -> (Int32, String) {
+    /// Runs `dafl args…` to completion; returns exit status and output.
+    static func run(_ args: [String]) throws -> (Int32, String) { try runTool(nil, args) }
+
+    /// Runs `program args…` (dafl when nil) to completion; returns exit status and output.
+    static func runTool(_ program: String?, _ args: [String]) throws -> (Int32, String) {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("dafl-out-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let p = try start(args, output: out)
+        let p = try start(args, output: out, program: program.map { URL(fileURLWithPath: $0) })
         p.waitUntilExit()
         return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
     }

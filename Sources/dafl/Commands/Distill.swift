@@ -4,6 +4,7 @@ import DAFLTrainer
 import Dashboard
 import Foundation
 import RunEvents
+import TensorBoard
 
 /// `dafl distill`: trains a student from a teacher alone, with DAFL.
 struct Distill: ParsableCommand {
@@ -55,6 +56,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Print a progress line every N iterations (headless).") var printEvery: Int?
     @Option(help: "Dashboard theme: a name in themes/ (dark, light, high-contrast, mono) or a file.") var theme = "dark"
     @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
+    @Option(help: "Also write the run as TensorBoard event files into this directory, live.") var tensorboard: String?
 
     func config() throws -> DistillConfig {
         guard let p = DistillConfig.Preset(rawValue: preset) else {
@@ -121,11 +123,13 @@ struct Distill: ParsableCommand {
         let reporter = HeadlessReporter(total: cfg.iterations, every: printEvery ?? Swift.max(1, cfg.evalEvery / 6))
         let inbox = EventInbox()
         let logFailure = OnceFlag()
+        let board = try tensorboard.map { try TensorBoardExport(directory: URL(fileURLWithPath: $0)) }
         let sink: (RunEvent) -> Void = { event in
             do { try log.append(event) } catch {
                 if logFailure.firstTime() { FileHandle.standardError.write(Data("warning: \(error); training continues\n".utf8)) }
             }
-            if case .checkpoint = event { log.sync() }
+            board?.write(event)
+            if case .checkpoint = event { log.sync(); board?.flush() }
             if useDashboard { inbox.put(event) } else { reporter.handle(event) }
         }
         let trainer: DAFLTrainer
@@ -142,6 +146,8 @@ struct Distill: ParsableCommand {
         if startPaused { trainer.send(.pause, source: "cli") }
         let final = useDashboard ? try LiveDashboard.run(trainer: trainer, inbox: inbox, themes: themes) : trainer.run()
         signals.cancel()
+        board?.flush()
+        if let failure = board?.failure { FileHandle.standardError.write(Data("warning: TensorBoard export stopped: \(failure)\n".utf8)) }
         reporter.summary(trainer: trainer, runDir: dir)
         switch final {
         case .halted: throw ExitCode(3)
