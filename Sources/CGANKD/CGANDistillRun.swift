@@ -70,6 +70,9 @@ public final class CGANDistillRun: @unchecked Sendable {
 
     public func send(_ command: TrainerCommand, source: String = "keyboard") { control.send(command, source: source) }
 
+    /// Obeys the command file at `path` (`ControlFile`) from now on, as `dafl watch` and scripts steer it.
+    public func listen(toCommandFile path: String) { control.listen(toCommandFile: path) }
+
     /// Applies queued commands between batches; blocks while paused. False once the run is stopped.
     func proceed() -> Bool {
         while true {

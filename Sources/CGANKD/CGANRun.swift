@@ -145,6 +145,9 @@ public final class CGANRun: @unchecked Sendable {
     /// Queues a command for the next step boundary (any thread).
     public func send(_ command: TrainerCommand, source: String = "keyboard") { control.send(command, source: source) }
 
+    /// Obeys the command file at `path` (`ControlFile`) from now on, as `dafl watch` and scripts steer it.
+    public func listen(toCommandFile path: String) { control.listen(toCommandFile: path) }
+
     /// Applies queued commands (the learning rates are this run's live values); returns whether one step was asked for.
     private func drainInbox() -> Bool {
         let applied = control.apply(step: step, time: { elapsed }, sink: sink, tune: { key, v, scale in

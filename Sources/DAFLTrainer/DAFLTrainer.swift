@@ -153,6 +153,9 @@ public final class DAFLTrainer: @unchecked Sendable {
         control.send(command, source: source)
     }
 
+    /// Obeys the command file at `path` (`ControlFile`) from now on, as `dafl watch` and scripts steer it.
+    public func listen(toCommandFile path: String) { control.listen(toCommandFile: path) }
+
     /// Applies queued commands in order, stopping after a step-once (the commands behind it wait
     /// for that step). Returns whether one step was requested.
     private func drainInbox() -> Bool {

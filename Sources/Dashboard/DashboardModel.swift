@@ -150,7 +150,7 @@ public struct DashboardModel: Sendable {
             default: break
             }
             status = Self.describe(c)
-            statusIsWarning = ["checkpoint-failed", "warning", "generator-reset"].contains(c.action)
+            statusIsWarning = ["checkpoint-failed", "warning", "generator-reset", "rejected"].contains(c.action)
         case .checkpoint(let c):
             checkpoints += 1
             status = "checkpoint saved at step \(c.step) (\(c.reason)): \(c.path)"
@@ -200,6 +200,7 @@ public struct DashboardModel: Sendable {
         case "warning": return "step \(c.step): \(c.key ?? "warning")"
         case "generator-reset": return "step \(c.step): \(c.key ?? "generator re-initialised")"
         case "generator-restart": return "step \(c.step): generator restarted (--generator-restart)"
+        case "rejected": return "step \(c.step): command ignored: \(c.detail ?? "")"
         default: return "step \(c.step): \(c.action)\(c.key.map { " (\($0))" } ?? "") by \(c.source)"
         }
     }

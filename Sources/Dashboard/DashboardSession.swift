@@ -109,30 +109,37 @@ public final class DashboardSession {
                 continue
             }
             if quitting { continue }
+            if k == Int32(UInt8(ascii: "q")) { view.confirmQuit = true; continue }
+            if steer(k, send: send) { continue }
             switch k {
-            case Int32(UInt8(ascii: " ")):
-                let pausing = model.state != "paused"
-                send(pausing ? .pause : .resume)
-                model.status = pausing ? "pausing after this step…" : "resuming…"
-            case Int32(UInt8(ascii: "a")): send(.scale("alpha", 0.8))
-            case Int32(UInt8(ascii: "A")): send(.scale("alpha", 1.25))
-            case Int32(UInt8(ascii: "b")): send(.scale("beta", 0.8))
-            case Int32(UInt8(ascii: "B")): send(.scale("beta", 1.25))
-            case Int32(UInt8(ascii: "o")): send(.scale("oh", 0.8))
-            case Int32(UInt8(ascii: "O")): send(.scale("oh", 1.25))
-            case Int32(UInt8(ascii: "g")): send(.scale("lr_g", 0.8))
-            case Int32(UInt8(ascii: "G")): send(.scale("lr_g", 1.25))
-            case Int32(UInt8(ascii: "d")): send(.scale("lr_d", 0.8))
-            case Int32(UInt8(ascii: "D")): send(.scale("lr_d", 1.25))
-            case Int32(UInt8(ascii: "n")):
-                if model.state == "paused" { send(.stepOnce) } else { model.status = "n steps once while paused (space pauses)" }
-            case Int32(UInt8(ascii: "s")): send(.checkpoint)
-            case Int32(UInt8(ascii: "q")): view.confirmQuit = true
             case KEY_LEFT: view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 3) % 4)!
             case KEY_RIGHT: view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 1) % 4)!
             default: _ = handleViewKey(k)
             }
         }
+    }
+
+    /// The steering keys, the same on the live dashboard and on `watch`: returns whether `k` was one.
+    func steer(_ k: Int32, send: (DashboardCommand) -> Void) -> Bool {
+        let scales: [UInt8: (String, Double)] = [
+            UInt8(ascii: "a"): ("alpha", 0.8), UInt8(ascii: "A"): ("alpha", 1.25), UInt8(ascii: "b"): ("beta", 0.8),
+            UInt8(ascii: "B"): ("beta", 1.25), UInt8(ascii: "o"): ("oh", 0.8), UInt8(ascii: "O"): ("oh", 1.25),
+            UInt8(ascii: "g"): ("lr_g", 0.8), UInt8(ascii: "G"): ("lr_g", 1.25), UInt8(ascii: "d"): ("lr_d", 0.8), UInt8(ascii: "D"): ("lr_d", 1.25),
+        ]
+        guard k >= 0 && k < 128 else { return false }
+        let c = UInt8(k)
+        if let (key, factor) = scales[c] { send(.scale(key, factor)); return true }
+        switch c {
+        case UInt8(ascii: " "):
+            let pausing = model.state != "paused"
+            send(pausing ? .pause : .resume)
+            model.status = pausing ? "pausing after this step…" : "resuming…"
+        case UInt8(ascii: "n"):
+            if model.state == "paused" { send(.stepOnce) } else { model.status = "n steps once while paused (space pauses)" }
+        case UInt8(ascii: "s"): send(.checkpoint)
+        default: return false
+        }
+        return true
     }
 
     // MARK: Replay
@@ -189,10 +196,12 @@ public final class DashboardSession {
 
     // MARK: Watch
 
-    /// Follows a log another process is writing, until q.
-    public func runWatch(follower: LogFollower) {
+    /// Follows a log another process is writing, until q. With `send`, the live dashboard's keys steer
+    /// the run (through its command file); q then asks whether to stop the run or only leave.
+    public func runWatch(follower: LogFollower, send: ((DashboardCommand) -> Void)? = nil) {
         view.source = "watch"
         var lastError: String?
+        var askingQuit = false
         while true {
             do {
                 let new = try follower.poll()
@@ -202,11 +211,23 @@ public final class DashboardSession {
                 if lastError != "\(error)" { model.status = "\(error)"; model.statusIsWarning = true }
                 lastError = "\(error)"
             }
-            repaint(hints: "watching: p preview  t theme  ? help  q quit")
+            view.banner = askingQuit ? "Stop the run too?\n\ny  yes, save and stop it     n  no, leave it running     Esc  stay" : nil
+            repaint(hints: send == nil ? "watching: p preview  t theme  ? help  q quit" : "watching: " + DashboardView.liveHints(for: model.kind))
             if terminal.lost { return }
             guard let k = terminal.readKey() else { continue }
-            if k == Int32(UInt8(ascii: "q")) { return }
-            _ = handleViewKey(k)
+            guard let send else {
+                if k == Int32(UInt8(ascii: "q")) { return }
+                _ = handleViewKey(k)
+                continue
+            }
+            if askingQuit {
+                if k == Int32(UInt8(ascii: "y")) || k == Int32(UInt8(ascii: "Y")) { send(.quit); return }
+                if k == Int32(UInt8(ascii: "n")) || k == Int32(UInt8(ascii: "N")) { return }
+                if k == Self.keyEsc { askingQuit = false }
+                continue
+            }
+            if k == Int32(UInt8(ascii: "q")) { askingQuit = true; continue }
+            if !steer(k, send: send) { _ = handleViewKey(k) }
         }
     }
 }

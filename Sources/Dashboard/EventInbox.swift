@@ -22,6 +22,18 @@ public enum DashboardCommand: Equatable, Sendable {
     case scale(String, Double)
     /// Save and end the run.
     case quit
+
+    /// The trainer's command for it.
+    public var trainerCommand: TrainerCommand {
+        switch self {
+        case .pause: .pause
+        case .resume: .resume
+        case .stepOnce: .stepOnce
+        case .checkpoint: .checkpoint
+        case .quit: .stop(reason: "stopped")
+        case .scale(let key, let f): .scale(TunableKey(rawValue: key), Float(f))
+        }
+    }
 }
 
 /// Follows a run log that another process is still writing: each call returns the complete lines

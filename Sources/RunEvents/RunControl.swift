@@ -10,29 +10,63 @@ import Foundation
 /// ```
 public final class RunControl: @unchecked Sendable {
     private let lock = NSCondition()
-    private var inbox: [(TrainerCommand, String)] = []
+    private var inbox: [(TrainerCommand, String, String?)] = []
     private var _state: TrainerState
+    /// The command file this run obeys, if any, and the lines of it waiting to be logged as rejected.
+    private var commandFile: ControlFile.Reader?
+    private var rejected: [(line: Int, id: String?, reason: String)] = []
 
     public init(state: TrainerState = .paused) { _state = state }
 
-    /// Queues a command for the next step boundary.
-    public func send(_ command: TrainerCommand, source: String) {
+    /// Queues a command for the next step boundary; `id` acknowledges a command-file line.
+    public func send(_ command: TrainerCommand, source: String, id: String? = nil) {
         lock.lock()
-        inbox.append((command, source))
+        inbox.append((command, source, id))
+        lock.signal()
+        lock.unlock()
+    }
+
+    /// Obeys the command file at `path` from now on (see `ControlFile`): polled at each step boundary
+    /// and, while paused, every 200 ms.
+    public func listen(toCommandFile path: String) {
+        lock.lock(); commandFile = ControlFile.Reader(path: path); lock.unlock()
+    }
+
+    /// Queues what the command file gained since the last poll.
+    private func pollCommandFile() {
+        lock.lock(); let reader = commandFile; lock.unlock()
+        guard let entries = reader?.poll(), !entries.isEmpty else { return }
+        lock.lock()
+        for e in entries {
+            switch e {
+            case .command(let c, let source, let id): inbox.append((c, source, id))
+            case .rejected(let line, let id, let reason): rejected.append((line, id, reason))
+            }
+        }
         lock.signal()
         lock.unlock()
     }
 
     /// The oldest queued command, if any.
     public func next() -> (TrainerCommand, String)? {
+        nextWithID().map { ($0.0, $0.1) }
+    }
+
+    private func nextWithID() -> (TrainerCommand, String, String?)? {
         lock.lock(); defer { lock.unlock() }
         return inbox.isEmpty ? nil : inbox.removeFirst()
     }
 
-    /// Blocks until a command is queued (while paused).
+    /// Blocks until a command is queued (while paused), or a rejected command-file line waits to be logged.
     public func waitForCommand() {
         lock.lock()
-        while inbox.isEmpty { lock.wait() }
+        while inbox.isEmpty && rejected.isEmpty {
+            guard commandFile != nil else { lock.wait(); continue }
+            lock.unlock()
+            pollCommandFile()
+            lock.lock()
+            if inbox.isEmpty && rejected.isEmpty { _ = lock.wait(until: Date().addingTimeInterval(0.2)) }
+        }
         lock.unlock()
     }
 
@@ -66,10 +100,16 @@ extension RunControl {
     public func apply(step: Int, time: () -> Double, sink: (RunEvent) -> Void,
                       tune: (TunableKey, Float, Bool) -> (old: Float, new: Float)?, checkpoint: () -> Void) -> Applied {
         var applied = Applied()
-        while !applied.stepOnce, let (cmd, source) = next() {
+        pollCommandFile()
+        lock.lock(); let bad = rejected; rejected = []; lock.unlock()
+        for r in bad {
+            sink(.control(ControlEvent(step: step, time: time(), action: "rejected", source: "file", id: r.id,
+                                       detail: "\(ControlFile.name) line \(r.line): \(r.reason)")))
+        }
+        while !applied.stepOnce, let (cmd, source, id) = nextWithID() {
             let t = time()
             func log(_ action: String, key: String? = nil, old: Double? = nil, new: Double? = nil) {
-                sink(.control(ControlEvent(step: step, time: t, action: action, key: key, old: old, new: new, source: source)))
+                sink(.control(ControlEvent(step: step, time: t, action: action, key: key, old: old, new: new, source: source, id: id)))
             }
             switch cmd {
             case .pause:
@@ -84,7 +124,14 @@ extension RunControl {
             case .set(let key, let v), .scale(let key, let v):
                 var scale = false
                 if case .scale = cmd { scale = true }
-                guard let (old, new) = tune(key, v, scale) else { continue }
+                guard let (old, new) = tune(key, v, scale) else {
+                    // Typed keys a trainer does not have are ignored quietly; a command file's are answered.
+                    if id != nil {
+                        sink(.control(ControlEvent(step: step, time: t, action: "rejected", key: key.rawValue, source: source, id: id,
+                                                   detail: "\(key.rawValue) is not a live value of this run, or \(v) is not allowed")))
+                    }
+                    continue
+                }
                 log("set", key: key.rawValue, old: Double(old), new: Double(new))
             case .checkpoint:
                 log("checkpoint")

@@ -187,10 +187,16 @@ public struct ControlEvent: Codable, Equatable, Sendable {
     public var key: String?
     public var old: Double?
     public var new: Double?
-    /// Who asked: `keyboard`, `signal`, `cli`, `trainer`.
+    /// Who asked: `keyboard`, `signal`, `cli`, `trainer`, or `file:<source>` for a line of the command file.
     public var source: String
-    public init(step: Int, time: Double, action: String, key: String? = nil, old: Double? = nil, new: Double? = nil, source: String) {
+    /// The command file line's `id`, acknowledging it (also on `rejected`).
+    public var id: String? = nil
+    /// For `rejected`: why the command-file line was ignored.
+    public var detail: String? = nil
+    public init(step: Int, time: Double, action: String, key: String? = nil, old: Double? = nil, new: Double? = nil, source: String,
+                id: String? = nil, detail: String? = nil) {
         self.step = step; self.time = time; self.action = action; self.key = key; self.old = old; self.new = new; self.source = source
+        self.id = id; self.detail = detail
     }
 }
 

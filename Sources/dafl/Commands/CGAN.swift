@@ -112,6 +112,7 @@ struct CGANTrain: ParsableCommand {
             print("dafl cgan train: run \(dir.path): \(train.count) labelled images, \(train.classes) classes; \(config.iterations) steps of batch \(config.batch)"
                   + (info.map { "; resuming at step \($0.step)" } ?? ""))
         }
+        run.listen(toCommandFile: dir.appendingPathComponent(ControlFile.name).path)
         let signals = SignalHandler(quiet: output.useDashboard) { run.send(.stop(reason: "interrupted"), source: "signal") }
         let final = output.useDashboard ? try LiveDashboard.run(trainer: run, inbox: output.inbox, themes: output.themes, startPaused: startPaused)
             : run.run(startPaused: false)
@@ -246,6 +247,7 @@ struct CGANDistill: ParsableCommand {
             print("dafl cgan distill: run \(dir.path): student \(arch) on \(real.count) real images"
                   + (config.fakePerClass > 0 || given != nil ? " + processed fake images" : " only"))
         }
+        run.listen(toCommandFile: dir.appendingPathComponent(ControlFile.name).path)
         let signals = SignalHandler(quiet: output.useDashboard) { run.send(.stop(reason: "interrupted"), source: "signal") }
         let final = output.useDashboard ? try LiveDashboard.run(trainer: run, inbox: output.inbox, themes: output.themes) : run.run(startPaused: false)
         signals.cancel()

@@ -143,6 +143,7 @@ struct Distill: ParsableCommand {
         print("dafl distill: run \(dir.path) (preset \(cfg.preset), teacher \(meta["arch"] ?? "lenet5") \(teacherFile), \(String(format: "%.2f", trainer.teacherAccuracy ?? 0))% on \(dataDir))")
         if info != nil { print("resuming at step \(trainer.step) of \(trainer.config.iterations)") }
         let signals = SignalHandler(quiet: useDashboard) { trainer.send(.stop(reason: "interrupted"), source: "signal") }
+        trainer.listen(toCommandFile: dir.appendingPathComponent(ControlFile.name).path)
         if startPaused { trainer.send(.pause, source: "cli") }
         let final = useDashboard ? try LiveDashboard.run(trainer: trainer, inbox: inbox, themes: themes) : trainer.run()
         signals.cancel()

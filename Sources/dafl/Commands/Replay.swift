@@ -57,7 +57,7 @@ struct Replay: ParsableCommand {
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Follow a run log that another process is writing, in the dashboard.",
-        discussion: "Example: dafl watch runs/x/events.jsonl   (q quits; the run is not affected)")
+        discussion: "Example: dafl watch runs/x/events.jsonl   (the live dashboard's keys steer the run through runs/x/control.jsonl; q asks whether to stop the run or only leave)")
 
     @Argument(help: "The run log to follow.") var log: String
     @Option(help: "Theme name or file.") var theme = "dark"
@@ -69,6 +69,13 @@ struct Watch: ParsableCommand {
         let themes = try ThemeLocator.load(theme)
         let term = try Terminal.open()
         defer { term.close() }
-        DashboardSession(terminal: term, themes: themes).runWatch(follower: LogFollower(path: log))
+        // The keys steer the run through the command file beside its log (another process, even on
+        // another machine sharing the directory, obeys it at its next step).
+        let commands = ControlFile.path(besideLog: log)
+        DashboardSession(terminal: term, themes: themes).runWatch(follower: LogFollower(path: log)) { command in
+            do { try ControlFile.append(command.trainerCommand, source: "watch", to: commands) } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+            }
+        }
     }
 }

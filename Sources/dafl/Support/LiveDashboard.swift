@@ -7,6 +7,7 @@ import RunEvents
 /// A run the dashboard can drive: commands in, a blocking `run` on a worker thread, its state.
 protocol SteerableRun: AnyObject {
     func send(_ command: TrainerCommand, source: String)
+    func listen(toCommandFile path: String)
     func run(startPaused: Bool) -> TrainerState
     var state: TrainerState { get }
 }
@@ -30,16 +31,7 @@ enum LiveDashboard {
         thread.stackSize = 16 << 20
         thread.start()
         var finished = false
-        session.runLive(inbox: inbox, send: { cmd in
-            switch cmd {
-            case .pause: trainer.send(.pause, source: "keyboard")
-            case .resume: trainer.send(.resume, source: "keyboard")
-            case .stepOnce: trainer.send(.stepOnce, source: "keyboard")
-            case .checkpoint: trainer.send(.checkpoint, source: "keyboard")
-            case .quit: trainer.send(.stop(reason: "stopped"), source: "keyboard")
-            case .scale(let key, let f): trainer.send(.scale(TunableKey(rawValue: key), Float(f)), source: "keyboard")
-            }
-        }, finished: {
+        session.runLive(inbox: inbox, send: { cmd in trainer.send(cmd.trainerCommand, source: "keyboard") }, finished: {
             if !finished { finished = done.wait(timeout: .now()) == .success }
             return finished
         })
