@@ -24,6 +24,8 @@ enum FuzzTarget: String, CaseIterable {
     case checkpoint
     /// A theme file.
     case theme
+    /// A command file (`control.jsonl`), read as a run polls it, and its commands applied to a RunControl.
+    case controlfile
 
     func run(_ data: Data) {
         switch self {
@@ -33,6 +35,7 @@ enum FuzzTarget: String, CaseIterable {
         case .runlog: runLog(data)
         case .checkpoint: checkpoint(data)
         case .theme: _ = try? Theme.parse(String(decoding: data, as: UTF8.self), name: "fuzz")
+        case .controlfile: controlFile(data)
         }
     }
 
@@ -106,5 +109,18 @@ enum FuzzTarget: String, CaseIterable {
                                         iterations: nil, sink: { _ in })
         }
         _ = try? CGANCheckpointInfo.load(runDir: dir)
+    }
+
+    private func controlFile(_ data: Data) {
+        let url = Self.file("control.jsonl", data)
+        let control = RunControl(state: .running)
+        control.listen(toCommandFile: url.path)
+        // Listening starts at the end; the reader from the start sees the lines as a run would after them.
+        let reader = ControlFile.Reader(path: url.path, fromStart: true)
+        for entry in reader.poll() { if case .command(let c, let source, let id) = entry { control.send(c, source: source, id: id) } }
+        var weight: Float = 1
+        _ = control.apply(step: 1, time: { 0 }, sink: { _ in }, tune: { _, v, scale in
+            let old = weight; weight = scale ? weight * v : v; return (old, weight)
+        }, checkpoint: {})
     }
 }
