@@ -42,6 +42,7 @@ import dafl_torch as D  # noqa: E402
 
 WARMUP = 3
 DEFAULT_TEACHER = "models/teacher-fashion-lenet5.safetensors"
+FASHION_CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
 
 PRESETS = {
     "cpu": dict(batch=128, generator_width=64, latent=100, lr_g=0.2, lr_s=2e-3,
@@ -73,6 +74,10 @@ def parse_args(argv=None):
     ap.add_argument("--eval-every", type=int, default=0, help="evaluate the student every N iterations (0: never)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--run-dir", help="write dafl's run log (events.jsonl) here and obey its command file (control.jsonl), "
+                    "through adapters/pytorch: `dafl watch DIR/events.jsonl` shows and steers the run")
+    ap.add_argument("--samples-every", type=int, default=10, help="with --run-dir: log generated images every N iterations")
+    ap.add_argument("--ddp", type=int, default=1, help="processes of DistributedDataParallel (gloo, CPU), spawned here")
     a = ap.parse_args(argv)
     cfg = dict(PRESETS[a.preset])
     for k in cfg:
@@ -158,7 +163,14 @@ class Replay:
 def main(argv=None):
     a, c = parse_args(argv)
     torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
+    # Under torchrun (WORLD_SIZE > 1): DistributedDataParallel over gloo, a different noise seed per rank.
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = 0
+    if world > 1:
+        import torch.distributed as dist
+        dist.init_process_group("gloo")
+        rank = dist.get_rank()
+    torch.manual_seed(a.seed + rank)
     log = sys.stderr if a.json else sys.stdout
 
     teacher, meta = load_teacher(a.teacher)
@@ -169,6 +181,12 @@ def main(argv=None):
 
     G = D.Generator(latent, c["generator_width"], channels, img_size=side).train()
     S = D.LeNet5(half=True, num_classes=classes)
+    if world > 1:
+        torch.manual_seed(a.seed)  # the same initial weights on every rank
+        G = D.Generator(latent, c["generator_width"], channels, img_size=side).train()
+        S = D.LeNet5(half=True, num_classes=classes)
+        G, S = torch.nn.parallel.DistributedDataParallel(G), torch.nn.parallel.DistributedDataParallel(S)
+        torch.manual_seed(a.seed + rank)
     opt_G = torch.optim.Adam(G.parameters(), lr=c["lr_g"])
     opt_S = torch.optim.Adam(S.parameters(), lr=c["lr_s"])
     replay = Replay(c["replay"], B, (channels, side, side), classes) if c["replay"] > 0 else None
@@ -194,16 +212,35 @@ def main(argv=None):
               file=log, flush=True)
 
     w_oh, w_ie, w_a = c["oh"], c["beta"], c["alpha"]
+    run_log = control = applied_log = None
+    if a.run_dir:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "adapters", "pytorch"))
+        from dafl_adapter import Control, RunLog
+        run_log = RunLog(a.run_dir, preset="pytorch", settings=dict(c, iterations=a.iterations, world_size=world),
+                         class_names=FASHION_CLASSES if classes == 10 else [str(i) for i in range(classes)])
+        control = Control(a.run_dir, run_log, values={"oh": w_oh, "beta": w_ie, "alpha": w_a})
+        # Each rank's record of the commands it applied, and at which step (the DDP test compares them).
+        applied_log = open(os.path.join(a.run_dir, "rank%d-applied.txt" % rank), "a")
     timed = 0.0
+    step = 0
     for step in range(1, a.iterations + 1):
+        if control is not None:
+            applied = control.poll(step)
+            for cmd in applied.commands:
+                print("step %d: %s" % (step, " ".join(str(x) for x in cmd if x is not None)), file=applied_log, flush=True)
+            w_oh, w_ie, w_a = control.values["oh"], control.values["beta"], control.values["alpha"]
+            if applied.stop:
+                step -= 1
+                break
         t0 = time.perf_counter()
         z = torch.randn(B, latent)
         opt_G.zero_grad()
         opt_S.zero_grad()
         x = G(z)
         logits_T, f_T = teacher(x, out_feature=True)
-        loss = (w_oh * D.loss_oh(logits_T) + w_ie * D.loss_ie(logits_T) + w_a * D.loss_a(f_T)
-                + D.loss_kd(S(x.detach()), logits_T.detach()))
+        l_oh, l_ie, l_a = D.loss_oh(logits_T), D.loss_ie(logits_T), D.loss_a(f_T)
+        l_kd = D.loss_kd(S(x.detach()), logits_T.detach())
+        loss = w_oh * l_oh + w_ie * l_ie + w_a * l_a + l_kd
         loss.backward()
         opt_G.step()
         opt_S.step()
@@ -221,9 +258,26 @@ def main(argv=None):
         dt = time.perf_counter() - t0
         if step > WARMUP:
             timed += dt
+        if run_log is not None:
+            probs = logits_T.detach().softmax(1)
+            hist = torch.bincount(probs.argmax(1), minlength=classes).tolist()
+            run_log.step(step, oh=l_oh.item(), a=l_a.item(), ie=l_ie.item(), kd=l_kd.item(), total=loss.item(),
+                         alpha=w_a, beta=w_ie, oh_weight=w_oh, lr_g=c["lr_g"], lr_s=c["lr_s"], hist=hist, steps_per_second=1 / dt)
+            if step % a.samples_every == 0:
+                conf, label = probs[:16].max(1)
+                run_log.samples(step, x.detach()[:16], label.tolist(), conf.tolist())
         if test is not None and (step % a.eval_every == 0 or step == a.iterations):
             evaluate(step)
 
+    if run_log is not None:
+        run_log.end(step, "stopped" if step < a.iterations else "completed")
+        run_log.close()
+        applied_log.close()
+    if world > 1:
+        import torch.distributed as dist
+        dist.destroy_process_group()
+    if a.run_dir:
+        return
     n = a.iterations - WARMUP
     rate = n / timed
     if a.json:
@@ -236,5 +290,25 @@ def main(argv=None):
               f"{n} timed iterations (after {WARMUP} warm-up) in {timed:.3f} s = {rate:.3f} it/s", flush=True)
 
 
+def _ddp_worker(rank, world, argv):
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    main(argv)
+
+
+def launch(argv=None):
+    """Runs main, or with --ddp N, N processes of it (what torchrun would do, without its agent)."""
+    a, _ = parse_args(argv)
+    if a.ddp > 1 and "WORLD_SIZE" not in os.environ:
+        import socket
+        import torch.multiprocessing as mp
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+        mp.spawn(_ddp_worker, args=(a.ddp, argv if argv is not None else sys.argv[1:]), nprocs=a.ddp)
+    else:
+        main(argv)
+
+
 if __name__ == "__main__":
-    main()
+    launch()
