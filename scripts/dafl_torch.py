@@ -119,6 +119,66 @@ class Generator(nn.Module):
 # DAFL loss terms
 # ---------------------------------------------------------------------------
 
+class BasicBlock(nn.Module):
+    """CIFAR ResNet basic block: 3x3 conv (stride s) - BN - ReLU - 3x3 conv - BN, plus the shortcut
+    (identity, or 1x1 conv stride s - BN when the shape changes), then ReLU. No conv has a bias."""
+    expansion = 1
+
+    def __init__(self, in_planes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """The CIFAR ResNet of the DAFL reference (kuangliu style): 3x3 stem, no max-pool, four stages of
+    basic blocks at widths w, 2w, 4w, 8w (w = 64: the 512-d feature), average pool 4, linear.
+    blocks [2,2,2,2] is ResNet-18, [3,4,6,3] ResNet-34; `width` below 64 makes small test models."""
+
+    def __init__(self, blocks, num_classes=10, width=64, in_channels=3):
+        super().__init__()
+        self.in_planes = width
+        self.conv1 = nn.Conv2d(in_channels, width, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.layer1 = self._make_layer(width, blocks[0], 1)
+        self.layer2 = self._make_layer(2 * width, blocks[1], 2)
+        self.layer3 = self._make_layer(4 * width, blocks[2], 2)
+        self.layer4 = self._make_layer(8 * width, blocks[3], 2)
+        self.linear = nn.Linear(8 * width, num_classes)
+
+    def _make_layer(self, planes, n, stride):
+        layers = []
+        for s in [stride] + [1] * (n - 1):
+            layers.append(BasicBlock(self.in_planes, planes, s))
+            self.in_planes = planes
+        return nn.Sequential(*layers)
+
+    def forward(self, x, out_feature=False):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        feature = F.avg_pool2d(out, 4).view(out.size(0), -1)
+        logits = self.linear(feature)
+        return (logits, feature) if out_feature else logits
+
+
+def resnet18(num_classes=10, width=64):
+    return ResNet([2, 2, 2, 2], num_classes, width)
+
+
+def resnet34(num_classes=10, width=64):
+    return ResNet([3, 4, 6, 3], num_classes, width)
+
+
 def loss_oh(logits):
     """One-hot loss: cross entropy against the logits' own argmax (batch mean)."""
     return F.cross_entropy(logits, logits.argmax(1))

@@ -606,6 +606,52 @@ def lenet5_half():
     return _lenet("lenet5_half", True)
 
 
+def _resnet(name, depth, width):
+    """ResNet-18/34 at a small width, training mode: logits and the pooled feature against
+    glogits/gfeatures, gradients of every parameter and the input, running statistics after."""
+    seed(name)
+    make = D.resnet18 if depth == 18 else D.resnet34
+    model = make(10, width)
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.weight.copy_(1.0 + 0.3 * torch.randn_like(mod.weight))
+                mod.bias.copy_(0.2 * torch.randn_like(mod.bias))
+    sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    x = torch.randn(2, 3, 32, 32)
+    glogits, gfeatures = torch.randn(2, 10), torch.randn(2, 8 * width)
+
+    def run(dtype):
+        m = make(10, width)
+        m.load_state_dict(sd)
+        m.to(dtype).train()
+        xd = leaf(x, dtype)
+        logits, feat = m(xd, out_feature=True)
+        (logits * glogits.to(dtype)).sum().add((feat * gfeatures.to(dtype)).sum()).backward()
+        out = dict(sd)
+        out.update({"x": x, "logits": logits, "features": feat, "glogits": glogits, "gfeatures": gfeatures, "dx": xd.grad})
+        for k, p in m.named_parameters():
+            out["grad." + k] = p.grad
+        for k, v in m.state_dict().items():
+            if k.endswith("running_mean") or k.endswith("running_var"):
+                out["after." + k] = v
+        return out
+    meta = {"arch": "resnet%d" % depth, "width": str(width), "num_classes": "10", "input_size": "32", "batch": "2",
+            "init": "torch default (seeded); BN affine randomised", "loss": "sum(logits*glogits) + sum(features*gfeatures)",
+            "features": "avg_pool2d(layer4, 4) flattened, (B,%d)" % (8 * width)}
+    return name, run, meta, set(sd) | {"x", "glogits", "gfeatures"}
+
+
+@case
+def resnet18_w4():
+    return _resnet("resnet18_w4", 18, 4)
+
+
+@case
+def resnet34_w2():
+    return _resnet("resnet34_w2", 34, 2)
+
+
 @case
 def generator():
     name = "generator"

@@ -6,22 +6,26 @@
 /// ```
 public final class Conv2d: Layer {
     public let weight: Tensor
-    public let bias: Tensor
+    /// Absent with `bias: false` (ResNet's convolutions, each followed by a batch norm).
+    public let biasIfAny: Tensor?
     public let stride: Int
     public let padding: Int
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, rng: inout RNG) {
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true, rng: inout RNG) {
         let fanIn = inChannels * kernel * kernel
         weight = .parameter(shape: [outChannels, inChannels, kernel, kernel],
                             data: defaultInit(&rng, count: outChannels * fanIn, fanIn: fanIn))
-        bias = .parameter(shape: [outChannels], data: defaultInit(&rng, count: outChannels, fanIn: fanIn))
+        biasIfAny = bias ? .parameter(shape: [outChannels], data: defaultInit(&rng, count: outChannels, fanIn: fanIn)) : nil
         self.stride = stride
         self.padding = padding
     }
 
-    public var parameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
+    /// The bias of a layer made with one (every layer but ResNet's).
+    public var bias: Tensor { biasIfAny! }
+
+    public var parameters: [(String, Tensor)] { [("weight", weight)] + (biasIfAny.map { [("bias", $0)] } ?? []) }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        .conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+        .conv2d(x, weight: weight, bias: biasIfAny, stride: stride, padding: padding)
     }
 }

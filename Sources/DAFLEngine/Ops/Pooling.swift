@@ -36,6 +36,36 @@ extension Tensor {
         }
     }
 
+    /// The mean of each channel over height and width, [N, C, H, W] → [N, C]: ResNet's final
+    /// `avg_pool2d(out, 4)` on its 4×4 maps, flattened. The backward spreads each gradient evenly.
+    public func meanOverSpace() -> Tensor {
+        precondition(rank == 4)
+        let planes = shape[0] &* shape[1], per = shape[2] &* shape[3]
+        let scale = 1 / Float(per)
+        var out = [Float](repeating: 0, count: planes)
+        data.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { yp in
+                for p in 0..<planes {
+                    var s: Float = 0
+                    let base = p &* per
+                    for i in 0..<per { s += xp[base &+ i] }
+                    yp[p] = s * scale
+                }
+            }
+        }
+        let input = self, total = count
+        return .result(shape: [shape[0], shape[1]], data: out, parents: [self]) { g in
+            var dx = [Float](repeating: 0, count: total)
+            dx.withUnsafeMutableBufferPointer { d in
+                for p in 0..<planes {
+                    let v = g[p] * scale, base = p &* per
+                    for i in 0..<per { d[base &+ i] = v }
+                }
+            }
+            dx.withUnsafeBufferPointer { input.accumulateGrad($0) }
+        }
+    }
+
     /// Nearest-neighbour upsampling by 2 in height and width (`F.interpolate(scale_factor=2)`).
     public func upsampleNearest2x() -> Tensor {
         precondition(rank == 4)

@@ -19,6 +19,29 @@ import Testing
         for (k, p) in net.namedParameters { expectClose(p.grad ?? [], f.values("grad.\(k)"), "grad.\(k)") }
     }
 
+    /// ResNet-18 and -34 at small widths, training mode: logits, feature, every gradient and the
+    /// batch norms' running statistics against PyTorch's (scripts/dafl_torch.py ResNet, kuangliu style).
+    @Test(arguments: [("resnet18_w4", ResNet.Depth.resnet18), ("resnet34_w2", ResNet.Depth.resnet34)])
+    func resnet(_ name: String, _ depth: ResNet.Depth) throws {
+        let f = try Fixture(name)
+        var rng = RNG(seed: 1)
+        let net = ResNet(depth, width: Int(f.meta("width"))!, rng: &rng)
+        let names = Set(net.stateDict.map(\.0))
+        #expect(names == Set(f.file.tensors.keys.filter { !$0.contains(".") || !["grad", "after"].contains(String($0.split(separator: ".")[0])) }
+            .filter { !["x", "dx", "logits", "features", "glogits", "gfeatures"].contains($0) }), "state_dict names differ from PyTorch's")
+        try net.load(stateDict: f.file.tensors.filter { names.contains($0.key) }, source: name)
+        let x = f.tensor("x", grad: true)
+        let (logits, features) = net.forwardWithFeatures(x)
+        expectCloseToScale(logits.data, f.values("logits"), "logits")
+        expectCloseToScale(features.data, f.values("features"), "features")
+        ((logits * f.tensor("glogits")).sum() + (features * f.tensor("gfeatures")).sum()).backward()
+        expectCloseToScale(x.grad ?? [], f.values("dx"), "dx")
+        for (k, p) in net.namedParameters { expectCloseToScale(p.grad ?? [], f.values("grad.\(k)"), "grad.\(k)") }
+        for (k, b) in net.stateDict where k.hasSuffix("running_mean") || k.hasSuffix("running_var") {
+            expectClose(b.data, f.values("after.\(k)"), "after.\(k)")
+        }
+    }
+
     @Test func frozenTeacherPassesGradientToInput() throws {
         let f = try Fixture("lenet5")
         var rng = RNG(seed: 1)

@@ -73,6 +73,7 @@ import Testing
         let x = Tensor(shape: [2, 3, 6, 6], data: rng.permutation(216).map { Float($0) * 0.05 })
         gradCheck([x]) { $0[0].maxPool2d(2) }
         gradCheck([randn([2, 3, 3, 4], seed: 19)]) { $0[0].upsampleNearest2x() }
+        gradCheck([randn([2, 3, 4, 4], seed: 23)]) { $0[0].meanOverSpace() }
     }
 
     @Test func reductionsAndShapes() {
