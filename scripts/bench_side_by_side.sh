@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 only=${2:-generator_fwd_bwd,teacher_fwd_bwd_input,student_step,dafl_iteration}
 batches=${3:-64,256,512}
+resnet_batches=${RESNET_BATCHES:-64,128}
 threads=${THREADS:-2}
 export OPENBLAS_NUM_THREADS=$threads DAFL_THREADS=$threads
 out=$(mktemp)
@@ -15,8 +16,8 @@ out=$(mktemp)
 ./.build/release/dafl bench --machine
 /usr/bin/python3 -c "import torch; print('pytorch', torch.__version__ + ';', [l.strip() for l in torch.__config__.show().splitlines() if 'CPU capability' in l][0])"
 for r in $(seq "$rounds"); do
-  ./.build/release/dafl bench --json --repeat 1 --only "$only" --batches "$batches" | sed 's/^/dafl /' >>"$out"
-  /usr/bin/python3 scripts/bench_torch.py --json --repeat 1 --threads "$threads" --only "$only" --batches "$batches" | sed 's/^/torch /' >>"$out"
+  ./.build/release/dafl bench --json --repeat 1 --only "$only" --batches "$batches" --resnet-batches "$resnet_batches" | sed "s/^/dafl /" >>"$out"
+  /usr/bin/python3 scripts/bench_torch.py --json --repeat 1 --threads "$threads" --only "$only" --batches "$batches" --resnet-batches "$resnet_batches" | sed "s/^/torch /" >>"$out"
 done
 /usr/bin/python3 - "$out" "$rounds" "$threads" <<'PY'
 import json, sys, statistics, collections

@@ -28,11 +28,12 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dafl_torch as D  # noqa: E402
 
-NAMES = ["generator_fwd_bwd", "teacher_fwd_bwd_input", "student_step", "dafl_iteration",
+NAMES = ["generator_fwd_bwd", "teacher_fwd_bwd_input", "student_step", "dafl_iteration", "resnet18_step",
          "teacher_epoch"]
 
 
@@ -131,6 +132,21 @@ def bench_teacher_epoch(batch, data_dir):
     return time.perf_counter() - t0
 
 
+def bench_resnet18_step(batch, repeat):
+    """One SGD step (lr 0.1, momentum 0.9, wd 5e-4) of a full-width CIFAR ResNet-18, cross-entropy on fixed labels."""
+    torch.manual_seed(0)
+    net = D.resnet18().train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(batch, 3, 32, 32)
+    y = torch.arange(batch) % 10
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+    return timed(step, repeat)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
@@ -139,6 +155,7 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--batches", default="64,256,512", help="batches for dafl_iteration")
     ap.add_argument("--data", default=D.FASHION_DIR, help="Fashion-MNIST directory (teacher_epoch)")
+    ap.add_argument("--resnet-batches", default="64,128", help="batches for resnet18_step")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -162,6 +179,9 @@ def main():
                 jobs.append((n, b, lambda b: bench_dafl_iteration(b, args.repeat)))
         elif n == "teacher_epoch":
             jobs.append((n, 256, lambda b: bench_teacher_epoch(b, args.data)))
+        elif n == "resnet18_step":
+            for b in [int(v) for v in args.resnet_batches.split(",") if v.strip()]:
+                jobs.append((n, b, lambda b: bench_resnet18_step(b, args.repeat)))
 
     if not args.json:
         print("torch %s, threads %d, repeat %d (median)" % (torch.__version__, torch.get_num_threads(),

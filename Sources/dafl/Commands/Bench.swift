@@ -12,9 +12,10 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(name: .customLong("repeat"), help: "Timed runs per benchmark, after one warm-up.") var repeats = 3
-    @Option(help: "Comma-separated benchmarks: generator_fwd_bwd, teacher_fwd_bwd_input, teacher_fwd, student_step, dafl_iteration, teacher_epoch.")
+    @Option(help: "Comma-separated benchmarks: generator_fwd_bwd, teacher_fwd_bwd_input, teacher_fwd, student_step, dafl_iteration, teacher_epoch, resnet18_step.")
     var only = "generator_fwd_bwd,teacher_fwd_bwd_input,student_step,dafl_iteration,teacher_epoch"
     @Option(help: "Batches for dafl_iteration.") var batches = "64,256,512"
+    @Option(name: .customLong("resnet-batches"), help: "Batches for resnet18_step.") var resnetBatches = "64,128"
     @Option(help: "Generator width (128 is the reference).") var width = 128
     @Option(help: "Engine worker threads (default: DAFL_THREADS, else every core).") var threads: Int?
     @Option(help: "Dataset directory for teacher_epoch.") var data = Dataset.defaultDirectory
@@ -87,6 +88,19 @@ struct Bench: ParsableCommand {
                     report(name, b, timed {
                         _ = DAFLIteration.run(generator: g, teacher: t, student: s, generatorOptimizer: og, studentOptimizer: os,
                                               noise: Tensor(shape: [b, 100], data: rng.normal(count: b * 100)), weights: LossWeights())
+                    })
+                }
+            case "resnet18_step":
+                // One SGD training step of a full-width CIFAR ResNet-18 (cross-entropy on random labels), per batch.
+                for b in resnetBatches.split(separator: ",").compactMap({ Int($0) }) {
+                    let net = ResNet(.resnet18, rng: &rng)
+                    let opt = SGD(net.parameters, lr: 0.1, momentum: 0.9, weightDecay: 5e-4)
+                    let x = Tensor(shape: [b, 3, 32, 32], data: rng.normal(count: b * 3072))
+                    let y = (0..<b).map { $0 % 10 }
+                    report(name, b, timed {
+                        opt.zeroGrad()
+                        Tensor.crossEntropy(net(x), targets: y).backward()
+                        opt.step()
                     })
                 }
             case "teacher_epoch":
