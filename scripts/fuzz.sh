@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors model idx runlog checkpoint theme controlfile)
+[ ${#targets[@]} -eq 0 ] && targets=(safetensors model idx runlog checkpoint theme controlfile cifar)
 
 # `--sanitize fuzzer` makes SwiftPM link libFuzzer's main; `-sanitize=fuzzer` on every module adds the coverage.
 DAFL_FUZZ=1 swift build -c release --scratch-path .build/fuzz --sanitize fuzzer --sanitize address \

@@ -26,6 +26,8 @@ enum FuzzTarget: String, CaseIterable {
     case theme
     /// A command file (`control.jsonl`), read as a run polls it, and its commands applied to a RunControl.
     case controlfile
+    /// A CIFAR batch file, as a Python pickle (CIFAR-10 and -100) and as the binary format.
+    case cifar
 
     func run(_ data: Data) {
         switch self {
@@ -36,6 +38,12 @@ enum FuzzTarget: String, CaseIterable {
         case .checkpoint: checkpoint(data)
         case .theme: _ = try? Theme.parse(String(decoding: data, as: UTF8.self), name: "fuzz")
         case .controlfile: controlFile(data)
+        case .cifar:
+            let url = Self.file("cifar-batch", data)
+            _ = try? CIFAR.readPickle(url.path, classes: 10)
+            _ = try? CIFAR.readPickle(url.path, classes: 100)
+            _ = try? CIFAR.readBinary(url.path, classes: 10)
+            _ = try? CIFAR.readBinary(url.path, classes: 100)
         }
     }
 
