@@ -43,6 +43,38 @@ public enum ModelFile {
         return (model, Preprocessing(metadata: meta) ?? .fashionMNIST, meta)
     }
 
+    /// Loads a CIFAR ResNet-18 or -34 (metadata `arch` `resnet18`/`resnet34`, or a plain PyTorch
+    /// `state_dict` recognised by its `layer3.5` blocks), its width and classes read from the tensors.
+    /// Preprocessing is not part of the answer: the CIFAR statistics are not the grey-image kind.
+    public static func loadResNet(_ url: URL) throws -> (model: ResNet, metadata: [String: String]) {
+        let file = try Safetensors.read(url)
+        let meta = file.metadata
+        let depth: ResNet.Depth
+        if let arch = meta["arch"] {
+            guard let d = ResNet.Depth(rawValue: arch) else {
+                throw WeightsError(file: url.path, problem: "architecture '\(arch)' is not a ResNet this version knows (resnet18, resnet34)")
+            }
+            depth = d
+        } else {
+            guard file.tensors["layer1.0.conv1.weight"] != nil else {
+                throw WeightsError(file: url.path, problem: "no 'arch' metadata and no 'layer1.0.conv1.weight': not a CIFAR ResNet weights file")
+            }
+            depth = file.tensors["layer3.5.conv1.weight"] != nil ? .resnet34 : .resnet18
+        }
+        guard let stem = file.tensors["conv1.weight"], stem.shape.count == 4, let head = file.tensors["linear.weight"], head.shape.count == 2 else {
+            throw WeightsError(file: url.path, problem: "missing tensor 'conv1.weight' or 'linear.weight'")
+        }
+        let (width, inChannels, classes) = (stem.shape[0], stem.shape[1], head.shape[0])
+        // Sizes from the tensors, checked before a network of that size is built.
+        guard (1...1024).contains(width), (1...16).contains(inChannels), (1...100_000).contains(classes), head.shape[1] == 8 * width else {
+            throw WeightsError(file: url.path, problem: "conv1.weight \(stem.shape) and linear.weight \(head.shape) do not make a CIFAR ResNet")
+        }
+        var rng = RNG(seed: 0)
+        let model = ResNet(depth, classes: classes, width: width, inChannels: inChannels, rng: &rng)
+        try model.load(stateDict: file.tensors, source: url.path)
+        return (model, meta)
+    }
+
     /// A conditional generator saved by `dafl cgan train` (metadata `arch` = `dafl-cgenerator`).
     public static func loadConditionalGenerator(_ url: URL) throws -> (model: ConditionalGenerator, preprocessing: Preprocessing) {
         let file = try Safetensors.read(url)
