@@ -12,7 +12,9 @@ Writes Tests/DAFLEngineTests/Fixtures/cifar/:
   c100/cifar-100-python/     CIFAR-100 Python (train, test; fine_labels), Python 3 pickle, protocol 4
   c100bin/      CIFAR-100 binary (train.bin, test.bin: coarse and fine label bytes)
   expected.safetensors       train_pixels [10,3,32,32], train_labels [10], test_pixels, test_labels,
-                             and c100_* the same for CIFAR-100 (F32, the values are bytes)
+                             and c100_* the same for CIFAR-100 (F32, the values are bytes); test_normalized
+                             (torchvision's ToTensor + Normalize with CIFAR-10's statistics) and
+                             test_augmented (padded crop and flip at the offsets in metadata `crops`)
 """
 import os
 import pickle
@@ -80,7 +82,22 @@ def main():
         write(os.path.join(OUT, "c100bin", split + ".bin"), b"".join(bytes([coarse[j], y[j]]) + d[j].tobytes() for j in range(len(y))))
         expected["c100_%s_pixels" % split] = torch.tensor(d.reshape(-1, 3, 32, 32), dtype=torch.float32)
         expected["c100_%s_labels" % split] = torch.tensor(y, dtype=torch.float32)
-    D.save_safetensors(os.path.join(OUT, "expected.safetensors"), expected, {"fixture": "cifar"})
+    # torchvision's ToTensor + Normalize, op for op in float32, and RandomCrop(32, padding=4) +
+    # RandomHorizontalFlip at fixed offsets: the picture is padded with black before normalising.
+    mean = torch.tensor([0.4914, 0.4822, 0.4465], dtype=torch.float32)[:, None, None]
+    std = torch.tensor([0.2023, 0.1994, 0.2010], dtype=torch.float32)[:, None, None]
+    imgs = torch.tensor(test[0].reshape(-1, 3, 32, 32))
+    expected["test_normalized"] = torch.stack([im.to(torch.float32).div(255).sub(mean).div(std) for im in imgs])
+    crops = [(1, 7, True), (8, 0, False)]  # (dx, dy, flip) per test image
+    out = []
+    for im, (dx, dy, flip) in zip(imgs, crops):
+        padded = torch.nn.functional.pad(im, (4, 4, 4, 4), value=0).to(torch.float32).div(255).sub(mean).div(std)
+        c = padded[:, dy:dy + 32, dx:dx + 32]
+        out.append(c.flip(-1) if flip else c)
+    expected["test_augmented"] = torch.stack(out)
+    D.save_safetensors(os.path.join(OUT, "expected.safetensors"), expected,
+                       {"fixture": "cifar", "crops": ";".join("%d,%d,%d" % (dx, dy, int(f)) for dx, dy, f in crops),
+                        "normalization": "mean 0.4914,0.4822,0.4465 std 0.2023,0.1994,0.2010"})
     print("wrote", OUT)
 
 

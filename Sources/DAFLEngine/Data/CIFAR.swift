@@ -94,4 +94,76 @@ public enum CIFAR {
         }
         return Images(pixels: array.raw, labels: labels, classes: classes, files: [path])
     }
+
+    /// Per-channel statistics of the training images, as the DAFL reference normalises them.
+    public struct Normalization: Sendable, Equatable {
+        public var mean: [Float]
+        public var std: [Float]
+        public static let cifar10 = Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010])
+        public static let cifar100 = Normalization(mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762])
+    }
+}
+
+extension CIFAR.Images {
+    /// The images as a 3-channel data set, normalised as torchvision's `ToTensor` then `Normalize`
+    /// do it, operation for operation in float32 (÷255, −mean, ÷std), so the values are PyTorch's bits.
+    public func dataset(_ n: CIFAR.Normalization) -> Dataset {
+        let plane = CIFAR.side &* CIFAR.side
+        var out = [Float](repeating: 0, count: pixels.count)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<count {
+                    for c in 0..<3 {
+                        let (mean, std) = (n.mean[c], n.std[c]), base = i &* CIFAR.imageBytes &+ c &* plane
+                        for j in 0..<plane { dst[base &+ j] = (Float(src[base &+ j]) / 255 - mean) / std }
+                    }
+                }
+            }
+        }
+        return Dataset(images: out, labels: labels, side: CIFAR.side, classes: classes, channels: 3)
+    }
+}
+
+/// The reference's augmentation for training CIFAR teachers: `RandomCrop(32, padding=4)` then
+/// `RandomHorizontalFlip()`, on normalised images. torchvision pads the picture with black before
+/// normalising, so the padding here is each channel's normalised black, (0 − mean) / std.
+/// ```swift
+/// let x = CIFARAugmentation.apply(batch, normalization: .cifar10, rng: &rng)
+/// ```
+public enum CIFARAugmentation {
+    /// One image shifted so that output pixel (y, x) is input (y + dy − 4, x + dx − 4) (dx, dy in 0...8),
+    /// then mirrored if `flip`: the crop at offset (dx, dy) of the image padded by 4.
+    public static func cropFlip(_ image: ArraySlice<Float>, channels: Int, side: Int, dx: Int, dy: Int, flip: Bool,
+                                padValues: [Float], into out: UnsafeMutableBufferPointer<Float>) {
+        let plane = side &* side
+        image.withUnsafeBufferPointer { src in
+            for c in 0..<channels {
+                let pad = padValues[c], base = c &* plane
+                for y in 0..<side {
+                    let sy = y &+ dy &- 4
+                    for x in 0..<side {
+                        let cx = flip ? side &- 1 &- x : x
+                        let sx = cx &+ dx &- 4
+                        out[base &+ y &* side &+ x] = sy >= 0 && sy < side && sx >= 0 && sx < side ? src[base &+ sy &* side &+ sx] : pad
+                    }
+                }
+            }
+        }
+    }
+
+    /// A batch [N, C, S, S] with a random crop offset and flip per image.
+    public static func apply(_ batch: Tensor, normalization n: CIFAR.Normalization, rng: inout RNG) -> Tensor {
+        let (count, channels, side) = (batch.shape[0], batch.shape[1], batch.shape[2])
+        let per = channels &* side &* side
+        let pads = (0..<channels).map { (0 - n.mean[$0]) / n.std[$0] }
+        var out = [Float](repeating: 0, count: batch.count)
+        out.withUnsafeMutableBufferPointer { dst in
+            for i in 0..<count {
+                let dx = Int(rng.next() % 9), dy = Int(rng.next() % 9), flip = rng.next() & 1 == 1
+                cropFlip(batch.data[(i &* per)..<((i &+ 1) &* per)], channels: channels, side: side, dx: dx, dy: dy, flip: flip,
+                         padValues: pads, into: UnsafeMutableBufferPointer(rebasing: dst[(i &* per)..<((i &+ 1) &* per)]))
+            }
+        }
+        return Tensor(shape: batch.shape, data: out)
+    }
 }

@@ -88,10 +88,14 @@ public struct Dataset: Sendable {
     public let labels: [Int]
     public let side: Int
     public let classes: Int
+    /// 1 for the grey sets, 3 for CIFAR (planes R, G, B).
+    public let channels: Int
     public var count: Int { labels.count }
+    /// Values per image.
+    public var imageSize: Int { channels &* side &* side }
 
-    public init(images: [Float], labels: [Int], side: Int, classes: Int) {
-        self.images = images; self.labels = labels; self.side = side; self.classes = classes
+    public init(images: [Float], labels: [Int], side: Int, classes: Int, channels: Int = 1) {
+        self.images = images; self.labels = labels; self.side = side; self.classes = classes; self.channels = channels
     }
 
     /// The first `n` images of every class, in file order: the scarce labelled set of cGAN-KD's
@@ -110,16 +114,17 @@ public struct Dataset: Sendable {
         if let short = taken.indices.first(where: { taken[$0] < n }) {
             throw DatasetError.subset("asked for \(n) images per class, but class \(short) has only \(taken[short]) (of \(count) images)")
         }
-        let plane = side &* side
+        let plane = imageSize
         var pixels = [Float](); pixels.reserveCapacity(keep.count &* plane)
         for i in keep { pixels.append(contentsOf: images[(i &* plane)..<((i &+ 1) &* plane)]) }
-        return Dataset(images: pixels, labels: keep.map { labels[$0] }, side: side, classes: classes)
+        return Dataset(images: pixels, labels: keep.map { labels[$0] }, side: side, classes: classes, channels: channels)
     }
 
     /// This set followed by `other` (same image size and classes): real plus generated images.
     public func appending(_ other: Dataset) -> Dataset {
-        precondition(other.side == side && other.classes == classes, "appending a \(other.side)-pixel, \(other.classes)-class set")
-        return Dataset(images: images + other.images, labels: labels + other.labels, side: side, classes: classes)
+        precondition(other.side == side && other.classes == classes && other.channels == channels,
+                     "appending a \(other.channels)×\(other.side)-pixel, \(other.classes)-class set")
+        return Dataset(images: images + other.images, labels: labels + other.labels, side: side, classes: classes, channels: channels)
     }
 
     /// Loads `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` from a directory.
@@ -163,7 +168,7 @@ public struct Dataset: Sendable {
 
     /// The images at `indices` as [B, 1, S, S] and their labels.
     public func batch(_ indices: ArraySlice<Int>) -> (Tensor, [Int]) {
-        let per = side * side
+        let per = imageSize
         var x = [Float](repeating: 0, count: indices.count * per)
         x.withUnsafeMutableBufferPointer { dst in
             images.withUnsafeBufferPointer { src in
@@ -172,7 +177,7 @@ public struct Dataset: Sendable {
                 }
             }
         }
-        return (Tensor(shape: [indices.count, 1, side, side], data: x), indices.map { labels[$0] })
+        return (Tensor(shape: [indices.count, channels, side, side], data: x), indices.map { labels[$0] })
     }
 
     /// Mini-batches in order, or shuffled by `rng`; the last one may be smaller.

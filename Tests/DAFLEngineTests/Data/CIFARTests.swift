@@ -32,6 +32,35 @@ import Testing
         }
     }
 
+    /// Normalisation is torchvision's to the bit; crop and flip match its padded crop at the same offsets.
+    @Test func preprocessingIsPyTorchsBitForBit() throws {
+        let test = try CIFAR.read(directory: Self.root.appendingPathComponent("bin").path, split: .test).dataset(.cifar10)
+        #expect(test.channels == 3 && test.imageSize == 3072)
+        let want = expected.tensors["test_normalized"]!.values
+        #expect(test.images.map(\.bitPattern) == want.map(\.bitPattern), "normalised values differ from torchvision's")
+        let (x, _) = test.batch([0, 1])
+        #expect(x.shape == [2, 3, 32, 32])
+        let n = CIFAR.Normalization.cifar10
+        let crops = (Self.expectedMeta["crops"] ?? "").split(separator: ";").map { $0.split(separator: ",").compactMap { Int($0) } }
+        try #require(crops.count == 2)
+        var out = [Float](repeating: 0, count: 2 * 3072)
+        out.withUnsafeMutableBufferPointer { dst in
+            for (i, c) in crops.enumerated() {
+                CIFARAugmentation.cropFlip(x.data[(i * 3072)..<((i + 1) * 3072)], channels: 3, side: 32, dx: c[0], dy: c[1], flip: c[2] == 1,
+                                           padValues: (0..<3).map { (0 - n.mean[$0]) / n.std[$0] },
+                                           into: UnsafeMutableBufferPointer(rebasing: dst[(i * 3072)..<((i + 1) * 3072)]))
+            }
+        }
+        #expect(out.map(\.bitPattern) == expected.tensors["test_augmented"]!.values.map(\.bitPattern), "crop/flip differs from torchvision's")
+        var rng = RNG(seed: 5)
+        let a = CIFARAugmentation.apply(x, normalization: n, rng: &rng)
+        #expect(a.shape == x.shape && a.data != x.data)
+    }
+
+    static var expectedMeta: [String: String] {
+        (try? Safetensors.read(root.appendingPathComponent("expected.safetensors")).metadata) ?? [:]
+    }
+
     func tempDir() throws -> URL {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("cifar-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
