@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "RunEvents"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RunEvents"]),
         // End-to-end: drives the built `dafl` binary (it depends on it so it is built first).
-        .testTarget(name: "daflTests", dependencies: ["dafl", "RunEvents"]),
+        .testTarget(name: "daflTests", dependencies: ["dafl", "RunEvents", "DAFLEngine"]),
         .testTarget(name: "CGANKDTests", dependencies: ["CGANKD", "DAFLEngine", "RunEvents"]),
         .testTarget(name: "DAFLTrainerTests", dependencies: ["DAFLTrainer", "DAFLEngine", "RunEvents"],
                     resources: [.copy("Fixtures")]),

@@ -45,7 +45,7 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
 
 enum Checkpoint {
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
-    static func save(runDir: URL, info: CheckpointInfo, generator: Generator, student: LeNet5,
+    static func save(runDir: URL, info: CheckpointInfo, generator: Generator, student: any Classifier,
                      generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
         var tensors = CheckpointFiles.Tensors()
         tensors.add(model: generator, prefix: "generator.")
@@ -57,7 +57,7 @@ enum Checkpoint {
     }
 
     /// Restores models and optimizers from the sidecar's tensor file.
-    static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, student: LeNet5,
+    static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, student: any Classifier,
                         generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)

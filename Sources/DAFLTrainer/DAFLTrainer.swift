@@ -23,8 +23,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     public let teacherAccuracy: Double?
 
     public let generator: Generator
-    public let teacher: LeNet5
-    public let student: LeNet5
+    public let teacher: any Classifier
+    public let student: any Classifier
     let generatorOptimizer: Adam
     let studentOptimizer: Optimizer
     let test: Dataset?
@@ -58,7 +58,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     public var elapsed: Double { elapsedBefore + Date().timeIntervalSince(started) }
 
     /// A fresh run. Checks the teacher against the data and writes nothing until `run()`.
-    public convenience init(config: DistillConfig, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
+    public convenience init(config: DistillConfig, teacher: any Classifier, preprocessing: Preprocessing, test: Dataset?,
                 runDir: URL, runName: String, teacherPath: String, dataDir: String,
                 sink: @escaping (RunEvent) -> Void) throws {
         try self.init(config: config, teacher: teacher, preprocessing: preprocessing, test: test, runDir: runDir,
@@ -68,7 +68,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// Continues the run saved in `runDir`, with the same configuration; `iterations` extends (or
     /// shortens, down to the checkpoint's step) the run. The student's cosine schedule is then
     /// computed over the new total, so its rate rises again where it left off; `--lr-steps` stay put.
-    public static func resume(runDir: URL, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
+    public static func resume(runDir: URL, teacher: any Classifier, preprocessing: Preprocessing, test: Dataset?,
                               iterations: Int? = nil, sink: @escaping (RunEvent) -> Void) throws -> DAFLTrainer {
         let info = try CheckpointInfo.load(runDir: runDir)
         var config = info.config
@@ -88,7 +88,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// The total before a resume changed it (logged as a `set` of `iterations`).
     private var iterationsBefore: Int?
 
-    private init(config: DistillConfig, teacher: LeNet5, preprocessing: Preprocessing, test: Dataset?,
+    private init(config: DistillConfig, teacher: any Classifier, preprocessing: Preprocessing, test: Dataset?,
                  runDir: URL, runName: String, teacherPath: String, dataDir: String,
                  resumeFrom info: CheckpointInfo?, sink: @escaping (RunEvent) -> Void) throws {
         if let p = config.problems().first { throw WeightsError(file: "configuration", problem: p) }
@@ -105,15 +105,15 @@ public final class DAFLTrainer: @unchecked Sendable {
         teacher.freeze()
         self.teacher = teacher
         let side = preprocessing.size
-        generator = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.conv1.weight.shape[1],
+        generator = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.inChannels,
                               imageSize: side, rng: &rng)
-        student = LeNet5(.half, classes: teacher.classes, inChannels: teacher.conv1.weight.shape[1], rng: &rng)
+        student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
         generatorOptimizer = Adam(generator.parameters, lr: config.lrG)
         studentOptimizer = config.studentOptimizer == "sgd"
             ? SGD(student.parameters, lr: config.lrS, momentum: config.studentMomentum, weightDecay: config.studentWeightDecay)
             : Adam(student.parameters, lr: config.lrS, weightDecay: config.studentWeightDecay)
         weights = config.weights
-        replay = ReplayBuffer(capacity: config.replayBatches, imageSize: teacher.conv1.weight.shape[1] * side * side,
+        replay = ReplayBuffer(capacity: config.replayBatches, imageSize: teacher.inChannels * side * side,
                               classes: teacher.classes)
         if let test {
             let (preds, acc) = Classification.predictions(teacher, on: test)
@@ -343,9 +343,20 @@ public final class DAFLTrainer: @unchecked Sendable {
     }
 
     private func emitSamples(_ images: Tensor, _ r: IterationResult) {
-        let per = images.count / images.shape[0], side = images.shape[3]
+        let channels = images.shape[1], side = images.shape[3], plane = side * side
         let count = Swift.min(config.samplesCount, images.shape[0])
-        let (grey, range) = preprocessing.stretchedGreyLevels(images.data, count: count, plane: per)
+        // Colour images are shown as grey: the mean of their channels.
+        var values = images.data
+        if channels > 1 {
+            values = [Float](repeating: 0, count: count * plane)
+            for i in 0..<count {
+                for c in 0..<channels {
+                    let base = (i * channels + c) * plane
+                    for j in 0..<plane { values[i * plane + j] += images.data[base + j] / Float(channels) }
+                }
+            }
+        }
+        let (grey, range) = preprocessing.stretchedGreyLevels(values, count: count, plane: plane)
         let out = grey.enumerated().map { i, bytes in
             SamplesEvent.Image(pixels: Data(bytes).base64EncodedString(), label: r.teacherClasses[i], confidence: Double(r.teacherConfidence[i]))
         }
@@ -406,7 +417,8 @@ public final class DAFLTrainer: @unchecked Sendable {
 
     /// `student.safetensors` (self-describing, `dafl eval` reads it) and `generator.safetensors`.
     public func writeFinalModels() throws {
-        try ModelFile.save(student, preprocessing: preprocessing,
+        // A ResNet's preprocessing is CIFAR's per-channel one, not the grey kind the metadata holds.
+        try ModelFile.save(student, preprocessing: student is ResNet ? nil : preprocessing,
                            extra: ["trained_by": "dafl distill", "teacher": teacherPath, "step": "\(step)"],
                            to: runDir.appendingPathComponent("student.safetensors"))
         try ModelFile.save(generator, preprocessing: preprocessing, extra: ["step": "\(step)"],

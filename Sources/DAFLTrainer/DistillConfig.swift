@@ -12,7 +12,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         case cpu
         /// The reference MNIST recipe of the DAFL paper and code.
         case paper
-        /// The reference CIFAR-10 recipe (needs ResNet-34/18, not in this version).
+        /// The reference CIFAR-10 recipe: a ResNet-34 teacher, a ResNet-18 student, CIFAR-10's test split.
         case cifar10
     }
 
@@ -53,6 +53,19 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var checkpointEvery: Int
     public var samplesEvery: Int
     public var samplesCount: Int
+    /// The student's architecture: `lenet5-half` (nil, the default), `resnet18` (CIFAR).
+    public var student: String? = nil
+    /// ResNet student width (64 in the reference; smaller only for tests).
+    public var studentWidth: Int? = nil
+
+    /// A fresh student of the configured architecture.
+    public func makeStudent(classes: Int, inChannels: Int, rng: inout RNG) -> any Classifier {
+        switch student ?? "lenet5-half" {
+        case "resnet18": ResNet(.resnet18, classes: classes, width: studentWidth ?? 64, inChannels: inChannels, rng: &rng)
+        case "resnet34": ResNet(.resnet34, classes: classes, width: studentWidth ?? 64, inChannels: inChannels, rng: &rng)
+        default: LeNet5(.half, classes: classes, inChannels: inChannels, rng: &rng)
+        }
+    }
 
     public static func preset(_ p: Preset) -> DistillConfig {
         switch p {
@@ -73,7 +86,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
                                  lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.05, alpha: 0.01, beta: 5),
                                  studentOptimizer: "sgd", studentMomentum: 0.9, studentWeightDecay: 5e-4, studentLRSchedule: "constant",
                                  studentLRSteps: [800 * 120, 1600 * 120], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
-                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
+                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16, student: "resnet18")
         }
     }
 
@@ -105,6 +118,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             p.append("--latent \(latent), --generator-width \(generatorWidth), --batch \(batch), --replay \(replayBatches) or the sample count \(samplesCount) is implausibly large")
         }
         if replayBatches < 0 || samplesCount < 0 { p.append("--replay and the sample count must not be negative") }
+        if !["lenet5-half", "resnet18", "resnet34"].contains(student ?? "lenet5-half") { p.append("--student must be lenet5-half, resnet18 or resnet34") }
+        if let w = studentWidth, !(1...1024).contains(w) { p.append("--student-width must be between 1 and 1024") }
         return p
     }
 
@@ -119,6 +134,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
+            "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]
     }
 

@@ -50,7 +50,7 @@ public struct IterationResult: Sendable {
 /// print(r.oneHot, r.activation, r.entropy, r.distillation)
 /// ```
 public enum DAFLIteration {
-    public static func run(generator: Generator, teacher: LeNet5, student: LeNet5,
+    public static func run(generator: Generator, teacher: any Classifier, student: any Classifier,
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()

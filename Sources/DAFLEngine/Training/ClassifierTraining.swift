@@ -1,12 +1,12 @@
 /// Supervised training and evaluation of a classifier on a labelled dataset (the teacher's recipe).
 public enum Classification {
     /// Accuracy (0…1) of `model` on `data`, in evaluation mode and without gradients.
-    public static func accuracy(_ model: LeNet5, on data: Dataset, batchSize: Int = 1000) -> Double {
+    public static func accuracy(_ model: any Classifier, on data: Dataset, batchSize: Int = 1000) -> Double {
         predictions(model, on: data, batchSize: batchSize).accuracy
     }
 
     /// Predicted classes for every image and the accuracy against the labels.
-    public static func predictions(_ model: LeNet5, on data: Dataset, batchSize: Int = 1000) -> (classes: [Int], accuracy: Double) {
+    public static func predictions(_ model: any Classifier, on data: Dataset, batchSize: Int = 1000) -> (classes: [Int], accuracy: Double) {
         model.setTraining(false)
         var rng = RNG(seed: 0)
         var preds: [Int] = []
@@ -26,7 +26,7 @@ public enum Classification {
     /// One epoch of cross-entropy training over shuffled mini-batches.
     /// `onBatch(done, total, loss)` is called after each batch (for progress display).
     @discardableResult
-    public static func trainEpoch(_ model: LeNet5, optimizer: Optimizer, data: Dataset, batchSize: Int,
+    public static func trainEpoch(_ model: any Classifier, optimizer: Optimizer, data: Dataset, batchSize: Int,
                                   rng: inout RNG, onBatch: (Int, Int, Float) -> Void = { _, _, _ in }) -> Float {
         model.setTraining(true)
         let batches = data.batches(size: batchSize, rng: &rng)

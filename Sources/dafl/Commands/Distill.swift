@@ -57,15 +57,16 @@ struct Distill: ParsableCommand {
     @Option(help: "Dashboard theme: a name in themes/ (dark, light, high-contrast, mono) or a file.") var theme = "dark"
     @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
     @Option(help: "Also write the run as TensorBoard event files into this directory, live.") var tensorboard: String?
+    @Option(help: "Student architecture: lenet5-half (cpu, paper) or resnet18 (cifar10), or resnet34.") var student: String?
+    @Option(help: "ResNet student width (64 in the reference).") var studentWidth: Int?
 
     func config() throws -> DistillConfig {
         guard let p = DistillConfig.Preset(rawValue: preset) else {
             throw ValidationError("--preset must be one of \(DistillConfig.Preset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if p == .cifar10 {
-            throw ValidationError("preset cifar10 needs a ResNet-34 teacher and a ResNet-18 student, which this version does not have yet; its optimizer settings are available as flags (--student-optimizer sgd --momentum 0.9 --weight-decay 5e-4 --lr-steps …)")
-        }
         var c = DistillConfig.preset(p)
+        if let v = student { c.student = v }
+        if let v = studentWidth { c.studentWidth = v }
         if let v = iterations { c.iterations = v }
         if let v = batch { c.batch = v }
         if let v = alpha { c.weights.alpha = v }
@@ -106,9 +107,8 @@ struct Distill: ParsableCommand {
             FileHandle.standardError.write(Data("note: --resume continues with the run's saved configuration; settings other than --iterations are ignored\n".utf8))
         }
         let teacherFile = try info?.teacherPath ?? teacher ?? DefaultTeacher.path()
-        let (teacherNet, prep, meta) = try ModelFile.loadClassifier(URL(fileURLWithPath: teacherFile))
         let dataDir = info?.dataDir ?? data ?? Dataset.defaultDirectory
-        let test = try Dataset.load(directory: dataDir, split: .test, preprocessing: prep)
+        let (teacherNet, prep, meta, test) = try TeacherAndData.load(teacherFile: teacherFile, dataDir: dataDir)
         guard test.classes <= teacherNet.classes else {
             throw WeightsError(file: teacherFile, problem: "teacher has \(teacherNet.classes) classes but \(dataDir) has \(test.classes)")
         }
@@ -158,12 +158,36 @@ struct Distill: ParsableCommand {
     }
 }
 
+/// The teacher and the test split it is measured on: a LeNet-5 with an IDX set (grey), or a CIFAR
+/// ResNet with CIFAR-10/100 (colour, the reference's per-channel normalisation).
+enum TeacherAndData {
+    static func load(teacherFile: String, dataDir: String) throws -> (any Classifier, Preprocessing, [String: String], Dataset) {
+        let url = URL(fileURLWithPath: teacherFile)
+        let arch = try Safetensors.read(url).metadata["arch"]
+        if arch?.hasPrefix("resnet") == true || (arch == nil && (try? ModelFile.loadResNet(url)) != nil) {
+            let (net, meta) = try ModelFile.loadResNet(url)
+            let normalization: CIFAR.Normalization = net.classes == 100 ? .cifar100 : .cifar10
+            let test = try CIFAR.read(directory: dataDir, split: .test, classes: net.classes == 100 ? 100 : 10).dataset(normalization)
+            // One mean and std for showing generated images as grey (the channels' averages).
+            let shown = Preprocessing(size: 32, mean: normalization.mean.reduce(0, +) / 3, std: normalization.std.reduce(0, +) / 3)
+            return (net, shown, meta.merging(["arch": net.depth.rawValue]) { $1 }, test)
+        }
+        let (net, prep, meta) = try ModelFile.loadClassifier(url)
+        return (net, prep, meta, try Dataset.load(directory: dataDir, split: .test, preprocessing: prep))
+    }
+}
+
 /// Class names for the dashboard, when the dataset is one we know.
 enum ClassNames {
     static let fashion = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
 
+    static let cifar10 = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
     static func guess(dataDir: String, classes: Int) -> [String] {
-        dataDir.lowercased().contains("fashion") && classes == 10 ? fashion : (0..<classes).map(String.init)
+        let d = dataDir.lowercased()
+        if d.contains("fashion") && classes == 10 { return fashion }
+        if d.contains("cifar") && classes == 10 { return cifar10 }
+        return (0..<classes).map(String.init)
     }
 }
 

@@ -1,0 +1,38 @@
+import DAFLEngine
+import Foundation
+import RunEvents
+import Testing
+
+/// `dafl distill --preset cifar10` at tiny scale: a ResNet-34 teacher (width 2) on made CIFAR-10 files,
+/// a ResNet-18 student, the reference's optimizer settings; headless, checkpointed, resumed.
+@Suite(.serialized) struct CIFARDistillTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func cifar10PresetRunsAndResumes() throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = RNG(seed: 4)
+        let teacher = dir.appendingPathComponent("resnet34.safetensors")
+        try ModelFile.save(ResNet(.resnet34, width: 2, rng: &rng), preprocessing: nil, to: teacher)
+        let data = Self.repo.appendingPathComponent("Tests/DAFLEngineTests/Fixtures/cifar/bin").path
+        let run = dir.appendingPathComponent("run")
+        var (status, out) = try CLI.run(["distill", "--preset", "cifar10", "--teacher", teacher.path, "--data", data,
+                                         "--iterations", "4", "--batch", "8", "--latent", "16", "--generator-width", "8", "--student-width", "2",
+                                         "--eval-every", "2", "--checkpoint-every", "2", "--samples-every", "2", "--run-dir", run.path, "--headless"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("preset cifar10") && out.contains("resnet34"), "\(out)")
+        let events = CLI.events(run.appendingPathComponent("events.jsonl").path)
+        guard case .config(let config)? = events.first else { Issue.record("no config event"); return }
+        #expect(config.settings["student"] == "resnet18" && config.settings["student_optimizer"] == "sgd", "\(config.settings)")
+        let samples = events.compactMap { if case .samples(let s) = $0 { s } else { nil } }
+        #expect(!samples.isEmpty && samples.allSatisfy { s in s.images.allSatisfy { $0.bytes.count == s.width * s.height } })
+        #expect(events.contains { if case .eval = $0 { true } else { false } })
+        // The student is a ResNet-18 that loads back.
+        let (student, _) = try ModelFile.loadResNet(run.appendingPathComponent("student.safetensors"))
+        #expect(student.depth == .resnet18 && student.width == 2 && student.inChannels == 3)
+        // Resumed and extended.
+        (status, out) = try CLI.run(["distill", "--resume", run.path, "--iterations", "6", "--headless"])
+        #expect(status == 0 && out.contains("resuming at step 4 of 6"), "\(out)")
+    }
+}
