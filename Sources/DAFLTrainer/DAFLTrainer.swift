@@ -343,25 +343,15 @@ public final class DAFLTrainer: @unchecked Sendable {
     }
 
     private func emitSamples(_ images: Tensor, _ r: IterationResult) {
-        let channels = images.shape[1], side = images.shape[3], plane = side * side
+        let channels = images.shape[1], side = images.shape[3]
         let count = Swift.min(config.samplesCount, images.shape[0])
-        // Colour images are shown as grey: the mean of their channels.
-        var values = images.data
-        if channels > 1 {
-            values = [Float](repeating: 0, count: count * plane)
-            for i in 0..<count {
-                for c in 0..<channels {
-                    let base = (i * channels + c) * plane
-                    for j in 0..<plane { values[i * plane + j] += images.data[base + j] / Float(channels) }
-                }
-            }
-        }
-        let (grey, range) = preprocessing.stretchedGreyLevels(values, count: count, plane: plane)
-        let out = grey.enumerated().map { i, bytes in
-            SamplesEvent.Image(pixels: Data(bytes).base64EncodedString(), label: r.teacherClasses[i], confidence: Double(r.teacherConfidence[i]))
+        // Colour images keep their three planes, stretched together (the dashboard draws them in colour).
+        let (bytes, range) = preprocessing.stretchedGreyLevels(images.data, count: count, plane: channels * side * side)
+        let out = bytes.enumerated().map { i, b in
+            SamplesEvent.Image(pixels: Data(b).base64EncodedString(), label: r.teacherClasses[i], confidence: Double(r.teacherConfidence[i]))
         }
         sink(.samples(SamplesEvent(step: step, time: elapsed, width: side, height: side, images: out,
-                                   greyRange: [Double(range.lo), Double(range.hi)])))
+                                   greyRange: [Double(range.lo), Double(range.hi)], channels: channels > 1 ? channels : nil)))
     }
 
     /// Student accuracy and agreement with the teacher on the real test split (never trained on).

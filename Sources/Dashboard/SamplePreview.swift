@@ -38,8 +38,22 @@ public enum SamplePreview {
             for col in 0..<across where i < s.images.count {
                 let img = s.images[i]
                 let ox = inner.x + col * (tileW + 1), oy = inner.y + row * (tileH + labelRows)
-                drawImage(&buf, display(img.bytes, range: s.greyRange, raw: raw), width: s.width, height: s.height, x: ox, y: oy,
-                          cols: tileW, rows: tileH, mode: mode, theme: theme)
+                let shown = display(img.bytes, range: s.greyRange, raw: raw), plane = s.width * s.height
+                if s.channels == 3 && shown.count == 3 * plane {
+                    // Colour: half blocks in RGB (the painter maps them to the terminal's colours); ASCII by luminance.
+                    if mode == .halfBlock {
+                        drawColorImage(&buf, shown, width: s.width, height: s.height, x: ox, y: oy, cols: tileW, rows: tileH)
+                    } else {
+                        let luma = (0..<plane).map { j -> UInt8 in
+                            let (r, g, b) = (Double(shown[j]), Double(shown[plane + j]), Double(shown[2 * plane + j]))
+                            let y: Double = 0.299 * r + 0.587 * g + 0.114 * b
+                            return UInt8(y.rounded())
+                        }
+                        drawImage(&buf, luma, width: s.width, height: s.height, x: ox, y: oy, cols: tileW, rows: tileH, mode: mode, theme: theme)
+                    }
+                } else {
+                    drawImage(&buf, shown, width: s.width, height: s.height, x: ox, y: oy, cols: tileW, rows: tileH, mode: mode, theme: theme)
+                }
                 let label = caption(img, model: model, width: tileW)
                 buf.text(String(label.prefix(tileW)), x: ox, y: oy + tileH, fg: img.confidence >= 0.9 ? theme.color("main_fg") : theme.color("inactive_fg"),
                          bg: bg)
@@ -83,6 +97,26 @@ public enum SamplePreview {
         var sum = 0, n = 0
         for y in y0..<Swift.min(height, y0 + h) { for x in x0..<Swift.min(width, x0 + w) { sum += Int(px[y * width + x]); n += 1 } }
         return n == 0 ? 0 : Double(sum) / Double(n) / 255
+    }
+
+    /// Planar RGB bytes as half blocks: the top half's mean colour as foreground, the bottom's as background.
+    static func drawColorImage(_ buf: inout CellBuffer, _ px: [UInt8], width: Int, height: Int, x: Int, y: Int, cols: Int, rows: Int) {
+        let plane = width * height
+        guard px.count == 3 * plane, cols > 0, rows > 0 else { return }
+        let bw = Double(width) / Double(cols), bh = Double(height) / Double(rows)
+        let planes = (0..<3).map { Array(px[($0 * plane)..<(($0 + 1) * plane)]) }
+        func color(_ x0: Int, _ y0: Int, _ w: Int, _ h: Int) -> RGB {
+            let c = planes.map { UInt8(average($0, width: width, height: height, x0: x0, y0: y0, w: w, h: h) * 255) }
+            return RGB(c[0], c[1], c[2])
+        }
+        for r in 0..<rows {
+            for c in 0..<cols {
+                let x0 = Int(Double(c) * bw), w = Swift.max(1, Int(Double(c + 1) * bw) - x0)
+                let top = Int(Double(r) * bh), mid = top + Swift.max(1, Int(bh / 2))
+                let h1 = Swift.max(1, mid - top), h2 = Swift.max(1, Int(Double(r + 1) * bh) - mid)
+                buf.set(x + c, y + r, Cell(char: "▀", fg: color(x0, top, w, h1), bg: color(x0, mid, w, h2)))
+            }
+        }
     }
 
     static func drawImage(_ buf: inout CellBuffer, _ px: [UInt8], width: Int, height: Int, x: Int, y: Int, cols: Int, rows: Int,

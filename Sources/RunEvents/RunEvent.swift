@@ -157,8 +157,12 @@ public struct SamplesEvent: Codable, Equatable, Sendable {
     /// The grey levels (0 black … 1 white, as the teacher reads its input; may lie outside 0…1) that
     /// pixel bytes 0 and 255 stand for: the batch's contrast stretch. Nil (version 1): bytes are grey levels.
     public var greyRange: [Double]?
-    public init(step: Int, time: Double, width: Int, height: Int, images: [Image], greyRange: [Double]? = nil) {
+    /// 3 for colour images: `pixels` then holds three planes, R, G and B (each width × height bytes,
+    /// stretched together). Nil or 1: grey.
+    public var channels: Int?
+    public init(step: Int, time: Double, width: Int, height: Int, images: [Image], greyRange: [Double]? = nil, channels: Int? = nil) {
         self.step = step; self.time = time; self.width = width; self.height = height; self.images = images; self.greyRange = greyRange
+        self.channels = channels
     }
 }
 

@@ -80,20 +80,21 @@ public enum RunEventExport {
         return .with { $0.tag = tag; $0.histo = h }
     }
 
-    /// The images as one grey grid, `gridColumns` wide, with a one-pixel black gap.
+    /// The images as one grid, `gridColumns` wide, with a one-pixel black gap: grey, or RGB for colour samples.
     static func grid(_ s: SamplesEvent) -> Tensorboard_Summary.Value? {
-        let (w, h) = (s.width, s.height)
-        let images = s.images.map(\.bytes).filter { $0.count == w * h }
+        let (w, h, ch) = (s.width, s.height, s.channels == 3 ? 3 : 1)
+        let images = s.images.map(\.bytes).filter { $0.count == w * h * ch }
         guard w > 0, h > 0, !images.isEmpty else { return nil }
         let cols = Swift.min(gridColumns, images.count), rows = (images.count + cols - 1) / cols
         let (gw, gh) = (cols * (w + 1) - 1, rows * (h + 1) - 1)
-        var px = [UInt8](repeating: 0, count: gw * gh)
+        var px = [UInt8](repeating: 0, count: gw * gh * ch)
         for (i, img) in images.enumerated() {
             let (ox, oy) = (i % cols * (w + 1), i / cols * (h + 1))
-            for y in 0..<h { for x in 0..<w { px[(oy + y) * gw + ox + x] = img[y * w + x] } }
+            // Planar in the event, interleaved in the PNG.
+            for y in 0..<h { for x in 0..<w { for c in 0..<ch { px[((oy + y) * gw + ox + x) * ch + c] = img[c * w * h + y * w + x] } } }
         }
-        guard let png = try? PNG.grey(px, width: gw, height: gh) else { return nil }
-        let image = Tensorboard_Summary.Image.with { $0.width = Int32(gw); $0.height = Int32(gh); $0.colorspace = 1; $0.encodedImageString = png }
+        guard let png = try? (ch == 3 ? PNG.rgb(px, width: gw, height: gh) : PNG.grey(px, width: gw, height: gh)) else { return nil }
+        let image = Tensorboard_Summary.Image.with { $0.width = Int32(gw); $0.height = Int32(gh); $0.colorspace = Int32(ch); $0.encodedImageString = png }
         return .with { $0.tag = samplesTag; $0.image = image }
     }
 

@@ -92,6 +92,26 @@ import Testing
         }
     }
 
+    /// Colour samples (CIFAR): half blocks carry the image's colours; ASCII shows its luminance.
+    @Test func colourSamplesAreDrawnInColour() {
+        var m = Events.model()
+        // Red top half, blue bottom half; planes R, G, B.
+        let plane = 32 * 32
+        let r = (0..<plane).map { $0 < plane / 2 ? UInt8(255) : 0 }, g = [UInt8](repeating: 0, count: plane)
+        let bl = (0..<plane).map { $0 < plane / 2 ? UInt8(0) : 255 }
+        let img = SamplesEvent.Image(pixels: Data(r + g + bl).base64EncodedString(), label: 3, confidence: 0.5)
+        m.apply(.samples(SamplesEvent(step: 60, time: 2, width: 32, height: 32, images: [img], greyRange: [0, 1], channels: 3)))
+        var b = canvas(80, 14)
+        let rect = Rect(x: 0, y: 0, width: 78, height: 14)
+        b.clipped(to: rect) { SamplePreview.draw(&$0, rect, model: m, mode: .halfBlock, theme: .dark) }
+        let inner = (1..<13).flatMap { y in (1..<77).map { b[$0, y] } }.filter { $0.char == "▀" }
+        #expect(inner.contains { $0.fg == RGB(255, 0, 0) } && inner.contains { $0.bg == RGB(0, 0, 255) }, "no red top or blue bottom")
+        var a = canvas(80, 14)
+        a.clipped(to: rect) { SamplePreview.draw(&$0, rect, model: m, mode: .ascii, theme: .dark) }
+        // Luminance: red 76 of 255 (":"), blue 29 ("."), and no half blocks.
+        #expect(!a.text.contains("▀") && a.text.contains(":::") && a.text.contains("..."), "\(a.text)")
+    }
+
     @Test func headerShowsProgressStateAndWeights() {
         var m = Events.model()
         m.apply(.control(ControlEvent(step: 50, time: 30, action: "pause", source: "keyboard")))

@@ -39,6 +39,10 @@ import Testing
         events.append(.control(ControlEvent(step: 4, time: 0.6, action: "resume-run", source: "cli")))
         events += (5...7).map { step($0, beta: 6) }
         events.append(.metrics(MetricsEvent(step: 7, time: 0.8, stage: "gan", values: ["fd": 12.5], perClass: ["fd": [1, 2, 3, 4]])))
+        // Colour samples (planes R, G, B) become an RGB grid.
+        let colour = Data((0..<(3 * 5 * 4)).map { UInt8($0 * 4) }).base64EncodedString()
+        events.append(.samples(SamplesEvent(step: 7, time: 0.85, width: 5, height: 4,
+                                            images: Array(repeating: .init(pixels: colour, label: 2, confidence: 0.8), count: 3), channels: 3)))
         events.append(.end(EndEvent(step: 7, time: 0.9, reason: "completed", bestStudentAccuracy: 50, lastStudentAccuracy: 50)))
         return events
     }
@@ -112,6 +116,8 @@ import Testing
         #expect(hist.first?[1].list == [0.5, 1.5, 2.5, 3.5] && hist.first?[2].list == [1, 0, 3, 1] && hist.first?[3].number == 5)
         // Images: ten 5×4 images in a grid of 8 columns and 2 rows with 1-pixel gaps, as decoded from the PNG.
         #expect(d.images[RunEventExport.samplesTag]?.first == [4, 47, 9, 47, 9])
+        // Three colour images in one row: 3·6−1 wide, 4 high, decoded (as RGB) to that size.
+        #expect(d.images[RunEventExport.samplesTag]?.last == [7, 17, 4, 17, 4])
         // Text: the control actions, in order.
         #expect(d.text["control"]?.count == 2 && d.text["config"]?.count == 1 && d.text["events"]?.count == 1)
     }

@@ -26,7 +26,8 @@ import Testing
         guard case .config(let config)? = events.first else { Issue.record("no config event"); return }
         #expect(config.settings["student"] == "resnet18" && config.settings["student_optimizer"] == "sgd", "\(config.settings)")
         let samples = events.compactMap { if case .samples(let s) = $0 { s } else { nil } }
-        #expect(!samples.isEmpty && samples.allSatisfy { s in s.images.allSatisfy { $0.bytes.count == s.width * s.height } })
+        // Colour samples: three planes per image.
+        #expect(!samples.isEmpty && samples.allSatisfy { s in s.channels == 3 && s.images.allSatisfy { $0.bytes.count == 3 * s.width * s.height } })
         #expect(events.contains { if case .eval = $0 { true } else { false } })
         // The student is a ResNet-18 that loads back.
         let (student, _) = try ModelFile.loadResNet(run.appendingPathComponent("student.safetensors"))
