@@ -14,6 +14,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         case paper
         /// The reference CIFAR-10 recipe: a ResNet-34 teacher, a ResNet-18 student, CIFAR-10's test split.
         case cifar10
+        /// The same for CIFAR-100, with the reference's heavier loss weights (oh 0.5, β 20, α 0.1).
+        case cifar100
     }
 
     public var preset: String
@@ -84,6 +86,12 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         case .cifar10:
             return DistillConfig(preset: "cifar10", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
                                  lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.05, alpha: 0.01, beta: 5),
+                                 studentOptimizer: "sgd", studentMomentum: 0.9, studentWeightDecay: 5e-4, studentLRSchedule: "constant",
+                                 studentLRSteps: [800 * 120, 1600 * 120], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
+                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16, student: "resnet18")
+        case .cifar100:
+            return DistillConfig(preset: "cifar100", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
+                                 lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.5, alpha: 0.1, beta: 20),
                                  studentOptimizer: "sgd", studentMomentum: 0.9, studentWeightDecay: 5e-4, studentLRSchedule: "constant",
                                  studentLRSteps: [800 * 120, 1600 * 120], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
                                  seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16, student: "resnet18")

@@ -36,4 +36,25 @@ import Testing
         (status, out) = try CLI.run(["distill", "--resume", run.path, "--iterations", "6", "--headless"])
         #expect(status == 0 && out.contains("resuming at step 4 of 6"), "\(out)")
     }
+
+    /// `--preset cifar100`: a 100-class teacher, CIFAR-100's fine labels, the reference's loss weights.
+    @Test func cifar100PresetRuns() throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = RNG(seed: 6)
+        let teacher = dir.appendingPathComponent("resnet34-100.safetensors")
+        try ModelFile.save(ResNet(.resnet34, classes: 100, width: 2, rng: &rng), preprocessing: nil, to: teacher)
+        let data = Self.repo.appendingPathComponent("Tests/DAFLEngineTests/Fixtures/cifar/c100bin").path
+        let run = dir.appendingPathComponent("run")
+        let (status, out) = try CLI.run(["distill", "--preset", "cifar100", "--teacher", teacher.path, "--data", data,
+                                         "--iterations", "2", "--batch", "8", "--latent", "16", "--generator-width", "8", "--student-width", "2",
+                                         "--eval-every", "2", "--run-dir", run.path, "--headless"])
+        #expect(status == 0, "\(out)")
+        let events = CLI.events(run.appendingPathComponent("events.jsonl").path)
+        guard case .config(let config)? = events.first else { Issue.record("no config event"); return }
+        #expect(config.settings["oh"] == "0.5" && config.settings["beta"] == "20.0" && config.settings["alpha"] == "0.1", "\(config.settings)")
+        let steps = events.compactMap { if case .step(let s) = $0 { s } else { nil } }
+        #expect(steps.first?.hist.count == 100)
+    }
 }

@@ -20,7 +20,7 @@ struct Distill: ParsableCommand {
         generator.safetensors. Ctrl-C saves and stops; --resume continues.
         """)
 
-    @Option(help: "Preset: cpu (a good student in minutes on 2 cores) or paper (the reference MNIST recipe).")
+    @Option(help: "Preset: cpu (a good student in minutes on 2 cores), paper (the reference MNIST recipe), cifar10 or cifar100 (the reference CIFAR recipes: ResNet-34 teacher, ResNet-18 student).")
     var preset: String = "cpu"
     @Option(help: "Teacher weights (safetensors). Default: the shipped Fashion-MNIST LeNet-5.") var teacher: String?
     @Option(help: "Dataset directory, used only to measure teacher and student on its test split.") var data: String?
