@@ -57,4 +57,25 @@ import Testing
         let steps = events.compactMap { if case .step(let s) = $0 { s } else { nil } }
         #expect(steps.first?.hist.count == 100)
     }
+
+    /// A ResNet teacher trained here on CIFAR (SGD, crop and flip), then distilled from.
+    @Test func resNetTeacherTrainedOnCIFARThenDistilled() throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = Self.repo.appendingPathComponent("Tests/DAFLEngineTests/Fixtures/cifar/py2").path
+        let teacher = dir.appendingPathComponent("t.safetensors").path
+        var (status, out) = try CLI.run(["teacher", "--arch", "resnet34", "--width", "2", "--data", data, "--epochs", "2", "--batch", "4",
+                                         "--lr", "0.05", "--out", teacher])
+        #expect(status == 0 && out.contains("epoch  2/2") && out.contains("wrote"), "\(out)")
+        let (net, meta) = try ModelFile.loadResNet(URL(fileURLWithPath: teacher))
+        #expect(net.depth == .resnet34 && meta["dataset"] == "cifar10" && meta["recipe"]?.contains("crop4 flip") == true, "\(meta)")
+        (status, out) = try CLI.run(["distill", "--preset", "cifar10", "--teacher", teacher, "--data", data, "--iterations", "2", "--batch", "8",
+                                     "--latent", "16", "--generator-width", "8", "--student-width", "2", "--run-dir", dir.appendingPathComponent("run").path,
+                                     "--headless"])
+        #expect(status == 0, "\(out)")
+        // A LeNet architecture on CIFAR data, or a ResNet on IDX data, is refused with a message.
+        (status, out) = try CLI.run(["teacher", "--arch", "resnet18", "--data", "/usr/share/datasets/fashion-mnist", "--out", dir.appendingPathComponent("x").path])
+        #expect(status != 0 && out.contains("no CIFAR-10 train files"), "\(out)")
+    }
 }

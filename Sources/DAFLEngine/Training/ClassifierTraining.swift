@@ -23,16 +23,18 @@ public enum Classification {
         return (preds, data.count == 0 ? 0 : Double(correct) / Double(data.count))
     }
 
-    /// One epoch of cross-entropy training over shuffled mini-batches.
-    /// `onBatch(done, total, loss)` is called after each batch (for progress display).
+    /// One epoch of cross-entropy training over shuffled mini-batches, each changed by `augment` if given
+    /// (CIFAR's crop and flip). `onBatch(done, total, loss)` is called after each batch (for progress display).
     @discardableResult
     public static func trainEpoch(_ model: any Classifier, optimizer: Optimizer, data: Dataset, batchSize: Int,
-                                  rng: inout RNG, onBatch: (Int, Int, Float) -> Void = { _, _, _ in }) -> Float {
+                                  rng: inout RNG, augment: ((Tensor, inout RNG) -> Tensor)? = nil,
+                                  onBatch: (Int, Int, Float) -> Void = { _, _, _ in }) -> Float {
         model.setTraining(true)
         let batches = data.batches(size: batchSize, rng: &rng)
         var total: Double = 0
         for (i, idx) in batches.enumerated() {
-            let (x, y) = data.batch(idx)
+            var (x, y) = data.batch(idx)
+            if let augment { x = augment(x, &rng) }
             let loss = Tensor.crossEntropy(model(x), targets: y)
             optimizer.zeroGrad()
             loss.backward()
