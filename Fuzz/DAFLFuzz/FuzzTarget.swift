@@ -13,7 +13,7 @@ enum FuzzTarget: String, CaseIterable {
     case safetensors
     /// A safetensors JSON header, then optionally a NUL byte and a pattern: the file gets a data section
     /// as long as the header's offsets ask, filled with the pattern repeated (zeros without one). For
-    /// the model loaders (classifier, conditional generator) and the fake-set reader behind them.
+    /// the model loaders (classifier, conditional generator, CIFAR ResNet) and the fake-set reader behind them.
     case model
     /// An IDX file, raw and gzip-compressed; when it parses as images, a whole data-set directory.
     case idx
@@ -68,6 +68,7 @@ enum FuzzTarget: String, CaseIterable {
         let url = Self.file("model.safetensors", file)
         _ = try? ModelFile.loadClassifier(url)
         _ = try? ModelFile.loadConditionalGenerator(url)
+        _ = try? ModelFile.loadResNet(url)
         _ = try? FakeSetFile.read(url, preprocessing: .fashionMNIST)
     }
 
