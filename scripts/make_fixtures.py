@@ -352,6 +352,25 @@ def hinge():
 
 
 @case
+def regression_losses():
+    """L1 and MSE between a [N, 1] prediction and [N] targets (cGAN-KD regression): F.l1_loss and
+    F.mse_loss on the flattened prediction, mean reduction."""
+    name = "regression_losses"
+    seed(name)
+    pred, target = torch.randn(9, 1), torch.rand(9)
+    pred[3, 0] = target[3]  # an exact hit: |x|' at 0 is 0 in PyTorch
+
+    def run(dtype):
+        p1, p2 = leaf(pred, dtype), leaf(pred, dtype)
+        l1 = F.l1_loss(p1.view(-1), target.to(dtype))
+        l1.backward()
+        mse = F.mse_loss(p2.view(-1), target.to(dtype))
+        mse.backward()
+        return {"pred": pred, "target": target, "l1": l1, "mse": mse, "dl1": p1.grad, "dmse": p2.grad}
+    return name, run, {"op": "l1_loss, mse_loss", "reduction": "mean"}, {"pred", "target"}
+
+
+@case
 def spectral_norm_conv():
     """torch.nn.utils.spectral_norm(Conv2d(3, 4, 3, stride=2, padding=1)) in training mode: one power
     iteration from the stored u0/v0, then the conv with W/sigma. Stores the updated u, v too."""
