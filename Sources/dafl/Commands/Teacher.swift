@@ -70,21 +70,12 @@ struct Teacher: ParsableCommand {
             let bar = ProgressBar(label: "epoch \(epoch)/\(epochs)", enabled: !json && isatty(STDOUT_FILENO) == 1)
             let perEpoch = (train.count + batch - 1) / batch, totalSteps = perEpoch * epochs
             let loss = Classification.trainEpoch(model, optimizer: opt, data: train, batchSize: batch, rng: &rng, augment: nil) { done, total, l in
-                if lrSchedule == "cosine" {
-                    // Set the rate for the next batch: lr·½(1 + cos(π·t/T)).
-                    let t = Double((epoch - 1) * perEpoch + done)
-                    opt.learningRate = lr * Float(0.5 * (1 + cos(Double.pi * t / Double(totalSteps))))
-                }
+                if let rate = rate(step: (epoch - 1) * perEpoch + done, of: totalSteps) { opt.learningRate = rate }
                 bar.update(done: done, total: total, suffix: String(format: "loss %.4f", l))
             }
             bar.finish()
             acc = Classification.accuracy(model, on: test)
-            let elapsed = Date().timeIntervalSince(start)
-            if json {
-                printJSON(["event": "epoch", "epoch": epoch, "train_loss": Double(loss), "test_accuracy": acc * 100, "elapsed_s": elapsed])
-            } else {
-                print(String(format: "epoch %2d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)", epoch, epochs, loss, acc * 100, elapsed))
-            }
+            reportEpoch(epoch, loss: loss, accuracy: acc, since: start)
         }
         try ModelFile.save(model, preprocessing: prep,
                            extra: ["dataset": (data as NSString).lastPathComponent, "test_accuracy": String(format: "%.2f", acc * 100),
@@ -120,18 +111,10 @@ extension Teacher {
         for epoch in 1...epochs {
             let loss = Classification.trainEpoch(model, optimizer: opt, data: train, batchSize: batch, rng: &rng,
                                                  augment: { x, r in CIFARAugmentation.apply(x, normalization: normalization, rng: &r) }) { done, _, _ in
-                if lrSchedule == "cosine" {
-                    let t = Double((epoch - 1) * perEpoch + done)
-                    opt.learningRate = lr * Float(0.5 * (1 + cos(Double.pi * t / Double(totalSteps))))
-                }
+                if let rate = rate(step: (epoch - 1) * perEpoch + done, of: totalSteps) { opt.learningRate = rate }
             }
             acc = Classification.accuracy(model, on: test)
-            let elapsed = Date().timeIntervalSince(start)
-            if json {
-                printJSON(["event": "epoch", "epoch": epoch, "train_loss": Double(loss), "test_accuracy": acc * 100, "elapsed_s": elapsed])
-            } else {
-                print(String(format: "epoch %2d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)", epoch, epochs, loss, acc * 100, elapsed))
-            }
+            reportEpoch(epoch, loss: loss, accuracy: acc, since: start)
         }
         try ModelFile.save(model, preprocessing: nil,
                            extra: ["dataset": "cifar\(classes)", "test_accuracy": String(format: "%.2f", acc * 100),
@@ -175,9 +158,7 @@ extension Teacher {
         let perEpoch = (train.count + batch - 1) / batch, totalSteps = perEpoch * epochs
         for epoch in 1...epochs {
             let l = Regression.trainEpoch(model, optimizer: opt, task: train, batchSize: batch, loss: lossKind, rng: &rng) { done, _, _ in
-                if lrSchedule == "cosine" {
-                    opt.learningRate = lr * Float(0.5 * (1 + cos(Double.pi * Double((epoch - 1) * perEpoch + done) / Double(totalSteps))))
-                }
+                if let rate = rate(step: (epoch - 1) * perEpoch + done, of: totalSteps) { opt.learningRate = rate }
             }
             mae = Regression.meanAbsoluteError(model, on: test)
             let elapsed = Date().timeIntervalSince(start)
@@ -192,6 +173,23 @@ extension Teacher {
                            to: outURL)
         if json { printJSON(["event": "done", "weights": outURL.path, "test_mae": mae, "wall_s": Date().timeIntervalSince(start)]) }
         else { print(String(format: "wrote %@ (test MAE %.2f°, %.1f s)", outURL.path, mae, Date().timeIntervalSince(start))) }
+    }
+}
+
+extension Teacher {
+    /// The rate for the next batch under the cosine schedule, lr·½(1 + cos(π·t/T)); nil when constant.
+    func rate(step t: Int, of total: Int) -> Float? {
+        lrSchedule == "cosine" ? lr * Float(0.5 * (1 + cos(Double.pi * Double(t) / Double(total)))) : nil
+    }
+
+    /// One line per epoch: text, or a JSON object with `--json`.
+    func reportEpoch(_ epoch: Int, loss: Float, accuracy acc: Double, since start: Date) {
+        let elapsed = Date().timeIntervalSince(start)
+        if json {
+            printJSON(["event": "epoch", "epoch": epoch, "train_loss": Double(loss), "test_accuracy": acc * 100, "elapsed_s": elapsed])
+        } else {
+            print(String(format: "epoch %2d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)", epoch, epochs, loss, acc * 100, elapsed))
+        }
     }
 }
 
