@@ -36,20 +36,7 @@ import Testing
 
         let t = Tmux(command: "\(CLI.binary.path) watch \(log)", env: ["TERM": "xterm-256color"])
         defer { t.kill() }
-        try #require(t.waitForScreen(limit: 60) { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > 0 } != nil, "watch showed no running step:\n\(t.screen)")
-        t.keys(" ")
-        let paused = try #require(t.waitForScreen { $0.contains("PAUSED") }, "no PAUSED after space:\n\(t.screen)")
-        let stepAtPause = try #require(Tmux.step(in: paused))
-        t.keys("B")
-        #expect(t.waitForScreen { $0.contains("β 6.25") } != nil, "header did not show β 6.25:\n\(t.screen)")
-        t.keys("B")
-        #expect(t.waitForScreen { $0.contains("β 7.812") } != nil, "header did not show β 7.812:\n\(t.screen)")
-        t.keys(" ")
-        #expect(t.waitForScreen { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > stepAtPause } != nil, "did not resume:\n\(t.screen)")
-        t.keys("q")
-        #expect(t.waitForScreen { $0.contains("Stop the run too?") } != nil, "no stop question:\n\(t.screen)")
-        t.keys("y")
-        #expect(CLI.waitUntil(limit: 30) { !t.alive }, "watch did not exit after q, y")
+        try t.steerPauseBetaResumeStop()
         #expect(CLI.waitUntil(limit: 60) { !twin.isRunning }, "the twin did not stop")
 
         // Both ranks applied the same commands at the same steps.

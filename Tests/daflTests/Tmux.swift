@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A tmux session running a command in a terminal of a given size: keys in, screen text out.
 /// Each session has its own tmux server (socket `-L`), so tests never touch a user's tmux.
@@ -73,5 +74,32 @@ struct Tmux {
     static func step(in screen: String) -> Int? {
         guard let r = screen.range(of: #"step (\d+)/"#, options: .regularExpression) else { return nil }
         return Int(screen[r].dropFirst(5).dropLast())
+    }
+}
+
+extension Tmux {
+    /// As a user at a `dafl watch` screen: waits for a running step, pauses, raises β twice (5 → 7.812),
+    /// resumes, then q and y (stop the run too) and waits for the watcher to exit. `afterPause` and
+    /// `afterBeta` check elsewhere (the run's own dashboard) between the steps.
+    func steerPauseBetaResumeStop(afterPause: () -> Void = {}, afterBeta: () -> Void = {},
+                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(waitForScreen(limit: 60) { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > 0 } != nil,
+                     "watch showed no running step:\n\(screen)", sourceLocation: sourceLocation)
+        keys(" ")
+        let paused = try #require(waitForScreen { $0.contains("PAUSED") }, "no PAUSED after space:\n\(screen)", sourceLocation: sourceLocation)
+        let stepAtPause = try #require(Tmux.step(in: paused), sourceLocation: sourceLocation)
+        afterPause()
+        keys("B")
+        #expect(waitForScreen { $0.contains("β 6.25") } != nil, "header did not show β 6.25:\n\(screen)", sourceLocation: sourceLocation)
+        keys("B")
+        #expect(waitForScreen { $0.contains("β 7.812") } != nil, "header did not show β 7.812:\n\(screen)", sourceLocation: sourceLocation)
+        afterBeta()
+        keys(" ")
+        #expect(waitForScreen { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > stepAtPause } != nil, "did not resume:\n\(screen)",
+                sourceLocation: sourceLocation)
+        keys("q")
+        #expect(waitForScreen { $0.contains("Stop the run too?") } != nil, "no stop question:\n\(screen)", sourceLocation: sourceLocation)
+        keys("y")
+        #expect(CLI.waitUntil(limit: 30) { !alive }, "watch did not exit after q, y", sourceLocation: sourceLocation)
     }
 }

@@ -20,22 +20,9 @@ import Testing
         let log = dir.appendingPathComponent("events.jsonl").path
         let t = Tmux(command: "\(CLI.binary.path) watch \(log)", env: ["TERM": "xterm"])
         defer { t.kill() }
-        try #require(t.waitForScreen(limit: 60) { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > 0 } != nil, "watch showed no running step:\n\(t.screen)")
-        t.keys(" ")
-        let paused = try #require(t.waitForScreen { $0.contains("PAUSED") }, "no PAUSED after space:\n\(t.screen)")
-        let stepAtPause = try #require(Tmux.step(in: paused))
-        #expect(run.waitForScreen { $0.contains("PAUSED") } != nil, "the run's own dashboard did not show PAUSED:\n\(run.screen)")
-        t.keys("B")
-        #expect(t.waitForScreen { $0.contains("β 6.25") } != nil, "header did not show β 6.25:\n\(t.screen)")
-        t.keys("B")
-        #expect(t.waitForScreen { $0.contains("β 7.812") } != nil, "header did not show β 7.812:\n\(t.screen)")
-        #expect(run.waitForScreen { $0.contains("β 7.812") } != nil, "the run's dashboard did not show β 7.812:\n\(run.screen)")
-        t.keys(" ")
-        #expect(t.waitForScreen { $0.contains("RUNNING") && (Tmux.step(in: $0) ?? 0) > stepAtPause } != nil, "did not resume:\n\(t.screen)")
-        t.keys("q")
-        #expect(t.waitForScreen { $0.contains("Stop the run too?") } != nil, "no stop question:\n\(t.screen)")
-        t.keys("y")
-        #expect(CLI.waitUntil(limit: 30) { !t.alive }, "watch did not exit after q, y")
+        try t.steerPauseBetaResumeStop(
+            afterPause: { #expect(run.waitForScreen { $0.contains("PAUSED") } != nil, "the run's own dashboard did not show PAUSED:\n\(run.screen)") },
+            afterBeta: { #expect(run.waitForScreen { $0.contains("β 7.812") } != nil, "the run's dashboard did not show β 7.812:\n\(run.screen)") })
         // The run saved and stopped; its dashboard says so and leaves on q.
         #expect(run.waitForScreen { $0.contains("training stopped") } != nil, "the run's dashboard did not show the stop:\n\(run.screen)")
         run.keys("q")
