@@ -274,8 +274,10 @@ def main(argv=None):
         run_log.close()
         applied_log.close()
     if world > 1:
+        # Every rank reaches here at the same step (the stop is broadcast). No destroy_process_group:
+        # with gloo it sometimes hung at exit under load; the worker ends its process instead.
         import torch.distributed as dist
-        dist.destroy_process_group()
+        dist.barrier()
     if a.run_dir:
         return
     n = a.iterations - WARMUP
@@ -293,6 +295,10 @@ def main(argv=None):
 def _ddp_worker(rank, world, argv):
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     main(argv)
+    # Leave at once: gloo's and OpenMP's threads can keep an orderly interpreter exit waiting.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def launch(argv=None):
