@@ -587,6 +587,27 @@ def sgd_plain():
 # Model-level cases
 # ---------------------------------------------------------------------------
 
+def _classifier_run(make, sd, x, glogits, gfeatures):
+    """A classifier's training-mode forward and backward on shared weights: logits and features against
+    glogits/gfeatures, the input's and every parameter's gradient, and running statistics after (if any)."""
+    def run(dtype):
+        m = make()
+        m.load_state_dict(sd)
+        m.to(dtype).train()
+        xd = leaf(x, dtype)
+        logits, feat = m(xd, out_feature=True)
+        (logits * glogits.to(dtype)).sum().add((feat * gfeatures.to(dtype)).sum()).backward()
+        out = dict(sd)
+        out.update({"x": x, "logits": logits, "features": feat, "glogits": glogits, "gfeatures": gfeatures, "dx": xd.grad})
+        for k, p in m.named_parameters():
+            out["grad." + k] = p.grad
+        for k, v in m.state_dict().items():
+            if k.endswith("running_mean") or k.endswith("running_var"):
+                out["after." + k] = v
+        return out
+    return run
+
+
 def _lenet(name, half):
     seed(name)
     model = D.LeNet5(half=half)
@@ -594,20 +615,7 @@ def _lenet(name, half):
     x = torch.randn(4, 1, 32, 32)
     nfeat = 60 if half else 120
     glogits, gfeatures = torch.randn(4, 10), torch.randn(4, nfeat)
-
-    def run(dtype):
-        m = D.LeNet5(half=half)
-        m.load_state_dict(sd)
-        m.to(dtype).train()
-        xd = leaf(x, dtype)
-        logits, feat = m(xd, out_feature=True)
-        (logits * glogits.to(dtype)).sum().add((feat * gfeatures.to(dtype)).sum()).backward()
-        out = dict(sd)
-        out.update({"x": x, "logits": logits, "features": feat, "glogits": glogits,
-                    "gfeatures": gfeatures, "dx": xd.grad})
-        for k, p in m.named_parameters():
-            out["grad." + k] = p.grad
-        return out
+    run = _classifier_run(lambda: D.LeNet5(half=half), sd, x, glogits, gfeatures)
     meta = {"arch": "lenet5-half" if half else "lenet5", "num_classes": "10", "input_size": "32",
             "batch": "4", "init": "torch default (seeded)",
             "loss": "sum(logits*glogits) + sum(features*gfeatures)",
@@ -639,22 +647,7 @@ def _resnet(name, depth, width):
     sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
     x = torch.randn(2, 3, 32, 32)
     glogits, gfeatures = torch.randn(2, 10), torch.randn(2, 8 * width)
-
-    def run(dtype):
-        m = make(10, width)
-        m.load_state_dict(sd)
-        m.to(dtype).train()
-        xd = leaf(x, dtype)
-        logits, feat = m(xd, out_feature=True)
-        (logits * glogits.to(dtype)).sum().add((feat * gfeatures.to(dtype)).sum()).backward()
-        out = dict(sd)
-        out.update({"x": x, "logits": logits, "features": feat, "glogits": glogits, "gfeatures": gfeatures, "dx": xd.grad})
-        for k, p in m.named_parameters():
-            out["grad." + k] = p.grad
-        for k, v in m.state_dict().items():
-            if k.endswith("running_mean") or k.endswith("running_var"):
-                out["after." + k] = v
-        return out
+    run = _classifier_run(lambda: make(10, width), sd, x, glogits, gfeatures)
     meta = {"arch": "resnet%d" % depth, "width": str(width), "num_classes": "10", "input_size": "32", "batch": "2",
             "init": "torch default (seeded); BN affine randomised", "loss": "sum(logits*glogits) + sum(features*gfeatures)",
             "features": "avg_pool2d(layer4, 4) flattened, (B,%d)" % (8 * width)}

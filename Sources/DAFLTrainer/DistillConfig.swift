@@ -90,11 +90,11 @@ public struct DistillConfig: Codable, Equatable, Sendable {
                                  studentLRSteps: [800 * 120, 1600 * 120], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
                                  seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16, student: "resnet18")
         case .cifar100:
-            return DistillConfig(preset: "cifar100", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
-                                 lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.5, alpha: 0.1, beta: 20),
-                                 studentOptimizer: "sgd", studentMomentum: 0.9, studentWeightDecay: 5e-4, studentLRSchedule: "constant",
-                                 studentLRSteps: [800 * 120, 1600 * 120], lrStepFactor: 0.1, studentSteps: 1, replayBatches: 0,
-                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16, student: "resnet18")
+            // CIFAR-10's recipe with the reference's heavier loss weights for 100 classes.
+            var c = preset(.cifar10)
+            c.preset = "cifar100"
+            c.weights = LossWeights(oneHot: 0.5, alpha: 0.1, beta: 20)
+            return c
         }
     }
 
