@@ -42,6 +42,9 @@ public struct CGANCheckpointInfo: Codable, Equatable, Sendable {
     public var perClass: Int?
     public var teacherPath: String?
     public var runName: String
+    /// A CcGAN run (regression): its vicinity and embedding settings, and the task that made its data.
+    public var ccgan: CcGANSettings? = nil
+    public var task: RegressionTaskInfo? = nil
 
     public static let sidecarName = CheckpointFiles.sidecarName
 
@@ -77,7 +80,7 @@ public struct CGANCheckpointInfo: Codable, Equatable, Sendable {
 /// ```
 // Sendable: other threads only `send` (through `RunControl`) and read `state`; the rest belongs to the training thread.
 public final class CGANRun: @unchecked Sendable {
-    public let trainer: CGANTrainer
+    public let trainer: any ConditionalGANTraining
     public let teacher: LeNet5?
     public let settings: CGANRunSettings
     public let runDir: URL
@@ -87,6 +90,8 @@ public final class CGANRun: @unchecked Sendable {
     public let teacherPath: String?
     public let preprocessing: Preprocessing
     public var classNames: [String] = []
+    /// The regression task a CcGAN run's data came from (recorded in the config and checkpoints).
+    public let task: RegressionTaskInfo?
     let quality: GeneratorQuality?
     let sink: (RunEvent) -> Void
     let control = RunControl()
@@ -104,6 +109,9 @@ public final class CGANRun: @unchecked Sendable {
 
     /// The preset written in the config event; the dashboard picks its cGAN panels by it.
     public static let preset = "cgan-train"
+    /// The preset of a CcGAN (continuous-label) run.
+    public static let regressionPreset = "ccgan-train"
+    public var preset: String { trainer is CcGANTrainer ? Self.regressionPreset : Self.preset }
 
     public var step: Int { trainer.step }
     public var state: TrainerState { control.state }
@@ -111,20 +119,25 @@ public final class CGANRun: @unchecked Sendable {
 
     /// A fresh run, or (with `resume`) the one saved in `runDir`, whose trainer must have been built
     /// with the checkpoint's config.
-    public init(trainer: CGANTrainer, teacher: LeNet5?, settings: CGANRunSettings, preprocessing: Preprocessing, runDir: URL,
+    public init(trainer: any ConditionalGANTraining, teacher: LeNet5?, settings: CGANRunSettings, preprocessing: Preprocessing, runDir: URL,
                 runName: String, dataDir: String, perClass: Int?, teacherPath: String?, resume: CGANCheckpointInfo? = nil,
-                sink: @escaping (RunEvent) -> Void) throws {
+                task: RegressionTaskInfo? = nil, sink: @escaping (RunEvent) -> Void) throws {
+        self.task = task
         (self.trainer, self.teacher, self.settings, self.preprocessing) = (trainer, teacher, settings, preprocessing)
         (self.runDir, self.runName, self.dataDir, self.perClass, self.teacherPath, self.sink) = (runDir, runName, dataDir, perClass, teacherPath, sink)
+        var quality: GeneratorQuality? = nil
         if let teacher {
-            guard teacher.classes == trainer.data.classes else {
-                throw WeightsError(file: teacherPath ?? "teacher", problem: "has \(teacher.classes) classes, the data \(trainer.data.classes)")
-            }
             teacher.setTraining(false)
-            quality = GeneratorQuality(teacher: teacher, real: trainer.data)
-        } else {
-            quality = nil
+            if let classes = trainer as? CGANTrainer {
+                guard teacher.classes == classes.data.classes else {
+                    throw WeightsError(file: teacherPath ?? "teacher", problem: "has \(teacher.classes) classes, the data \(classes.data.classes)")
+                }
+                quality = GeneratorQuality(teacher: teacher, real: classes.data)
+            } else if teacher.classes != 1 {
+                throw WeightsError(file: teacherPath ?? "teacher", problem: "is a classifier (\(teacher.classes) classes); a CcGAN run measures with a regressor")
+            }
         }
+        self.quality = quality
         measureRng = RNG(seed: trainer.config.seed &+ 7)
         if let info = resume {
             try Self.restore(info, runDir: runDir, into: trainer)
@@ -177,10 +190,12 @@ public final class CGANRun: @unchecked Sendable {
             "beta2": "\(c.beta2)", "d_steps": "\(c.dSteps)", "seed": "\(c.seed)", "conditioning": c.conditioning,
             "ema_decay": "\(c.emaDecay)", "ema_start": "\(c.emaStart)", "fd_every": "\(settings.fdEvery)",
             "fd_samples": "\(settings.fdSamples)", "samples_every": "\(settings.samplesEvery)",
-            "checkpoint_every": "\(settings.checkpointEvery)", "data": dataDir, "train_images": "\(trainer.data.count)",
+            "checkpoint_every": "\(settings.checkpointEvery)", "data": dataDir, "train_images": "\(trainer.trainCount)",
         ]
         if let perClass { s["per_class"] = "\(perClass)" }
         if let teacherPath { s["teacher"] = teacherPath }
+        if let cc = trainer as? CcGANTrainer { for (k, v) in cc.settingStrings { s[k] = v } }
+        if let task { for (k, v) in task.settingStrings { s[k] = v } }
         return s
     }
 
@@ -189,7 +204,7 @@ public final class CGANRun: @unchecked Sendable {
     @discardableResult
     public func run(startPaused: Bool = false) -> TrainerState {
         control.reset(to: startPaused ? .paused : .running)
-        sink(.config(ConfigEvent(step: step, time: elapsed, run: runName, preset: Self.preset, settings: settingStrings,
+        sink(.config(ConfigEvent(step: step, time: elapsed, run: runName, preset: preset, settings: settingStrings,
                                  classNames: classNames, resumed: resumed, teacherAccuracy: nil)))
         if resumed { sink(.control(ControlEvent(step: step, time: elapsed, action: "resume-run", source: "cli"))) }
         if let old = iterationsBefore, old != trainer.config.iterations {
@@ -238,7 +253,13 @@ public final class CGANRun: @unchecked Sendable {
     /// The Fréchet distance of the sampled generator (and of the trained one, when averaging), per class,
     /// and how often the teacher predicts the class asked for.
     public func measure() {
-        guard let quality, let teacher else { return }
+        if let cc = trainer as? CcGANTrainer {
+            guard let teacher else { return }
+            let mae = cc.labelError(teacher: teacher, samples: Swift.min(settings.fdSamples * 10, 2000), rng: &measureRng)
+            sink(.metrics(MetricsEvent(step: step, time: elapsed, stage: "gan", values: ["label_mae": Double(mae)])))
+            return
+        }
+        guard let quality, let teacher, let trainer = trainer as? CGANTrainer else { return }
         let (overall, perClass) = quality.measure(trainer.sampler, samplesPerClass: settings.fdSamples, rng: &measureRng)
         var values = ["fd": overall]
         if trainer.average != nil {
@@ -256,6 +277,11 @@ public final class CGANRun: @unchecked Sendable {
     func emitSamples() {
         let n = settings.samplesPerClass
         guard n > 0 else { return }
+        if let cc = trainer as? CcGANTrainer {
+            sink(.samples(cc.sweepSamples(count: 5 * n, teacher: teacher, preprocessing: preprocessing, step: step, time: elapsed, rng: &measureRng)))
+            return
+        }
+        guard let trainer = trainer as? CGANTrainer else { return }
         let labels = (0..<trainer.data.classes).flatMap { [Int](repeating: $0, count: n) }
         let x = trainer.sampler.sample(labels: labels, rng: &measureRng)
         var predicted = labels, confidence = [Double](repeating: 1, count: labels.count)
@@ -282,9 +308,9 @@ public final class CGANRun: @unchecked Sendable {
     public func checkpointInfo(file: String) -> CGANCheckpointInfo {
         CGANCheckpointInfo(step: step, file: file, config: trainer.config, settings: settings,
                            lrG: trainer.optimizerG.learningRate, lrD: trainer.optimizerD.learningRate,
-                           rng: trainer.rng.state.map(String.init), measureRng: measureRng.state.map(String.init),
+                           rng: trainer.rngState.map(String.init), measureRng: measureRng.state.map(String.init),
                            emaUpdates: trainer.average?.updates ?? 0, elapsed: elapsed, dataDir: dataDir, perClass: perClass,
-                           teacherPath: teacherPath, runName: runName)
+                           teacherPath: teacherPath, runName: runName, ccgan: (trainer as? CcGANTrainer)?.settings, task: task)
     }
 
     /// Writes the checkpoint (tensors first, then the sidecar that names them).
@@ -292,7 +318,7 @@ public final class CGANRun: @unchecked Sendable {
     public func saveCheckpoint() throws -> URL {
         let info = checkpointInfo(file: String(format: "checkpoint-%08d.safetensors", step))
         var tensors = CheckpointFiles.Tensors()
-        tensors.add(model: trainer.generator, prefix: "generator.")
+        tensors.add(model: trainer.trainedGenerator, prefix: "generator.")
         if let a = trainer.average { tensors.add(model: a.average, prefix: "average.") }
         tensors.add(model: trainer.discriminator, prefix: "discriminator.")
         tensors.add(optimizer: trainer.optimizerG, prefix: "opt_g.")
@@ -324,10 +350,10 @@ public final class CGANRun: @unchecked Sendable {
         return .halted
     }
 
-    static func restore(_ info: CGANCheckpointInfo, runDir: URL, into trainer: CGANTrainer) throws {
+    static func restore(_ info: CGANCheckpointInfo, runDir: URL, into trainer: any ConditionalGANTraining) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
-        try trainer.generator.load(stateDict: file.part("generator."), source: url.path + " (generator)")
+        try trainer.trainedGenerator.load(stateDict: file.part("generator."), source: url.path + " (generator)")
         if let a = trainer.average { try a.average.load(stateDict: file.part("average."), source: url.path + " (weight average)") }
         try trainer.discriminator.load(stateDict: file.part("discriminator."), source: url.path + " (discriminator)")
         do {
@@ -346,10 +372,19 @@ public final class CGANRun: @unchecked Sendable {
     /// `generator.safetensors` (the sampled generator: the weight average when there is one),
     /// `discriminator.safetensors` and `samples.pgm` (one row per class) in the run directory.
     public func writeFinalModels() throws {
-        let extra = ["dataset": (dataDir as NSString).lastPathComponent, "train_images": String(trainer.data.count), "steps": String(step)]
-        try ModelFile.save(trainer.sampler, preprocessing: preprocessing, extra: extra, to: runDir.appendingPathComponent("generator.safetensors"))
+        var extra = ["dataset": (dataDir as NSString).lastPathComponent, "train_images": String(trainer.trainCount), "steps": String(step)]
+        if let task { extra["task"] = "regression"; for (k, v) in task.metadata { extra[k] = v } }
+        try ModelFile.save(trainer.sampledGenerator, preprocessing: preprocessing, extra: extra, to: runDir.appendingPathComponent("generator.safetensors"))
         try ModelFile.save(trainer.discriminator, preprocessing: preprocessing, extra: extra, to: runDir.appendingPathComponent("discriminator.safetensors"))
         let perRow = 10
+        if let cc = trainer as? CcGANTrainer {
+            // Rows sweep the label from 0 to 1; each row one label, ten noises.
+            let labels = (0..<10).flatMap { [Float](repeating: Float($0) / 9, count: perRow) }
+            try PGM.write(cc.sampler.sample(labels: labels, rng: &measureRng), columns: perRow, preprocessing: preprocessing,
+                          to: runDir.appendingPathComponent("samples.pgm"))
+            return
+        }
+        guard let trainer = trainer as? CGANTrainer else { return }
         let labels = (0..<trainer.data.classes).flatMap { [Int](repeating: $0, count: perRow) }
         try PGM.write(trainer.sampler.sample(labels: labels, rng: &measureRng), columns: perRow, preprocessing: preprocessing,
                       to: runDir.appendingPathComponent("samples.pgm"))

@@ -26,77 +26,103 @@ public struct FakeSetStats: Codable, Equatable, Sendable {
     }
 }
 
-/// Generated training images for the student, processed as cGAN-KD does: drawn from the conditional
-/// generator, subsampled by cDR-RS when a density ratio is given (accept when u ≤ r/M̄, M̄ per class from
+/// Generated training images for the student, processed as cGAN-KD does: drawn from a conditional
+/// generator, subsampled by cDR-RS when a density ratio is given (accept when u ≤ r/M̄, M̄ per group from
 /// a burn-in and raised online), filtered by the teacher (the ρ-quantile of a burn-in of subsampled
-/// samples) and optionally relabelled, until every class has `perClass`. Batches mix labels uniformly,
-/// as in training, because the generator's batch norms use batch statistics; per-class acceptance is the
-/// same as drawing each class alone.
+/// samples, per group) and optionally relabelled, until every group has `perGroup`. One path for
+/// classification (groups are classes) and regression (groups are label bins).
 /// ```swift
 /// let (fake, stats, asked) = FakeSet.build(generator: g, teacher: t, perClass: 1000, rho: 0.9, relabel: false, rng: &rng)
 /// ```
 public enum FakeSet {
+    /// The kept samples: images (flattened), the labels the student trains on, the labels asked for.
+    public struct Samples {
+        public var images: [Float], labels: [Float], conditioning: [Float]
+        public var stats: FakeSetStats
+    }
+
+    /// Classification: `perClass` kept samples of every class.
     public static func build(generator: ConditionalGenerator, teacher: LeNet5, perClass: Int, rho: Float?, relabel: Bool,
                              ratio: ((Tensor, [Int]) -> [Float])? = nil, subsampleBurnIn: Int = 5000,
                              burnIn: Int = 500, batch: Int = 250, maxTries: Int = 50,
                              rng: inout RNG) -> (set: Dataset, stats: FakeSetStats, conditioning: [Int]) {
-        let classes = generator.classes
-        let side = generator.generator.initSize * 4, plane = side * side
-        var maxRatio = [Float](repeating: 0, count: classes)
-        func draw() -> (Tensor, [Int]) {
-            let labels = (0..<batch).map { _ in Int(rng.next() % UInt64(classes)) }
-            return (generator.sample(labels: labels, rng: &rng), labels)
-        }
+        let r = process(ClassSampleSource(generator: generator, teacher: teacher), perGroup: perClass, rho: rho, relabel: relabel,
+                        ratio: ratio.map { f in { x, y in f(x, y.map { Int($0) }) } }, subsampleBurnIn: subsampleBurnIn,
+                        burnIn: burnIn, batch: batch, maxTries: maxTries, rng: &rng)
+        let side = generator.generator.initSize * 4
+        return (Dataset(images: r.images, labels: r.labels.map { Int($0) }, side: side, classes: generator.classes), r.stats,
+                r.conditioning.map { Int($0) })
+    }
+
+    /// The shared pipeline over any `SampleSource`. A sample "disagrees" when the teacher's label
+    /// differs from the one asked for by more than `tolerance` (0 for classes).
+    public static func process<S: SampleSource>(_ source: S, perGroup: Int, rho: Float?, relabel: Bool,
+                                                ratio: ((Tensor, [Float]) -> [Float])? = nil, subsampleBurnIn: Int = 5000,
+                                                burnIn: Int = 500, batch: Int = 250, maxTries: Int = 50, tolerance: Float = 0,
+                                                rng: inout RNG) -> Samples {
+        let groups = source.groups
+        var maxRatio = [Float](repeating: 0, count: groups)
         /// Which samples of a batch subsampling accepts (all without a density ratio); raises M̄ first, as the reference.
-        func accept(_ x: Tensor, _ y: [Int]) -> [Bool] {
+        func accept(_ x: Tensor, _ y: [Float]) -> [Bool] {
             guard let ratio else { return [Bool](repeating: true, count: y.count) }
             let r = ratio(x, y)
-            for i in y.indices { maxRatio[y[i]] = Swift.max(maxRatio[y[i]], r[i]) }
-            return y.indices.map { rng.uniform() * maxRatio[y[$0]] <= r[$0] }
+            for i in y.indices { let g = source.group(of: y[i]); maxRatio[g] = Swift.max(maxRatio[g], r[i]) }
+            return y.indices.map { rng.uniform() * maxRatio[source.group(of: y[$0])] <= r[$0] }
         }
-        if ratio != nil {
-            var seen = [Int](repeating: 0, count: classes)
+        if let ratio {
+            var seen = [Int](repeating: 0, count: groups)
             while seen.min()! < subsampleBurnIn {
-                let (x, y) = draw()
-                for (i, r) in ratio!(x, y).enumerated() { maxRatio[y[i]] = Swift.max(maxRatio[y[i]], r); seen[y[i]] += 1 }
+                let (x, y) = source.draw(batch, rng: &rng)
+                for (i, r) in ratio(x, y).enumerated() {
+                    let g = source.group(of: y[i])
+                    maxRatio[g] = Swift.max(maxRatio[g], r)
+                    seen[g] += 1
+                }
             }
         }
         var filter: TeacherFilter? = nil
         if let rho {
             var scores: [Float] = [], labels: [Int] = []
-            var seen = [Int](repeating: 0, count: classes), rounds = 0
-            while seen.min()! < burnIn && rounds < maxTries * Swift.max(1, burnIn * classes / batch) {
+            var seen = [Int](repeating: 0, count: groups), rounds = 0
+            while seen.min()! < burnIn && rounds < maxTries * Swift.max(1, burnIn * groups / batch) {
                 rounds += 1
-                let (x, y) = draw()
-                let ok = accept(x, y), s = TeacherFilter.score(teacher: teacher, images: x, labels: y).scores
-                for i in y.indices where ok[i] { scores.append(s[i]); labels.append(y[i]); seen[y[i]] += 1 }
+                let (x, y) = source.draw(batch, rng: &rng)
+                let ok = accept(x, y), s = source.score(x, labels: y).scores
+                for i in y.indices where ok[i] {
+                    let g = source.group(of: y[i])
+                    scores.append(s[i]); labels.append(g); seen[g] += 1
+                }
             }
-            filter = TeacherFilter(rho: rho, burnIn: scores, labels: labels, classes: classes)
+            filter = TeacherFilter(rho: rho, burnIn: scores, labels: labels, classes: groups)
         }
-        let zeros = [Int](repeating: 0, count: classes)
+        let zeros = [Int](repeating: 0, count: groups)
         var stats = FakeSetStats(generated: zeros, accepted: zeros, kept: zeros,
-                                 thresholds: filter?.thresholds ?? .init(repeating: .infinity, count: classes),
+                                 thresholds: filter?.thresholds ?? .init(repeating: .infinity, count: groups),
                                  maxRatios: maxRatio, disagreements: zeros, relabelled: relabel)
-        var images: [Float] = [], labels: [Int] = [], asked: [Int] = []
+        var out = Samples(images: [], labels: [], conditioning: [], stats: stats)
         var rounds = 0
-        while stats.kept.contains(where: { $0 < perClass }) && rounds < maxTries * Swift.max(1, perClass * classes / batch) {
+        while stats.kept.contains(where: { $0 < perGroup }) && rounds < maxTries * Swift.max(1, perGroup * groups / batch) {
             rounds += 1
-            let (x, y) = draw()
+            let (x, y) = source.draw(batch, rng: &rng)
             let ok = accept(x, y)
-            let (scores, predicted) = TeacherFilter.score(teacher: teacher, images: x, labels: y)
-            for i in 0..<batch where stats.kept[y[i]] < perClass {
-                stats.generated[y[i]] += 1
+            let (scores, predicted) = source.score(x, labels: y)
+            let plane = x.count / Swift.max(y.count, 1)
+            for i in y.indices {
+                let g = source.group(of: y[i])
+                guard stats.kept[g] < perGroup else { continue }
+                stats.generated[g] += 1
                 guard ok[i] else { continue }
-                stats.accepted[y[i]] += 1
-                guard filter?.keeps(score: scores[i], label: y[i]) ?? true else { continue }
-                stats.kept[y[i]] += 1
-                if predicted[i] != y[i] { stats.disagreements[y[i]] += 1 }
-                images += x.data[(i * plane)..<((i + 1) * plane)]
-                labels.append(relabel ? predicted[i] : y[i])
-                asked.append(y[i])
+                stats.accepted[g] += 1
+                guard filter?.keeps(score: scores[i], label: g) ?? true else { continue }
+                stats.kept[g] += 1
+                if Swift.abs(predicted[i] - y[i]) > tolerance { stats.disagreements[g] += 1 }
+                out.images += x.data[(i * plane)..<((i + 1) * plane)]
+                out.labels.append(relabel ? predicted[i] : y[i])
+                out.conditioning.append(y[i])
             }
         }
         stats.maxRatios = maxRatio
-        return (Dataset(images: images, labels: labels, side: side, classes: classes), stats, asked)
+        out.stats = stats
+        return out
     }
 }

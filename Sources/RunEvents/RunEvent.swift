@@ -143,8 +143,15 @@ public struct SamplesEvent: Codable, Equatable, Sendable {
         public var confidence: Double
         /// The class a conditional generator was asked for (cGAN-KD); nil for DAFL's unconditional images.
         public var conditioning: Int?
-        public init(pixels: String, label: Int, confidence: Double, conditioning: Int? = nil) {
+        /// Regression (CcGAN): the label the image was generated for and the teacher's reading of it, in
+        /// the task's units (`unit`, e.g. "°"); `label` and `confidence` then carry nothing.
+        public var target: Double?
+        public var value: Double?
+        public var unit: String?
+        public init(pixels: String, label: Int, confidence: Double, conditioning: Int? = nil, target: Double? = nil, value: Double? = nil,
+                    unit: String? = nil) {
             self.pixels = pixels; self.label = label; self.confidence = confidence; self.conditioning = conditioning
+            self.target = target; self.value = value; self.unit = unit
         }
         /// The decoded grey levels.
         public var bytes: [UInt8] { Data(base64Encoded: pixels).map { [UInt8]($0) } ?? [] }

@@ -6,7 +6,7 @@ import Foundation
 /// `fill` (the normalised value of black, so rotating after normalising equals normalising after).
 /// ```swift
 /// let task = Rotation.task(test, degrees: -45...45, seed: 7, fill: (0 - 0.286) / 0.353)
-/// let (x, y) = task.batch([0, 1, 2])       // images, labels normalised to [0, 1]
+/// let (x, y) = task.batch([0, 1, 2])       // images, angles normalised to [0, 1]
 /// ```
 public enum Rotation {
     /// Writes `image` (channels × side × side) rotated by `degrees` into `out`.
@@ -37,31 +37,8 @@ public enum Rotation {
         }
     }
 
-    /// Images with scalar labels: a regression set.
-    public struct Task {
-        public var images: [Float]
-        /// The angles, in degrees.
-        public var angles: [Float]
-        public var range: ClosedRange<Float>
-        public var side: Int
-        public var channels: Int
-        public var count: Int { angles.count }
-
-        /// Labels scaled to [0, 1] over `range` (what the regression losses train on).
-        public func normalised(_ degrees: Float) -> Float { (degrees - range.lowerBound) / (range.upperBound - range.lowerBound) }
-        public func degrees(_ normalised: Float) -> Float { range.lowerBound + normalised * (range.upperBound - range.lowerBound) }
-
-        /// The images at `indices` as [B, C, S, S] and their normalised labels.
-        public func batch(_ indices: ArraySlice<Int>) -> (Tensor, [Float]) {
-            let per = channels &* side &* side
-            var x = [Float](repeating: 0, count: indices.count &* per)
-            for (j, i) in indices.enumerated() { x.replaceSubrange((j &* per)..<((j &+ 1) &* per), with: images[(i &* per)..<((i &+ 1) &* per)]) }
-            return (Tensor(shape: [indices.count, channels, side, side], data: x), indices.map { normalised(angles[$0]) })
-        }
-    }
-
     /// Every image of `data` rotated by its own angle, drawn from `degrees` by a generator seeded with `seed`.
-    public static func task(_ data: Dataset, degrees: ClosedRange<Float>, seed: UInt64, fill: Float) -> Task {
+    public static func task(_ data: Dataset, degrees: ClosedRange<Float>, seed: UInt64, fill: Float) -> RegressionSet {
         var rng = RNG(seed: seed)
         let angles = rng.uniform(count: data.count, lo: degrees.lowerBound, hi: degrees.upperBound)
         let per = data.imageSize
@@ -72,6 +49,6 @@ public enum Rotation {
                        into: UnsafeMutableBufferPointer(rebasing: dst[(i &* per)..<((i &+ 1) &* per)]))
             }
         }
-        return Task(images: out, angles: angles, range: degrees, side: data.side, channels: data.channels)
+        return RegressionSet(images: out, targets: angles, range: degrees, side: data.side, channels: data.channels, unit: "°")
     }
 }

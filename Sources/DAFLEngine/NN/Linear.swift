@@ -19,3 +19,16 @@ public final class Linear: Layer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor { .linear(x, weight: weight, bias: bias) }
 }
+
+/// A fully connected layer without bias, y = x·Wᵀ (PyTorch's `nn.Linear(…, bias=False)`).
+public final class BiasFreeLinear: Layer {
+    public let weight: Tensor
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, rng: inout RNG) {
+        weight = .parameter(shape: [outFeatures, inFeatures], data: defaultInit(&rng, count: outFeatures * inFeatures, fanIn: inFeatures))
+    }
+
+    public var parameters: [(String, Tensor)] { [("weight", weight)] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { .linear(x, weight: weight, bias: nil) }
+}

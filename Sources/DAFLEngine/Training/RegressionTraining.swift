@@ -10,7 +10,7 @@ public enum Regression {
 
     /// One epoch over shuffled mini-batches; returns the mean loss (on normalised labels).
     @discardableResult
-    public static func trainEpoch(_ model: any Classifier, optimizer: Optimizer, task: Rotation.Task, batchSize: Int, loss: Loss,
+    public static func trainEpoch(_ model: any Classifier, optimizer: Optimizer, task: RegressionSet, batchSize: Int, loss: Loss,
                                   rng: inout RNG, onBatch: (Int, Int, Float) -> Void = { _, _, _ in }) -> Float {
         model.setTraining(true)
         let order = rng.permutation(task.count)
@@ -29,7 +29,7 @@ public enum Regression {
     }
 
     /// Mean absolute error in the task's units (the predictions mapped back from [0, 1]).
-    public static func meanAbsoluteError(_ model: any Classifier, on task: Rotation.Task, batchSize: Int = 1000) -> Double {
+    public static func meanAbsoluteError(_ model: any Classifier, on task: RegressionSet, batchSize: Int = 1000) -> Double {
         model.setTraining(false)
         defer { model.setTraining(true) }
         var sum: Double = 0
@@ -38,7 +38,7 @@ public enum Regression {
                 let idx = Array(s..<Swift.min(s + batchSize, task.count))
                 let (x, _) = task.batch(idx[...])
                 let p = model(x).data
-                for (j, i) in idx.enumerated() { sum += Double(Swift.abs(task.degrees(p[j]) - task.angles[i])) }
+                for (j, i) in idx.enumerated() { sum += Double(Swift.abs(task.value(p[j]) - task.targets[i])) }
             }
         }
         return sum / Double(Swift.max(task.count, 1))

@@ -56,9 +56,11 @@ struct CGANTrain: ParsableCommand {
     @Flag(help: "One JSON object per progress line (implies --headless).") var json = false
     @Option(help: "Dashboard theme: a name in themes/ or a file.") var theme = "dark"
     @Flag(help: "Open the dashboard paused (space starts).") var startPaused = false
+    @OptionGroup var regression: RegressionGANOptions
 
     func validate() throws {
         guard every > 0 else { throw ValidationError("--every must be positive") }
+        try regression.check()
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
         let (config, settings) = configured()
         if let problem = (config.problems() + settings.problems()).first { throw ValidationError(problem) }
@@ -66,7 +68,7 @@ struct CGANTrain: ParsableCommand {
     }
 
     /// The run's settings as the flags give them.
-    private func configured() -> (CGANConfig, CGANRunSettings) {
+    func configured() -> (CGANConfig, CGANRunSettings) {
         var config = CGANConfig()
         (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations ?? config.iterations, batch, lrG, lrD, seed)
         (config.generatorWidth, config.discriminatorWidth, config.conditioning) = (generatorWidth, discriminatorWidth, conditioning)
@@ -79,6 +81,7 @@ struct CGANTrain: ParsableCommand {
     func run() throws {
         let prep = Preprocessing.fashionMNIST
         let info = try resume.map { try CGANCheckpointInfo.load(runDir: URL(fileURLWithPath: $0)) }
+        if regression.task != "classification" || info?.task != nil { return try runCcGAN(resuming: info) }
         let dataDir = info?.dataDir ?? data
         let subset = info?.perClass ?? perClass
         var train = try Dataset.load(directory: dataDir, split: .train, preprocessing: prep)
@@ -112,6 +115,11 @@ struct CGANTrain: ParsableCommand {
             print("dafl cgan train: run \(dir.path): \(train.count) labelled images, \(train.classes) classes; \(config.iterations) steps of batch \(config.batch)"
                   + (info.map { "; resuming at step \($0.step)" } ?? ""))
         }
+        try drive(run, output: output, dir: dir)
+    }
+
+    /// Runs to the end on the dashboard or headless, obeying the command file and Ctrl-C; exits 3 on a halt, 130 on a stop.
+    func drive(_ run: CGANRun, output: RunOutput, dir: URL) throws {
         run.listen(toCommandFile: dir.appendingPathComponent(ControlFile.name).path)
         let signals = SignalHandler(quiet: output.useDashboard) { run.send(.stop(reason: "interrupted"), source: "signal") }
         let final = output.useDashboard ? try LiveDashboard.run(trainer: run, inbox: output.inbox, themes: output.themes, startPaused: startPaused)
@@ -119,7 +127,8 @@ struct CGANTrain: ParsableCommand {
         signals.cancel()
         if !json {
             let fd = run.lastDistance.map { String(format: "; Fréchet distance %.2f", $0) } ?? ""
-            print("done: \(final.rawValue) at step \(run.step)\(fd); wrote \(dir.path)/{generator,discriminator}.safetensors and samples.pgm (row = class); log \(dir.path)/events.jsonl")
+            let rows = run.task == nil ? "class" : "label, low to high"
+            print("done: \(final.rawValue) at step \(run.step)\(fd); wrote \(dir.path)/{generator,discriminator}.safetensors and samples.pgm (row = \(rows)); log \(dir.path)/events.jsonl")
         }
         switch final {
         case .halted: throw ExitCode(3)

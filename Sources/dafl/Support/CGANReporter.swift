@@ -41,6 +41,19 @@ final class CGANReporter: @unchecked Sendable {
                 if let a = m.values["agreement"] { line += String(format: "; teacher agrees with the class asked for: %.1f%%", a) }
                 emit(line + "; per class: " + per.map { String(format: "%.1f", $0) }.joined(separator: " "))
             }
+        case .metrics(let m) where m.values["label_mae"] != nil:
+            let mae = m.values["label_mae"]!
+            if json { emitJSON(["event": "quality", "step": m.step, "label_mae": mae]) }
+            else { emit(String(format: "step %6d  teacher's reading of generated images vs the label asked for: MAE %.3f", m.step, mae)) }
+        case .metrics(let m) where m.stage == "student" && m.values["test_mae"] != nil:
+            let v = m.values
+            if json {
+                emitJSON(["event": "epoch", "epoch": m.step, "train_loss": v["student_loss"] ?? .nan, "test_mae": v["test_mae"]!,
+                          "teacher_mae": v["teacher_mae"] ?? .nan, "elapsed_s": m.time])
+            } else {
+                emit(String(format: "epoch %3d/%d  train loss %.4f  test MAE %.3f (teacher %.3f)", m.step, total, v["student_loss"] ?? .nan,
+                            v["test_mae"]!, v["teacher_mae"] ?? .nan))
+            }
         case .metrics(let m) where m.stage == "density-ratio":
             let loss = m.values["dr_loss"] ?? .nan
             if json { emitJSON(["event": "density_ratio_epoch", "epoch": m.step, "loss": loss]) }

@@ -30,12 +30,12 @@ import Testing
         var rng = RNG(seed: 1)
         let data = Dataset(images: rng.normal(count: 5 * 64), labels: [0, 1, 2, 3, 4], side: 8, classes: 5)
         let task = Rotation.task(data, degrees: -45...45, seed: 9, fill: -1)
-        #expect(task.count == 5 && task.angles.allSatisfy { (-45...45).contains($0) })
-        #expect(Rotation.task(data, degrees: -45...45, seed: 9, fill: -1).angles == task.angles)
+        #expect(task.count == 5 && task.targets.allSatisfy { (-45...45).contains($0) })
+        #expect(Rotation.task(data, degrees: -45...45, seed: 9, fill: -1).angles == task.targets)
         let (x, y) = task.batch([4, 0])
-        #expect(x.shape == [2, 1, 8, 8] && y == [task.normalised(task.angles[4]), task.normalised(task.angles[0])])
-        #expect(y.allSatisfy { (0...1).contains($0) } && Swift.abs(task.degrees(y[0]) - task.angles[4]) < 1e-4)
+        #expect(x.shape == [2, 1, 8, 8] && y == [task.normalised(task.targets[4]), task.normalised(task.targets[0])])
+        #expect(y.allSatisfy { (0...1).contains($0) } && Swift.abs(task.value(y[0]) - task.targets[4]) < 1e-4)
         // Each image is its source rotated by its own angle.
-        #expect(Array(task.images[0..<64]) == rotated(Array(data.images[0..<64]), side: 8, by: task.angles[0]))
+        #expect(Array(task.images[0..<64]) == rotated(Array(data.images[0..<64]), side: 8, by: task.targets[0]))
     }
 }
