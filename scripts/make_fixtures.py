@@ -44,6 +44,7 @@ PyTorch semantics worth knowing (torch 1.13):
   SGD momentum: buf = g on the first step, then buf = mu*buf + g; p -= lr*buf.
 """
 
+import copy
 import os
 import sys
 import zlib
@@ -368,6 +369,82 @@ def regression_losses():
         mse.backward()
         return {"pred": pred, "target": target, "l1": l1, "mse": mse, "dl1": p1.grad, "dmse": p2.grad}
     return name, run, {"op": "l1_loss, mse_loss", "reduction": "mean"}, {"pred", "target"}
+
+
+@case
+def vicinal_hinge():
+    """CcGAN's vicinal discriminator loss in hinge form (cGAN-KD): mean(w_r relu(1 - real)) +
+    mean(w_f relu(1 + fake)), with SVDL weights in (0, 1]."""
+    name = "vicinal_hinge"
+    seed(name)
+    real, fake = torch.randn(7) * 1.5, torch.randn(7) * 1.5
+    wr, wf = torch.rand(7) * 0.9 + 0.1, torch.rand(7) * 0.9 + 0.1
+
+    def run(dtype):
+        rd, fd = leaf(real, dtype), leaf(fake, dtype)
+        d = (wr.to(dtype) * F.relu(1 - rd)).mean() + (wf.to(dtype) * F.relu(1 + fd)).mean()
+        d.backward()
+        return {"real": real, "fake": fake, "wr": wr, "wf": wf, "d": d, "dreal": rd.grad, "dfake": fd.grad}
+    return name, run, {"op": "vicinal hinge"}, {"real", "fake", "wr", "wf"}
+
+
+@case
+def embedded_batchnorm():
+    """CcGAN's conditional batch norm on a label embedding h: BatchNorm2d(C, affine=False) in training
+    mode, then out + out * (h @ Wg.T) + h @ Wb.T, per sample and channel."""
+    name = "embedded_batchnorm"
+    seed(name)
+    x, h = torch.randn(3, 4, 2, 3) * 2 + 0.5, torch.relu(torch.randn(3, 8))
+    wg, wb = torch.randn(4, 8) * 0.3, torch.randn(4, 8) * 0.3
+    gout = torch.randn(3, 4, 2, 3)
+
+    def run(dtype):
+        xd, hd, gd, bd = leaf(x, dtype), leaf(h, dtype), leaf(wg, dtype), leaf(wb, dtype)
+        out = F.batch_norm(xd, None, None, training=True, eps=0.8)
+        y = out + out * (hd @ gd.t())[:, :, None, None] + (hd @ bd.t())[:, :, None, None]
+        backward(y, gout)
+        return {"x": x, "h": h, "wg": wg, "wb": wb, "gout": gout, "y": y, "dx": xd.grad, "dh": hd.grad,
+                "dwg": gd.grad, "dwb": bd.grad}
+    return name, run, {"op": "embedded batch norm", "eps": "0.8"}, {"x", "h", "wg", "wb", "gout"}
+
+
+@case
+def label_embedding():
+    """CcGAN's y2h MLP (the reference's model_y2h at dim_embed 16): y + 1e-8, then four blocks of
+    Linear -> GroupNorm(8) -> ReLU (1 -> 16, then 16 -> 16) and Linear(16, 16) -> ReLU. Stores the
+    state_dict under its nn.Sequential names and the gradients of every parameter."""
+    name = "label_embedding"
+    seed(name)
+    E = 16
+    mods = []
+    for i in range(4):
+        mods += [torch.nn.Linear(1 if i == 0 else E, E), torch.nn.GroupNorm(8, E), torch.nn.ReLU()]
+    mods += [torch.nn.Linear(E, E), torch.nn.ReLU()]
+    net = torch.nn.Sequential(*mods)
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, torch.nn.GroupNorm):
+                m.weight.add_(torch.randn(E) * 0.2)
+                m.bias.add_(torch.randn(E) * 0.2)
+    sd = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    y = torch.rand(6)
+    gout = torch.randn(6, E)
+
+    def run(dtype):
+        m = copy.deepcopy(net).to(dtype)
+        m.load_state_dict({k: v.to(dtype) for k, v in sd.items()})
+        m.zero_grad()
+        yd = leaf(y, dtype)
+        h = m(yd.view(-1, 1) + 1e-8)
+        backward(h, gout)
+        out = {"y": y, "gout": gout, "h": h, "dy": yd.grad}
+        for k, v in sd.items():
+            out["main." + k] = v
+        for k, p in m.named_parameters():
+            out["grad.main." + k] = p.grad
+        return out
+    return name, run, {"op": "label embedding (model_y2h)", "dim_embed": str(E)}, \
+        {"y", "gout"} | {"main." + k for k in sd}
 
 
 @case

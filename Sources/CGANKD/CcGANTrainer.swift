@@ -16,7 +16,7 @@ public struct CcGANSettings: Codable, Equatable, Sendable {
         if !(kappaBase > 0 && kappaBase.isFinite) { p.append("--kappa-base must be positive") }
         if let sigma, !(sigma >= 0 && sigma.isFinite) { p.append("--sigma must not be negative") }
         let e = embedding
-        if e.dimension < 8 || e.dimension % 8 != 0 || e.dimension > 4096 { p.append("--embed-dim must be a multiple of 8 (8…4096)") }
+        if e.dimension < 16 || e.dimension % 8 != 0 || e.dimension > 4096 { p.append("--embed-dim must be a multiple of 8 (16…4096)") }
         if e.embedEpochs < 1 || e.y2hEpochs < 1 || e.embedEpochs > 10_000 || e.y2hEpochs > 100_000 { p.append("--embed-epochs and --y2h-epochs must be positive") }
         return p
     }

@@ -12,18 +12,33 @@ import Foundation
 /// ```
 public final class DensityRatioMLP: Model {
     public let classes: Int
-    public let embedding: Embedding
+    /// The class table (classification), or nil when labels arrive embedded (CcGAN's h, regression).
+    public let embedding: Embedding?
     public let linears: [Linear]
     public let norms: [GroupNorm]
     public let dropout: Float
+    /// Feature inputs (the first layer's inputs less the label's).
+    public let featureCount: Int
     public var training = true
     var rng: RNG
 
-    public init(features: Int, classes: Int, widths: [Int] = [512, 256, 128, 64, 32], dropout: Float = 0.5, rng: inout RNG) {
+    public convenience init(features: Int, classes: Int, widths: [Int] = [512, 256, 128, 64, 32], dropout: Float = 0.5, rng: inout RNG) {
+        let e = Embedding(classes, classes, rng: &rng)
+        self.init(features: features, labelInputs: classes, embedding: e, classes: classes, widths: widths, dropout: dropout, rng: &rng)
+    }
+
+    /// A ratio model for continuous labels, which takes them as label embeddings of `embedding` dimensions
+    /// (as the reference's regression cDR-RS concatenates y2h(y) to the features).
+    public convenience init(features: Int, embedding dimension: Int, widths: [Int] = [512, 256, 128, 64, 32], dropout: Float = 0.5, rng: inout RNG) {
+        self.init(features: features, labelInputs: dimension, embedding: nil, classes: 0, widths: widths, dropout: dropout, rng: &rng)
+    }
+
+    init(features: Int, labelInputs: Int, embedding: Embedding?, classes: Int, widths: [Int], dropout: Float, rng: inout RNG) {
         self.classes = classes
         self.dropout = dropout
-        embedding = Embedding(classes, classes, rng: &rng)
-        var inputs = features + classes, ls: [Linear] = [], ns: [GroupNorm] = []
+        self.embedding = embedding
+        featureCount = features
+        var inputs = features + labelInputs, ls: [Linear] = [], ns: [GroupNorm] = []
         for w in widths {
             ls.append(Linear(inputs, w, rng: &rng))
             ns.append(GroupNorm(groups: 8, channels: w))
@@ -36,19 +51,27 @@ public final class DensityRatioMLP: Model {
 
     public var layers: [(String, Layer)] {
         // nn.Sequential indices as the reference lays them out: 4 modules per hidden layer, then the output.
-        var out: [(String, Layer)] = [("label_emb", embedding)]
+        var out: [(String, Layer)] = embedding.map { [("label_emb", $0)] } ?? []
         for i in norms.indices { out += [("main.\(4 * i)", linears[i]), ("main.\(4 * i + 1)", norms[i])] }
         out.append(("main.\(4 * norms.count)", linears[norms.count]))
         return out
     }
 
     public var metadata: [String: String] {
-        ["arch": "cdr-mlp", "num_classes": String(classes), "features": String(linears[0].weight.shape[1] - classes),
+        ["arch": "cdr-mlp", "num_classes": String(classes), "features": String(featureCount),
          "widths": norms.map { String($0.weight.count) }.joined(separator: ","), "dropout": String(dropout)]
     }
 
     public func callAsFunction(_ features: Tensor, labels: [Int]) -> Tensor {
-        var h = Tensor.concatColumns(features, embedding(labels))
+        guard let embedding else { preconditionFailure("this ratio model takes label embeddings") }
+        return forward(features, labelInputs: embedding(labels))
+    }
+
+    /// Ratios for features and label embeddings h [N, E].
+    public func callAsFunction(_ features: Tensor, embedded h: Tensor) -> Tensor { forward(features, labelInputs: h) }
+
+    func forward(_ features: Tensor, labelInputs: Tensor) -> Tensor {
+        var h = Tensor.concatColumns(features, labelInputs)
         for i in norms.indices {
             h = norms[i](linears[i](h)).relu().dropout(dropout, training: training, rng: &rng)
         }
@@ -97,6 +120,46 @@ public enum DensityRatioTraining {
             onEpoch(epoch, Float(total / Double(Swift.max(steps, 1))))
         }
         model.training = false
+    }
+
+    /// The regression form: real images' teacher features against generated images' for the same labels
+    /// (G(z, y_real) as the reference, no vicinity), labels entering as the generator's embedding h = y2h(y).
+    public static func train(_ model: DensityRatioMLP, teacher: LeNet5, generator: ContinuousConditionalGenerator, real: RegressionSet,
+                             epochs: Int, batch: Int = 256, lr: Float = 1e-4, rng: inout RNG,
+                             proceed: () -> Bool = { true }, onEpoch: (Int, Float) -> Void = { _, _ in }) {
+        let opt = Adam(model.parameters, lr: lr, betas: (0.5, 0.999), weightDecay: 1e-4)
+        let images = Dataset(images: real.images, labels: [Int](repeating: 0, count: real.count), side: real.side, classes: 1, channels: real.channels)
+        let (realFeatures, dim) = FrechetDistance.teacherFeatures(teacher, images: images)
+        let labels = real.normalisedTargets
+        model.training = true
+        let batch = Swift.min(batch, real.count)
+        for epoch in 1...epochs {
+            opt.learningRate = lr * (epoch > epochs * 3 / 4 ? 0.01 : epoch > epochs * 2 / 5 ? 0.1 : 1)
+            var total: Double = 0, steps = 0
+            let order = rng.permutation(real.count)
+            for start in stride(from: 0, to: real.count - batch + 1, by: batch) {
+                guard proceed() else { model.training = false; return }
+                let idx = order[start..<(start + batch)]
+                let y = idx.map { labels[$0] }
+                let fr = Tensor(shape: [idx.count, dim], data: idx.flatMap { realFeatures[($0 * dim)..<(($0 + 1) * dim)] })
+                let ff = GradMode.noGrad { teacher.forwardWithFeatures(generator.sample(labels: y, rng: &rng)).features }
+                let h = generator.embedding(y)
+                let loss = DensityRatioLoss.penalisedSP(fake: model(ff, embedded: h), real: model(fr, embedded: h))
+                opt.zeroGrad()
+                loss.backward()
+                opt.step()
+                total += Double(loss.item)
+                steps += 1
+            }
+            onEpoch(epoch, Float(total / Double(Swift.max(steps, 1))))
+        }
+        model.training = false
+    }
+
+    /// The model's ratios for generated images of continuous labels (evaluation mode, no graph).
+    public static func ratios(_ model: DensityRatioMLP, teacher: LeNet5, generator: ContinuousConditionalGenerator, images: Tensor, labels: [Float]) -> [Float] {
+        model.training = false
+        return GradMode.noGrad { model(teacher.forwardWithFeatures(images).features, embedded: generator.embedding(labels)) }.data
     }
 
     /// The model's ratios for generated images (evaluation mode, no graph).

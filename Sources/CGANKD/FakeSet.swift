@@ -12,6 +12,8 @@ public struct FakeSetStats: Codable, Equatable, Sendable {
     /// How many kept samples the teacher labels differently from their conditioning class (relabelled when asked).
     public var disagreements: [Int]
     public var relabelled: Bool
+    /// Kept samples per group by the teacher's label (its class, or its reading's bin); nil in files written before it.
+    public var predicted: [Int]? = nil
 
     /// Fraction of generated samples that subsampling accepted, per class.
     public var acceptanceRates: [Double] { zip(accepted, generated).map { $1 == 0 ? 0 : Double($0) / Double($1) } }
@@ -22,7 +24,7 @@ public struct FakeSetStats: Codable, Equatable, Sendable {
     public func event(time: Double, path: String?) -> FakeSetEvent {
         FakeSetEvent(step: 0, time: time, generated: generated, accepted: accepted, kept: kept, disagreements: disagreements,
                      thresholds: thresholds.map { $0.isFinite ? Double($0) : nil }, maxRatios: maxRatios.map(Double.init),
-                     relabelled: relabelled, path: path)
+                     relabelled: relabelled, path: path, predicted: predicted)
     }
 }
 
@@ -98,7 +100,7 @@ public enum FakeSet {
         let zeros = [Int](repeating: 0, count: groups)
         var stats = FakeSetStats(generated: zeros, accepted: zeros, kept: zeros,
                                  thresholds: filter?.thresholds ?? .init(repeating: .infinity, count: groups),
-                                 maxRatios: maxRatio, disagreements: zeros, relabelled: relabel)
+                                 maxRatios: maxRatio, disagreements: zeros, relabelled: relabel, predicted: zeros)
         var out = Samples(images: [], labels: [], conditioning: [], stats: stats)
         var rounds = 0
         while stats.kept.contains(where: { $0 < perGroup }) && rounds < maxTries * Swift.max(1, perGroup * groups / batch) {
@@ -116,6 +118,7 @@ public enum FakeSet {
                 guard filter?.keeps(score: scores[i], label: g) ?? true else { continue }
                 stats.kept[g] += 1
                 if Swift.abs(predicted[i] - y[i]) > tolerance { stats.disagreements[g] += 1 }
+                stats.predicted?[source.group(of: predicted[i])] += 1
                 out.images += x.data[(i * plane)..<((i + 1) * plane)]
                 out.labels.append(relabel ? predicted[i] : y[i])
                 out.conditioning.append(y[i])

@@ -283,10 +283,16 @@ public struct FakeSetEvent: Codable, Equatable, Sendable {
     public var relabelled: Bool
     /// Where the set was written, if it was.
     public var path: String?
+    /// Kept samples per group by the teacher's reading (its class, or the bin of its predicted label), beside
+    /// `kept`, which counts them by the label asked for. Nil in logs before it was added.
+    public var predicted: [Int]?
+    /// Regression: the label range the groups split evenly (bins), in the task's units; nil for classes.
+    public var labelRange: [Double]?
     public init(step: Int, time: Double, generated: [Int], accepted: [Int], kept: [Int], disagreements: [Int],
-                thresholds: [Double?], maxRatios: [Double], relabelled: Bool, path: String? = nil) {
+                thresholds: [Double?], maxRatios: [Double], relabelled: Bool, path: String? = nil, predicted: [Int]? = nil,
+                labelRange: [Double]? = nil) {
         self.step = step; self.time = time; self.generated = generated; self.accepted = accepted; self.kept = kept
         self.disagreements = disagreements; self.thresholds = thresholds; self.maxRatios = maxRatios
-        self.relabelled = relabelled; self.path = path
+        self.relabelled = relabelled; self.path = path; self.predicted = predicted; self.labelRange = labelRange
     }
 }

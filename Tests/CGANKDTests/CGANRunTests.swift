@@ -72,7 +72,7 @@ import Testing
         }
         // The saved generator is the weight average, not the trained one.
         let (saved, _) = try ModelFile.loadConditionalGenerator(dir.appendingPathComponent("generator.safetensors"))
-        let avg = run.trainer.sampler.namedParameters.map(\.1.data), trained = run.trainer.generator.namedParameters.map(\.1.data)
+        let avg = run.trainer.sampledGenerator.namedParameters.map(\.1.data), trained = run.trainer.trainedGenerator.namedParameters.map(\.1.data)
         #expect(saved.namedParameters.map(\.1.data) == avg && avg != trained)
     }
 
@@ -105,8 +105,8 @@ import Testing
         let second = try makeRun(splitDir, Events(), config: info.config, resume: info)
         #expect(second.step == 3)
         #expect(second.run() == .completed)
-        for (a, b) in zip(straight.trainer.generator.stateDict + straight.trainer.discriminator.stateDict + straight.trainer.sampler.stateDict,
-                          second.trainer.generator.stateDict + second.trainer.discriminator.stateDict + second.trainer.sampler.stateDict) {
+        for (a, b) in zip(straight.trainer.trainedGenerator.stateDict + straight.trainer.discriminator.stateDict + straight.trainer.sampledGenerator.stateDict,
+                          second.trainer.trainedGenerator.stateDict + second.trainer.discriminator.stateDict + second.trainer.sampledGenerator.stateDict) {
             #expect(a.1.data == b.1.data, "\(a.0) differs after resume")
         }
     }

@@ -110,6 +110,41 @@ public enum ModelFile {
         return (model, Preprocessing(metadata: meta) ?? .fashionMNIST)
     }
 
+    /// Reads a CcGAN generator (`dafl-ccgenerator`, written by `dafl cgan train --task rotation|files`) with
+    /// its label embedding, and the label range its [0, 1] labels stand for (metadata `label_min`, `label_max`).
+    public static func loadContinuousGenerator(_ url: URL) throws
+        -> (model: ContinuousConditionalGenerator, preprocessing: Preprocessing, labels: ClosedRange<Float>?) {
+        let file = try Safetensors.read(url)
+        let meta = file.metadata
+        guard meta["arch"] == "dafl-ccgenerator" else {
+            throw WeightsError(file: url.path, problem: "not a continuous-label (CcGAN) generator (arch '\(meta["arch"] ?? "none")', expected dafl-ccgenerator)")
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = meta[key].flatMap(Int.init), v > 0 else {
+                throw WeightsError(file: url.path, problem: "metadata '\(key)' is missing or not a positive integer")
+            }
+            return v
+        }
+        let (latent, width, channels, size, dim) = (try int("latent"), try int("width"), try int("channels"), try int("image_size"), try int("dim_embed"))
+        guard size % 4 == 0, width % 2 == 0, dim % 8 == 0, dim >= 16 else {
+            throw WeightsError(file: url.path, problem: "metadata image_size \(size) must be a multiple of 4, width \(width) even and dim_embed \(dim) a multiple of 8 from 16")
+        }
+        let (l1Out, l1Overflow) = width.multipliedReportingOverflow(by: (size / 4) * (size / 4))
+        guard !l1Overflow else { throw WeightsError(file: url.path, problem: "metadata width \(width) and image_size \(size) are implausible") }
+        try fits(file, url, "l1.0.weight", dim: 0, is: l1Out, key: "width and image_size")
+        try fits(file, url, "l1.0.weight", dim: 1, is: latent, key: "latent")
+        try fits(file, url, "conv_blocks2.3.weight", dim: 0, is: channels, key: "channels")
+        try fits(file, url, "y2h.main.0.weight", dim: 0, is: dim, key: "dim_embed")
+        try fits(file, url, "conv_blocks0.0.embed_gamma.weight", dim: 1, is: dim, key: "dim_embed")
+        var rng = RNG(seed: 0)
+        let model = ContinuousConditionalGenerator(embedding: LabelEmbedding(dimension: dim, rng: &rng), latent: latent, width: width,
+                                                   channels: channels, imageSize: size, rng: &rng)
+        try model.load(stateDict: file.tensors, source: url.path)
+        var labels: ClosedRange<Float>? = nil
+        if let lo = meta["label_min"].flatMap(Float.init), let hi = meta["label_max"].flatMap(Float.init), lo < hi { labels = lo...hi }
+        return (model, Preprocessing(metadata: meta) ?? .fashionMNIST, labels)
+    }
+
     /// Throws unless `name` exists and its dimension `dim` equals `value`, the size metadata `key` implies.
     private static func fits(_ file: Safetensors.File, _ url: URL, _ name: String, dim: Int, is value: Int, key: String) throws {
         guard let t = file.tensors[name] else { throw WeightsError(file: url.path, problem: "missing tensor '\(name)'") }

@@ -14,7 +14,8 @@ public final class LabelEmbedding: Model {
     public let norms: [GroupNorm]
 
     public init(dimension: Int = 128, rng: inout RNG) {
-        precondition(dimension % 8 == 0, "the label embedding's GroupNorm(8) needs a dimension divisible by 8")
+        // GroupNorm(8) over groups of one feature would normalise every label to the same vector.
+        precondition(dimension % 8 == 0 && dimension >= 16, "the label embedding's GroupNorm(8) needs a dimension of 16, 24, 32, …")
         self.dimension = dimension
         linears = (0..<5).map { Linear($0 == 0 ? 1 : dimension, dimension, rng: &rng) }
         norms = (0..<4).map { _ in GroupNorm(groups: 8, channels: dimension) }

@@ -10,13 +10,15 @@ public enum Regression {
 
     /// One epoch over shuffled mini-batches; returns the mean loss (on normalised labels).
     @discardableResult
+    /// `proceed` is asked before every batch (it may block while a run is paused); false ends the epoch early.
     public static func trainEpoch(_ model: any Classifier, optimizer: Optimizer, task: RegressionSet, batchSize: Int, loss: Loss,
-                                  rng: inout RNG, onBatch: (Int, Int, Float) -> Void = { _, _, _ in }) -> Float {
+                                  rng: inout RNG, proceed: () -> Bool = { true }, onBatch: (Int, Int, Float) -> Void = { _, _, _ in }) -> Float {
         model.setTraining(true)
         let order = rng.permutation(task.count)
         let starts = Array(stride(from: 0, to: task.count, by: batchSize))
         var total: Double = 0
         for (i, s) in starts.enumerated() {
+            guard proceed() else { break }
             let (x, y) = task.batch(order[s..<Swift.min(s + batchSize, task.count)])
             let l = loss == .l1 ? Tensor.l1Loss(model(x), targets: y) : Tensor.mseLoss(model(x), targets: y)
             optimizer.zeroGrad()

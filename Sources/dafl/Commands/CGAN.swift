@@ -145,8 +145,8 @@ struct FakeSetOptions: ParsableArguments {
     @Option(help: "Dataset directory (IDX files).") var data = Dataset.defaultDirectory
     @Option(name: .customLong("per-class"), help: "Labelled images per class (the first N of each class).") var perClass: Int?
     @Option(name: .customLong("fake-per-class"), help: "Processed fake images per class added to the real ones (3,000 measured best at 1,000 real per class).") var fakePerClass = 3000
-    @Option(help: "Filter quantile ρ: keep fake samples whose teacher cross-entropy is within their class's ρ-quantile (1 keeps all).")
-    var rho: Float = 0.9
+    @Option(help: "Filter quantile ρ: keep fake samples whose teacher score (cross-entropy; absolute error for regression) is within their class's (label bin's) ρ-quantile; 1 keeps all. Default 0.9, regression 0.7 (the paper's).")
+    var rho: Float?
     @Flag(help: "Replace fake samples' labels by the teacher's predictions.") var relabel = false
     @Flag(help: "Subsample fake images by cDR-RS (a density-ratio MLP on the teacher's features, trained first).") var subsample = false
     @Option(name: .customLong("dr-epochs"), help: "Density-ratio training epochs over the real images (the reference: 200).") var drEpochs = 20
@@ -156,12 +156,13 @@ struct FakeSetOptions: ParsableArguments {
 
     func validate() throws {
         guard fakePerClass >= 0 else { throw ValidationError("--fake-per-class must not be negative") }
-        guard rho > 0 && rho <= 1 else { throw ValidationError("--rho must be in (0, 1]") }
+        if let rho, !(rho > 0 && rho <= 1) { throw ValidationError("--rho must be in (0, 1]") }
         guard drEpochs > 0, drBurnIn > 0 else { throw ValidationError("--dr-epochs and --dr-burn-in must be positive") }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
     }
 
     func apply(to c: inout CGANDistillConfig) {
+        let rho = self.rho ?? 0.9
         (c.fakePerClass, c.rho, c.relabel, c.subsample) = (fakePerClass, rho < 1 ? rho : nil, relabel, subsample)
         (c.drEpochs, c.drBurnIn, c.seed) = (drEpochs, drBurnIn, seed)
     }
@@ -213,9 +214,23 @@ struct CGANDistill: ParsableCommand {
     @Flag(help: "Plain progress lines instead of the dashboard (automatic when stdout is not a terminal).") var headless = false
     @Flag(help: "One JSON object per line (implies --headless).") var json = false
     @Option(help: "Dashboard theme: a name in themes/ or a file.") var theme = "dark"
+    @Option(help: "classification, or rotation: a regression student on rotated images with a CcGAN generator and a regression teacher (cGAN-KD's regression setting).")
+    var task = "classification"
+    @Option(help: "Rotation task: the angle range, LO,HI degrees (the teacher's).") var degrees = "-45,45"
+    @Option(help: "Regression: processed fake images in all, spread over the label bins (0: real images only, NOKD).") var fake = RegressionDistillConfig().fakeCount
+    @Option(help: "Regression: label bins for the filter's cut-offs and the statistics (1: one global cut-off, as the reference code).")
+    var bins = RegressionDistillConfig().bins
+    @Option(help: "Regression: the student's loss on normalised labels, l1 or mse.") var loss = "l1"
 
     func validate() throws {
         guard epochs > 0, batch > 0 else { throw ValidationError("--epochs and --batch must be positive") }
+        guard ["classification", "rotation"].contains(task) else { throw ValidationError("--task must be classification or rotation") }
+        if task == "rotation" {
+            guard RotationRange.parse(degrees) != nil else { throw ValidationError("--degrees must be LO,HI with LO < HI") }
+            if let p = regressionConfig.problems().first { throw ValidationError(p) }
+            if fake > 0 && fakes.generator == nil { throw ValidationError("--generator (a CcGAN generator) is needed for fake images, or --fake 0") }
+            return
+        }
         guard kdTemperature > 0, kd >= 0, ceWeight >= 0 else { throw ValidationError("--kd-temperature must be positive, --kd and --ce-weight not negative") }
         guard LeNet5.Width(rawValue: arch) != nil else { throw ValidationError("--arch must be lenet5 or lenet5-half") }
         if fakes.fakePerClass > 0 && fakes.generator == nil && fakeSet == nil {
@@ -224,6 +239,7 @@ struct CGANDistill: ParsableCommand {
     }
 
     func run() throws {
+        if task == "rotation" { return try runRegression() }
         let start = Date()
         let (t, prep, real, g) = try fakes.load()
         let test = try Dataset.load(directory: fakes.data, split: .test, preprocessing: prep)

@@ -157,9 +157,9 @@ extension Teacher {
         var mae = 0.0
         let perEpoch = (train.count + batch - 1) / batch, totalSteps = perEpoch * epochs
         for epoch in 1...epochs {
-            let l = Regression.trainEpoch(model, optimizer: opt, task: train, batchSize: batch, loss: lossKind, rng: &rng) { done, _, _ in
+            let l = Regression.trainEpoch(model, optimizer: opt, task: train, batchSize: batch, loss: lossKind, rng: &rng, onBatch: { done, _, _ in
                 if let rate = rate(step: (epoch - 1) * perEpoch + done, of: totalSteps) { opt.learningRate = rate }
-            }
+            })
             mae = Regression.meanAbsoluteError(model, on: test)
             let elapsed = Date().timeIntervalSince(start)
             if json { printJSON(["event": "epoch", "epoch": epoch, "train_loss": Double(l), "test_mae": mae, "elapsed_s": elapsed]) }

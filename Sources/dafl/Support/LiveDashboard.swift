@@ -15,6 +15,7 @@ protocol SteerableRun: AnyObject {
 extension DAFLTrainer: SteerableRun {}
 extension CGANRun: SteerableRun {}
 extension CGANDistillRun: SteerableRun {}
+extension RegressionDistillRun: SteerableRun {}
 
 /// Runs the trainer on its own thread and the dashboard on this one; returns the trainer's final state.
 enum LiveDashboard {

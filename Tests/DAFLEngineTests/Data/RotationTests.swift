@@ -31,7 +31,7 @@ import Testing
         let data = Dataset(images: rng.normal(count: 5 * 64), labels: [0, 1, 2, 3, 4], side: 8, classes: 5)
         let task = Rotation.task(data, degrees: -45...45, seed: 9, fill: -1)
         #expect(task.count == 5 && task.targets.allSatisfy { (-45...45).contains($0) })
-        #expect(Rotation.task(data, degrees: -45...45, seed: 9, fill: -1).angles == task.targets)
+        #expect(Rotation.task(data, degrees: -45...45, seed: 9, fill: -1).targets == task.targets)
         let (x, y) = task.batch([4, 0])
         #expect(x.shape == [2, 1, 8, 8] && y == [task.normalised(task.targets[4]), task.normalised(task.targets[0])])
         #expect(y.allSatisfy { (0...1).contains($0) } && Swift.abs(task.value(y[0]) - task.targets[4]) < 1e-4)
