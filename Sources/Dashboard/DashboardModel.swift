@@ -73,7 +73,8 @@ public struct DashboardModel: Sendable {
         case .dafl: Self.lossSeries
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
-        case .cganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
+        case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
+        case .ccganTrain: [("d_loss", "D loss (vicinal hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"), ("fake_score", "D(fake)")]
         }
     }
 
@@ -230,6 +231,10 @@ public enum RunKind: String, Sendable {
     case cganTrain = "cgan-train"
     /// cGAN-KD's student on real + processed fake images (`dafl cgan distill`, preset `cgan-distill`).
     case cganDistill = "cgan-distill"
+    /// CcGAN, cGAN-KD's generator for regression (`dafl cgan train --task rotation|files`).
+    case ccganTrain = "ccgan-train"
+    /// cGAN-KD's regression student (`dafl cgan distill --task rotation`).
+    case ccganDistill = "ccgan-distill"
 
     public init(preset: String) { self = RunKind(rawValue: preset) ?? .dafl }
 }

@@ -34,8 +34,8 @@ public enum DashboardView {
     public static func liveHints(for kind: RunKind) -> String {
         switch kind {
         case .dafl: liveHints
-        case .cganTrain: cganTrainHints
-        case .cganDistill: cganDistillHints
+        case .cganTrain, .ccganTrain: cganTrainHints
+        case .cganDistill, .ccganDistill: cganDistillHints
         }
     }
     public static let replayHints = "space play  ←/→ seek  +/- speed  Home/End  p preview  t theme  ? help  q quit"
@@ -91,6 +91,8 @@ public enum DashboardView {
             case .dafl: ClassBalanceView.draw(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
             case .cganTrain: PerClassView.drawDistances(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
             case .cganDistill: PerClassView.drawFakeSet(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
+            case .ccganTrain: LabelPanels.drawSweep(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
+            case .ccganDistill: LabelPanels.drawLabelHistogram(&b, balance, model: model, theme: theme, focused: view.focus == .balance)
             }
         }
         buf.clipped(to: previews) { b in
@@ -147,6 +149,10 @@ public enum DashboardView {
         o.smoothing = 0
         o.valueFormat = "%.2f%%"
         o.focused = view.focus == .accuracy
+        if model.kind == .ccganTrain || model.kind == .ccganDistill {
+            LabelPanels.drawErrorChart(&buf, r, model: model, theme: theme, focused: view.focus == .accuracy)
+            return
+        }
         if model.kind == .cganTrain {
             // A conditional generator is only useful if the teacher sees the class it was asked for.
             let s = model.series["agreement"] ?? DashboardModel.Series()

@@ -39,6 +39,11 @@ public enum HeadlessReplay {
         if let last = m.evals.last {
             s += String(format: "student accuracy: final %.2f%%  best %.2f%%  teacher %.2f%%  agreement %.2f%%\n",
                         last.studentAccuracy, m.bestStudentAccuracy ?? last.studentAccuracy, last.teacherAccuracy, last.agreement)
+        } else if m.kind == .ccganDistill, let mae = m.series["test_mae"] {
+            s += String(format: "student test MAE: final %.3f  best %.3f  teacher %.3f\n", mae.last ?? .nan, mae.values.min() ?? .nan,
+                        m.series["teacher_mae"]?.last ?? .nan)
+        } else if m.kind == .ccganTrain {
+            if let e = m.series["label_mae"]?.last { s += String(format: "teacher's reading of generated images vs the label asked for: MAE %.3f\n", e) }
         } else if m.kind == .cganTrain {
             if let a = m.series["agreement"]?.last { s += String(format: "teacher agrees with the class asked for: %.1f%%\n", a) }
         } else {

@@ -83,6 +83,12 @@ public enum SamplePreview {
     /// The teacher's class and confidence; for a conditional sample the class asked for first, and
     /// "→ teacher's class" only when the teacher disagrees.
     static func caption(_ img: SamplesEvent.Image, model: DashboardModel, width: Int) -> String {
+        if let asked = img.target {
+            // Regression: the label asked for and the teacher's reading.
+            let u = img.unit ?? ""
+            let read = img.value.map { String(format: "%.0f%@", $0, u) } ?? "?"
+            return String((String(format: "%.0f%@", asked, u) + "→" + read).prefix(width))
+        }
         func name(_ c: Int) -> String { c < model.classNames.count ? model.classNames[c] : "\(c)" }
         let pct = "\(Int((img.confidence * 100).rounded()))%"
         guard let asked = img.conditioning, asked != img.label else {
