@@ -68,6 +68,7 @@ enum FuzzTarget: String, CaseIterable {
         let url = Self.file("model.safetensors", file)
         _ = try? ModelFile.loadClassifier(url)
         _ = try? ModelFile.loadConditionalGenerator(url)
+        _ = try? ModelFile.loadContinuousGenerator(url)
         _ = try? ModelFile.loadResNet(url)
         _ = try? FakeSetFile.read(url, preprocessing: .fashionMNIST)
     }
@@ -92,6 +93,11 @@ enum FuzzTarget: String, CaseIterable {
         labels.append(contentsOf: (0..<images.dims[0]).map { UInt8($0 % 10) })
         try? labels.write(to: dir.appendingPathComponent("t10k-labels-idx1-ubyte"))
         _ = try? Dataset.load(directory: dir.path, split: .test, preprocessing: .fashionMNIST)
+        // As a regression set's images, with a label file of the right length (and the bytes themselves as one).
+        let labelFile = Self.file("labels.csv", Data((0..<images.dims[0]).map { "\($0 % 7)\n" }.joined().utf8))
+        _ = try? RegressionSet.load(images: dir.appendingPathComponent("t10k-images-idx3-ubyte").path, labels: labelFile.path,
+                                    preprocessing: .fashionMNIST)
+        _ = try? RegressionSet.parseLabels(path: Self.file("labels.txt", data).path)
     }
 
     private func runLog(_ data: Data) {

@@ -60,7 +60,9 @@ public struct CGANCheckpointInfo: Codable, Equatable, Sendable {
         }
         guard info.kind == "cgan-train" else { throw WeightsError(file: url.path, problem: "a \(info.kind) checkpoint, not a conditional GAN's") }
         // Values a resumed run divides by or allocates from (a fuzz-target regression seed: a zero --checkpoint-every).
-        if let p = (info.config.problems() + info.settings.problems()).first { throw WeightsError(file: url.path, problem: "damaged settings: \(p)") }
+        if let p = (info.config.problems() + info.settings.problems() + (info.ccgan?.problems() ?? []) + (info.task?.problems() ?? [])).first {
+            throw WeightsError(file: url.path, problem: "damaged settings: \(p)")
+        }
         guard info.step >= 0, info.step <= info.config.iterations, info.rng.count == 4, info.measureRng.count == 4 else {
             throw WeightsError(file: url.path, problem: "damaged: step \(info.step) of \(info.config.iterations), or RNG state")
         }

@@ -34,6 +34,16 @@ public struct RegressionTaskInfo: Codable, Equatable, Sendable {
     public static let testSeed: UInt64 = 2021
 
     public var range: ClosedRange<Float> { labelMin...labelMax }
+
+    /// Problems with a task read back from a checkpoint (which a user may edit or damage); empty when valid.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if !["rotation", "files"].contains(kind) { p.append("task kind '\(kind)' is neither rotation nor files") }
+        if !(labelMin.isFinite && labelMax.isFinite && labelMin < labelMax) { p.append("label range \(labelMin)…\(labelMax) is empty") }
+        if let labelled, labelled < 1 { p.append("--per-class must be positive") }
+        if kind == "files", images == nil || labels == nil { p.append("a files task names its images and labels") }
+        return p
+    }
     public var unit: String { kind == "rotation" ? "°" : "" }
 
     /// The training images: rotated (the first `labelled` of the split), or the user's files.

@@ -48,6 +48,45 @@ import Testing
         #expect(status == 0 && out.contains("MAE"), "\(out)")
     }
 
+    /// A user's own regression set: IDX images (a bright square whose size is the label) and a CSV of labels.
+    @Test func aUsersFilesRunThroughEveryStage() throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func write(_ name: String, count: Int, offset: Int) throws -> (String, String) {
+            var idx: [UInt8] = [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 16, 0, 0, 0, 16]
+            var csv = "file,size\n"
+            for i in 0..<count {
+                let size = 2 + (i + offset) % 12
+                idx += (0..<256).map { p in p / 16 < size && p % 16 < size ? 255 : 0 }
+                csv += "img\(i),\(size)\n"
+            }
+            let images = dir.appendingPathComponent(name + ".idx").path, labels = dir.appendingPathComponent(name + ".csv").path
+            try Data(idx).write(to: URL(fileURLWithPath: images))
+            try csv.write(toFile: labels, atomically: true, encoding: .utf8)
+            return (images, labels)
+        }
+        let (images, labels) = try write("train", count: 48, offset: 0), (testImages, testLabels) = try write("test", count: 24, offset: 5)
+        let data = ["--images", images, "--labels", labels]
+        let teacher = dir.appendingPathComponent("t.safetensors").path, gan = dir.appendingPathComponent("cc").path
+        var (status, out) = try CLI.run(["teacher", "--task", "files"] + data + ["--test-images", testImages, "--test-labels", testLabels,
+                                         "--epochs", "1", "--out", teacher])
+        #expect(status == 0 && out.contains("labels 2.0…13.0"), "teacher: \(out)")
+        (status, out) = try CLI.run(["cgan", "train", "--task", "files"] + data + ["--iterations", "2", "--batch", "8", "--generator-width", "8",
+                                     "--discriminator-width", "4", "--embed-dim", "16", "--embed-epochs", "1", "--y2h-epochs", "1",
+                                     "--teacher", teacher, "--headless", "--out", gan])
+        #expect(status == 0 && out.contains("48 images labelled 2…13"), "cgan train: \(out)")
+        (status, out) = try CLI.run(["cgan", "distill", "--task", "files"] + data + ["--test-images", testImages, "--test-labels", testLabels,
+                                     "--teacher", teacher, "--generator", gan + "/generator.safetensors", "--fake", "8", "--bins", "2",
+                                     "--epochs", "1", "--json", "--run-dir", dir.appendingPathComponent("s").path])
+        #expect(status == 0 && out.contains("\"fake_images\":8"), "cgan distill: \(out)")
+        (status, out) = try CLI.run(["eval", "--weights", teacher, "--images", testImages, "--labels", testLabels, "--json"])
+        #expect(status == 0 && out.contains("\"n\":24") && out.contains("\"mae\""), "eval: \(out)")
+        // Test labels are refused when their count does not match the images.
+        (status, out) = try CLI.run(["eval", "--weights", teacher, "--images", testImages, "--labels", labels])
+        #expect(status != 0 && out.contains("48 labels for 24 images"), "\(out)")
+    }
+
     @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
     func mistakesGetClearMessages() throws {
         let dir = CLI.tempDir()

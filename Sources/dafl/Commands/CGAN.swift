@@ -214,18 +214,20 @@ struct CGANDistill: ParsableCommand {
     @Flag(help: "Plain progress lines instead of the dashboard (automatic when stdout is not a terminal).") var headless = false
     @Flag(help: "One JSON object per line (implies --headless).") var json = false
     @Option(help: "Dashboard theme: a name in themes/ or a file.") var theme = "dark"
-    @Option(help: "classification, or rotation: a regression student on rotated images with a CcGAN generator and a regression teacher (cGAN-KD's regression setting).")
+    @Option(help: "classification, or rotation: a regression student on rotated images with a CcGAN generator and a regression teacher (cGAN-KD's regression setting), or files: the same on --images with --labels (tested on --test-images, --test-labels).")
     var task = "classification"
     @Option(help: "Rotation task: the angle range, LO,HI degrees (the teacher's).") var degrees = "-45,45"
     @Option(help: "Regression: processed fake images in all, spread over the label bins (0: real images only, NOKD).") var fake = RegressionDistillConfig().fakeCount
     @Option(help: "Regression: label bins for the filter's cut-offs and the statistics (1: one global cut-off, as the reference code).")
     var bins = RegressionDistillConfig().bins
     @Option(help: "Regression: the student's loss on normalised labels, l1 or mse.") var loss = "l1"
+    @OptionGroup var files: RegressionFileOptions
 
     func validate() throws {
         guard epochs > 0, batch > 0 else { throw ValidationError("--epochs and --batch must be positive") }
-        guard ["classification", "rotation"].contains(task) else { throw ValidationError("--task must be classification or rotation") }
-        if task == "rotation" {
+        guard ["classification", "rotation", "files"].contains(task) else { throw ValidationError("--task must be classification, rotation or files") }
+        if task != "classification" {
+            if task == "files" { try files.check(needsTest: true) }
             guard RotationRange.parse(degrees) != nil else { throw ValidationError("--degrees must be LO,HI with LO < HI") }
             if let p = regressionConfig.problems().first { throw ValidationError(p) }
             if fake > 0 && fakes.generator == nil { throw ValidationError("--generator (a CcGAN generator) is needed for fake images, or --fake 0") }
@@ -239,7 +241,7 @@ struct CGANDistill: ParsableCommand {
     }
 
     func run() throws {
-        if task == "rotation" { return try runRegression() }
+        if task != "classification" { return try runRegression() }
         let start = Date()
         let (t, prep, real, g) = try fakes.load()
         let test = try Dataset.load(directory: fakes.data, split: .test, preprocessing: prep)

@@ -24,20 +24,28 @@ extension CGANDistill {
         guard t.classes == 1, meta["task"] == "regression" else {
             throw WeightsError(file: fakes.teacher, problem: "not a regressor (train one with `dafl teacher --task rotation`)")
         }
-        let range = RotationRange.parse(degrees)!
-        if let lo = meta["label_min"].flatMap(Float.init), let hi = meta["label_max"].flatMap(Float.init), lo...hi != range {
-            throw WeightsError(file: fakes.teacher, problem: "was trained on angles \(lo)…\(hi)°, not --degrees \(degrees)")
+        let real: RegressionSet, test: RegressionSet
+        if task == "files" {
+            // The labels keep the range the teacher was trained on, so normalised labels mean the same to both.
+            let given = meta["label_min"].flatMap(Float.init).flatMap { lo in meta["label_max"].flatMap(Float.init).map { lo...$0 } }
+            let sets = try files.load(preprocessing: prep, first: fakes.perClass, range: given)
+            (real, test) = (sets.train, sets.test!)
+        } else {
+            let range = RotationRange.parse(degrees)!
+            if let lo = meta["label_min"].flatMap(Float.init), let hi = meta["label_max"].flatMap(Float.init), lo...hi != range {
+                throw WeightsError(file: fakes.teacher, problem: "was trained on angles \(lo)…\(hi)°, not --degrees \(degrees)")
+            }
+            let info = RegressionTaskInfo.rotation(degrees: range, labelled: fakes.perClass, seed: fakes.seed &+ 1)
+            (real, test) = (try info.load(directory: fakes.data, preprocessing: prep), try info.test(directory: fakes.data, preprocessing: prep))
         }
-        let info = RegressionTaskInfo.rotation(degrees: range, labelled: fakes.perClass, seed: fakes.seed &+ 1)
-        let real = try info.load(directory: fakes.data, preprocessing: prep)
-        let test = try info.test(directory: fakes.data, preprocessing: prep)
+        let range = real.range
         var g: ContinuousConditionalGenerator? = nil
         if let path = fakes.generator, fake > 0 {
             let (loaded, gprep, labels) = try ModelFile.loadContinuousGenerator(URL(fileURLWithPath: path))
             guard gprep == prep, loaded.imageSide == real.side, loaded.generator.channels == real.channels else {
                 throw WeightsError(file: path, problem: "makes \(loaded.imageSide)×\(loaded.imageSide) images normalised with mean \(gprep.mean); the teacher takes \(real.side)×\(real.side), mean \(prep.mean)")
             }
-            if let labels, labels != range { throw WeightsError(file: path, problem: "was trained on labels \(labels.lowerBound)…\(labels.upperBound), not --degrees \(degrees)") }
+            if let labels, labels != range { throw WeightsError(file: path, problem: "was trained on labels \(labels.lowerBound)…\(labels.upperBound), the data's are \(range.lowerBound)…\(range.upperBound)") }
             g = loaded
         }
         let dir = URL(fileURLWithPath: runDir ?? DefaultRunDir.make(preset: "ccgan-distill"))
@@ -48,7 +56,7 @@ extension CGANDistill {
         let run = RegressionDistillRun(config: config, teacher: t, generator: g, real: real, test: test, preprocessing: prep,
                                        runDir: dir, runName: dir.lastPathComponent, sink: output.sink)
         run.describe = ["teacher": fakes.teacher, "generator": fakes.generator ?? "none", "per_class": fakes.perClass.map(String.init) ?? "all",
-                        "task": "rotation", "label": "rotation-degrees"]
+                        "task": task, "label": task == "files" ? "value" : "rotation-degrees"]
         if !json {
             print("dafl cgan distill (regression): run \(dir.path): student \(arch) on \(real.count) real images"
                   + (g != nil ? " + \(config.fakeCount) processed CcGAN images" : " only"))

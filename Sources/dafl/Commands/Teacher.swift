@@ -1,4 +1,5 @@
 import ArgumentParser
+import CGANKD
 import DAFLEngine
 import Foundation
 
@@ -27,7 +28,7 @@ struct Teacher: ParsableCommand {
     @Option(help: "Architecture: lenet5 or lenet5-half (IDX data), or resnet18 or resnet34 (CIFAR data).") var arch = "lenet5"
     @Option(help: "ResNet width (64 in the reference; smaller for quick tries).") var width = 64
     @Option(help: "CIFAR classes for a ResNet: 10 or 100.") var classes = 10
-    @Option(help: "classification, or rotation: a regressor of the angle each image is rotated by (cGAN-KD's regression setting).")
+    @Option(help: "classification, or rotation: a regressor of the angle each image is rotated by (cGAN-KD's regression setting), or files: a regressor of --images labelled by --labels.")
     var task = "classification"
     @Option(help: "Rotation task: the range the angles are drawn from, in degrees, as LO,HI.") var degrees = "-45,45"
     @Option(help: "Rotation task: the loss on labels normalised to [0, 1], l1 or mse.") var loss = "l1"
@@ -35,6 +36,7 @@ struct Teacher: ParsableCommand {
     @Option(name: .customLong("per-class"), help: "Train on the first N training images of each class only (cGAN-KD's scarce-label setting).")
     var perClass: Int?
     @Flag(help: "Print JSON lines instead of text.") var json = false
+    @OptionGroup var files: RegressionFileOptions
 
     func validate() throws {
         guard epochs > 0, batch > 0 else { throw ValidationError("--epochs and --batch must be positive") }
@@ -42,10 +44,11 @@ struct Teacher: ParsableCommand {
             throw ValidationError("--arch must be lenet5, lenet5-half, resnet18 or resnet34")
         }
         guard (1...1024).contains(width), classes == 10 || classes == 100 else { throw ValidationError("--width must be 1…1024, --classes 10 or 100") }
-        guard ["classification", "rotation"].contains(task) else { throw ValidationError("--task must be classification or rotation") }
+        guard ["classification", "rotation", "files"].contains(task) else { throw ValidationError("--task must be classification, rotation or files") }
+        if task == "files" { try files.check(needsTest: true) }
         guard RotationRange.parse(degrees) != nil else { throw ValidationError("--degrees wants LO,HI with LO < HI, e.g. -45,45") }
         guard Regression.Loss(rawValue: loss) != nil else { throw ValidationError("--loss must be l1 or mse") }
-        if task == "rotation" && LeNet5.Width(rawValue: arch) == nil { throw ValidationError("the rotation task trains a LeNet-5 (--arch lenet5 or lenet5-half)") }
+        if task != "classification" && LeNet5.Width(rawValue: arch) == nil { throw ValidationError("a regressor is a LeNet-5 (--arch lenet5 or lenet5-half)") }
         guard std > 0 else { throw ValidationError("--std must be positive") }
         if let perClass, perClass <= 0 { throw ValidationError("--per-class must be positive") }
         guard ["cosine", "constant"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be cosine or constant") }
@@ -53,7 +56,7 @@ struct Teacher: ParsableCommand {
 
     func run() throws {
         if let depth = ResNet.Depth(rawValue: arch) { return try trainResNet(depth) }
-        if task == "rotation" { return try trainRotationRegressor() }
+        if task != "classification" { return try trainRotationRegressor() }
         let prep = Preprocessing(mean: mean, std: std)
         var train = try Dataset.load(directory: data, split: .train, preprocessing: prep)
         if let perClass { train = try train.firstPerClass(perClass) }
@@ -133,26 +136,27 @@ enum RotationRange {
         guard parts.count == 2, parts[0] < parts[1], parts.allSatisfy(\.isFinite) else { return nil }
         return parts[0]...parts[1]
     }
-    /// The test set's angles are drawn with this seed, whatever the run's: every model meets the same test.
-    static let testSeed: UInt64 = 2021
 }
 
 extension Teacher {
     /// A LeNet-5 with one output, trained to tell the angle each training image is rotated by.
     func trainRotationRegressor() throws {
         let range = RotationRange.parse(degrees)!, lossKind = Regression.Loss(rawValue: loss)!
-        let prep = Preprocessing(mean: mean, std: std), fill = (0 - mean) / std
-        var labelled = try Dataset.load(directory: data, split: .train, preprocessing: prep)
-        if let perClass { labelled = try labelled.firstPerClass(perClass) }
-        let train = Rotation.task(labelled, degrees: range, seed: seed &+ 1, fill: fill)
-        let test = Rotation.task(try Dataset.load(directory: data, split: .test, preprocessing: prep), degrees: range,
-                                 seed: RotationRange.testSeed, fill: fill)
+        let prep = Preprocessing(mean: mean, std: std)
+        let train: RegressionSet, test: RegressionSet
+        if task == "files" {
+            let sets = try files.load(preprocessing: prep, first: perClass)
+            (train, test) = (sets.train, sets.test!)
+        } else {
+            let info = RegressionTaskInfo.rotation(degrees: range, labelled: perClass, seed: seed &+ 1)
+            (train, test) = (try info.load(directory: data, preprocessing: prep), try info.test(directory: data, preprocessing: prep))
+        }
         let outURL = URL(fileURLWithPath: out)
         try checkWritable(outURL)
         var rng = RNG(seed: seed)
         let model = LeNet5(LeNet5.Width(rawValue: arch)!, classes: 1, rng: &rng)
         let opt = Adam(model.parameters, lr: lr)
-        if !json { print("training a \(arch) rotation regressor (\(lossKind.rawValue), angles \(range.lowerBound)…\(range.upperBound)°) on \(train.count) images from \(data)") }
+        if !json { print("training a \(arch) \(task) regressor (\(lossKind.rawValue), labels \(train.range.lowerBound)…\(train.range.upperBound)\(train.unit)) on \(train.count) images") }
         let start = Date()
         var mae = 0.0
         let perEpoch = (train.count + batch - 1) / batch, totalSteps = perEpoch * epochs
@@ -163,16 +167,16 @@ extension Teacher {
             mae = Regression.meanAbsoluteError(model, on: test)
             let elapsed = Date().timeIntervalSince(start)
             if json { printJSON(["event": "epoch", "epoch": epoch, "train_loss": Double(l), "test_mae": mae, "elapsed_s": elapsed]) }
-            else { print(String(format: "epoch %2d/%d  train loss %.4f  test MAE %.2f°  (%.1f s)", epoch, epochs, l, mae, elapsed)) }
+            else { print(String(format: "epoch %2d/%d  train loss %.4f  test MAE %.2f%@  (%.1f s)", epoch, epochs, l, mae, test.unit, elapsed)) }
         }
         try ModelFile.save(model, preprocessing: prep,
-                           extra: ["task": "regression", "label": "rotation-degrees", "label_min": "\(range.lowerBound)", "label_max": "\(range.upperBound)",
-                                   "dataset": (data as NSString).lastPathComponent, "test_mae": String(format: "%.3f", mae),
+                           extra: ["task": "regression", "label": task == "files" ? "value" : "rotation-degrees", "label_min": "\(train.range.lowerBound)",
+                                   "label_max": "\(train.range.upperBound)", "dataset": task == "files" ? files.images! : (data as NSString).lastPathComponent, "test_mae": String(format: "%.3f", mae),
                                    "recipe": "adam lr \(lr) \(lrSchedule) batch \(batch) epochs \(epochs) loss \(lossKind.rawValue) seed \(seed)",
                                    "train_images": String(train.count)],
                            to: outURL)
         if json { printJSON(["event": "done", "weights": outURL.path, "test_mae": mae, "wall_s": Date().timeIntervalSince(start)]) }
-        else { print(String(format: "wrote %@ (test MAE %.2f°, %.1f s)", outURL.path, mae, Date().timeIntervalSince(start))) }
+        else { print(String(format: "wrote %@ (test MAE %.2f%@, %.1f s)", outURL.path, mae, test.unit, Date().timeIntervalSince(start))) }
     }
 }
 

@@ -73,9 +73,11 @@ final class CGANReporter: @unchecked Sendable {
                           "max_ratios": f.maxRatios, "relabelled": f.relabelled, "path": f.path ?? NSNull()])
             } else {
                 func rates(_ a: [Int], _ b: [Int]) -> String { zip(a, b).map { String(format: "%.2f", $1 == 0 ? 0 : Double($0) / Double($1)) }.joined(separator: " ") }
-                if f.maxRatios.contains(where: { $0 > 0 }) { emit("cDR-RS acceptance rate per class: " + rates(f.accepted, f.generated)) }
-                emit("fake set: \(f.kept.reduce(0, +)) images kept of \(f.generated.reduce(0, +)) generated; filter keep rate per class: " + rates(f.kept, f.accepted))
-                emit("teacher disagrees with the conditioning label on \(f.disagreements.reduce(0, +)) kept samples\(f.relabelled ? " (relabelled)" : "")")
+                let per = f.labelRange == nil ? "per class" : "per label bin"
+                if f.maxRatios.contains(where: { $0 > 0 }) { emit("cDR-RS acceptance rate \(per): " + rates(f.accepted, f.generated)) }
+                emit("fake set: \(f.kept.reduce(0, +)) images kept of \(f.generated.reduce(0, +)) generated; filter keep rate \(per): " + rates(f.kept, f.accepted))
+                let far = f.labelRange == nil ? "" : " by more than a bin's width"
+                emit("teacher disagrees with the conditioning label\(far) on \(f.disagreements.reduce(0, +)) kept samples\(f.relabelled ? " (relabelled)" : "")")
                 if let p = f.path { emit("fake set written to \(p)") }
             }
         case .control(let c):
