@@ -39,8 +39,8 @@ public enum LabelPanels {
         }
         let footer = inner.y + Swift.min(rows.count, inner.height - 1)
         if footer < inner.maxY {
-            let mae = model.series["label_mae"]?.last.map { "MAE " + label($0, u) + " over the range; " } ?? ""
-            buf.text("\(mae)bars: |error|", x: inner.x, y: footer, fg: theme.color("inactive_fg"), bg: bg, maxWidth: inner.width)
+            let mae = model.series["label_mae"]?.last.map { "MAE " + label($0, u) + ", " } ?? ""
+            buf.text("\(mae)bars |error|", x: inner.x, y: footer, fg: theme.color("inactive_fg"), bg: bg, maxWidth: inner.width)
         }
     }
 

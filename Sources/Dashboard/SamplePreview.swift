@@ -16,8 +16,10 @@ public enum SamplePreview {
     public static func draw(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, mode: PreviewMode,
                             theme: Theme, focused: Bool = false, raw: Bool = false) {
         let conditional = model.samples?.images.contains { $0.conditioning != nil } ?? false
+        let regression = model.samples?.images.contains { $0.target != nil } ?? false
         let title = model.samples.map {
-            (conditional ? "samples by class asked for → teacher" : "generated images") + " (step \($0.step), \(mode.rawValue), \(contrast($0, raw: raw)))"
+            (regression ? "label asked for → teacher reads" : conditional ? "samples by class asked for → teacher" : "generated images")
+                + " (step \($0.step), \(mode.rawValue), \(contrast($0, raw: raw)))"
         } ?? "generated images"
         let inner = Box.draw(&buf, rect, title: title, theme: theme, focused: focused)
         let bg = theme.color("main_bg")

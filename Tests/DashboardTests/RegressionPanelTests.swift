@@ -23,7 +23,7 @@ import Testing
         #expect(m.kind == .ccganTrain)
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark, hints: DashboardView.liveHints(for: m.kind)).plainText()
         for part in ["D loss (vicinal hinge)", "G loss", "D(real)", "D(fake)", "label asked → teacher reads", "-45.0° →  -41.0°",
-                     "MAE 10.0° over the range", "teacher's reading vs label asked, MAE", "-45°→-41°", "lr G 0.0002", "g/G lr G"] {
+                     "MAE 10.0°, bars |error|", "teacher's reading vs label asked, MAE", "-45°→-41°", "lr G 0.0002", "g/G lr G"] {
             #expect(text.contains(part), "missing \(part)")
         }
         #expect(!text.contains("Fréchet") && !text.contains("T-shirt"))
@@ -44,7 +44,7 @@ import Testing
         }
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         for part in ["fake set by label", "-45.0°", "0.0°", " 50.0%", " 80.0%", "80 kept, 65% accepted, relabelled",
-                     "student test MAE  best 2.00°", "teacher 2.46°", "-30°→-28°", "stage student"] {
+                     "student test MAE  best 2.00°", "teacher 2.46°", "-30°→-28°", "label asked for → teacher reads", "stage student"] {
             #expect(text.contains(part), "missing \(part)")
         }
         #expect(HeadlessReplay.summary(m).contains("student test MAE: final 2.000  best 2.000  teacher 2.460"))
