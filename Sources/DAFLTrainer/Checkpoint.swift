@@ -45,10 +45,11 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
 
 enum Checkpoint {
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
-    static func save(runDir: URL, info: CheckpointInfo, generator: Generator, student: any Classifier,
+    static func save(runDir: URL, info: CheckpointInfo, generator: Generator, labelEmbedding: Embedding?, student: any Classifier,
                      generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
         var tensors = CheckpointFiles.Tensors()
         tensors.add(model: generator, prefix: "generator.")
+        if let labelEmbedding { tensors.all.append(("label_emb.weight", labelEmbedding.weight.shape, labelEmbedding.weight.data)) }
         tensors.add(model: student, prefix: "student.")
         tensors.add(optimizer: generatorOptimizer, prefix: "opt_g.")
         tensors.add(optimizer: studentOptimizer, prefix: "opt_s.")
@@ -57,12 +58,18 @@ enum Checkpoint {
     }
 
     /// Restores models and optimizers from the sidecar's tensor file.
-    static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, student: any Classifier,
+    static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, labelEmbedding: Embedding?, student: any Classifier,
                         generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
         try generator.load(stateDict: file.part("generator."), source: url.path + " (generator)")
         try student.load(stateDict: file.part("student."), source: url.path + " (student)")
+        if let labelEmbedding {
+            guard let e = file.tensors["label_emb.weight"], e.shape == labelEmbedding.weight.shape else {
+                throw WeightsError(file: url.path, problem: "a targeted run's checkpoint needs label_emb.weight \(labelEmbedding.weight.shape)")
+            }
+            labelEmbedding.weight.data = e.values
+        }
         do {
             try generatorOptimizer.loadState(file.part("opt_g.").mapValues(\.values))
             try studentOptimizer.loadState(file.part("opt_s.").mapValues(\.values))

@@ -23,6 +23,11 @@ public final class DAFLTrainer: @unchecked Sendable {
     public let teacherAccuracy: Double?
 
     public let generator: Generator
+    /// Targeted generation: the class embedding the noise is multiplied by (with `generator`, a
+    /// `ConditionalGenerator` in its `noise` mode). Nil for DAFL's unconditional generator.
+    public let labelEmbedding: Embedding?
+    /// The two together, as saved (`dafl-cgenerator`).
+    let conditional: ConditionalGenerator?
     public let teacher: any Classifier
     public let student: any Classifier
     let generatorOptimizer: Adam
@@ -105,10 +110,17 @@ public final class DAFLTrainer: @unchecked Sendable {
         teacher.freeze()
         self.teacher = teacher
         let side = preprocessing.size
-        generator = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.inChannels,
-                              imageSize: side, rng: &rng)
+        if config.targeted == true {
+            let conditional = ConditionalGenerator(classes: teacher.classes, latent: config.latent, width: config.generatorWidth,
+                                                   channels: teacher.inChannels, imageSize: side, conditioning: .noise, rng: &rng)
+            (generator, labelEmbedding, self.conditional) = (conditional.generator, conditional.labelEmbedding, conditional)
+        } else {
+            generator = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.inChannels,
+                                  imageSize: side, rng: &rng)
+            (labelEmbedding, conditional) = (nil, nil)
+        }
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
-        generatorOptimizer = Adam(generator.parameters, lr: config.lrG)
+        generatorOptimizer = Adam(generator.parameters + (labelEmbedding?.parameters.map(\.1) ?? []), lr: config.lrG)
         studentOptimizer = config.studentOptimizer == "sgd"
             ? SGD(student.parameters, lr: config.lrS, momentum: config.studentMomentum, weightDecay: config.studentWeightDecay)
             : Adam(student.parameters, lr: config.lrS, weightDecay: config.studentWeightDecay)
@@ -124,7 +136,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             teacherAccuracy = nil
         }
         if let info {
-            try Checkpoint.restore(runDir: runDir, info: info, generator: generator, student: student,
+            try Checkpoint.restore(runDir: runDir, info: info, generator: generator, labelEmbedding: labelEmbedding, student: student,
                                    generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: &replay)
             step = info.step
             weights = info.weights
@@ -235,9 +247,10 @@ public final class DAFLTrainer: @unchecked Sendable {
         let t0 = Date()
         let b = config.batch
         let z = Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
+        let targets = labelEmbedding.map { _ in (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) } }
         let (r, images) = DAFLIteration.run(generator: generator, teacher: teacher, student: student,
                                             generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer,
-                                            noise: z, weights: weights, keepImages: true)
+                                            noise: z, weights: weights, targets: targets, labelEmbedding: labelEmbedding, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
                          ("distillation", r.distillation), ("discrepancy", r.discrepancy)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
@@ -271,7 +284,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         emitStep(r, seconds: Date().timeIntervalSince(t0))
         watchForCollapse(r)
-        if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r) }
+        if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r, targets: targets) }
         if step % config.evalEvery == 0 || step == config.iterations { evaluate() }
         if step % config.checkpointEvery == 0, let error = saveCheckpointReporting(reason: "periodic") {
             haltOnWriteFailure(error)
@@ -307,6 +320,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                               lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
                               hist: hist, histEntropy: entropy, stepsPerSecond: rate)
         if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(weights.adversarial) }
+        event.onTarget = r.onTarget.map { Double($0) * 100 }
         sink(.step(event))
     }
 
@@ -328,6 +342,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let fresh = Generator(latent: generator.latent, width: generator.width, channels: generator.channels,
                               imageSize: generator.initSize * 4, rng: &rng)
         for ((_, mine), (_, new)) in zip(generator.stateDict, fresh.stateDict) { mine.data = new.data }
+        if let labelEmbedding { labelEmbedding.weight.data = rng.normal(count: labelEmbedding.weight.count) }
         generatorOptimizer.reset()
     }
 
@@ -342,13 +357,14 @@ public final class DAFLTrainer: @unchecked Sendable {
                                    source: "trainer")))
     }
 
-    private func emitSamples(_ images: Tensor, _ r: IterationResult) {
+    private func emitSamples(_ images: Tensor, _ r: IterationResult, targets: [Int]?) {
         let channels = images.shape[1], side = images.shape[3]
         let count = Swift.min(config.samplesCount, images.shape[0])
         // Colour images keep their three planes, stretched together (the dashboard draws them in colour).
         let (bytes, range) = preprocessing.stretchedGreyLevels(images.data, count: count, plane: channels * side * side)
         let out = bytes.enumerated().map { i, b in
-            SamplesEvent.Image(pixels: Data(b).base64EncodedString(), label: r.teacherClasses[i], confidence: Double(r.teacherConfidence[i]))
+            SamplesEvent.Image(pixels: Data(b).base64EncodedString(), label: r.teacherClasses[i], confidence: Double(r.teacherConfidence[i]),
+                               conditioning: targets?[i])
         }
         sink(.samples(SamplesEvent(step: step, time: elapsed, width: side, height: side, images: out,
                                    greyRange: [Double(range.lo), Double(range.hi)], channels: channels > 1 ? channels : nil)))
@@ -375,7 +391,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   rng: rng.state.map(String.init), elapsed: elapsed,
                                   bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy,
                                   config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
-        let url = try Checkpoint.save(runDir: runDir, info: info, generator: generator, student: student,
+        let url = try Checkpoint.save(runDir: runDir, info: info, generator: generator, labelEmbedding: labelEmbedding, student: student,
                                       generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: replay)
         lastCheckpoint = url.path
         return url
@@ -411,7 +427,9 @@ public final class DAFLTrainer: @unchecked Sendable {
         try ModelFile.save(student, preprocessing: student is ResNet ? nil : preprocessing,
                            extra: ["trained_by": "dafl distill", "teacher": teacherPath, "step": "\(step)"],
                            to: runDir.appendingPathComponent("student.safetensors"))
-        try ModelFile.save(generator, preprocessing: preprocessing, extra: ["step": "\(step)"],
+        // A targeted run's generator is a class-conditional one (`dafl cgan sample` and `quality` read it).
+        let saved: Model = conditional ?? generator
+        try ModelFile.save(saved, preprocessing: preprocessing, extra: ["step": "\(step)"],
                            to: runDir.appendingPathComponent("generator.safetensors"))
     }
 }

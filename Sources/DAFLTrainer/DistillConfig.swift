@@ -50,6 +50,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var collapseReset: Int? = nil
     /// Re-initialise the generator every this many iterations, keeping the replay memory (nil or 0: never).
     public var generatorRestart: Int? = nil
+    /// Targeted generation: a target class per image, uniform, conditions the generator (noise × class
+    /// embedding) and replaces the one-hot term by the cross-entropy against it. Nil or false: DAFL's generator.
+    public var targeted: Bool? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -140,7 +143,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "seed": "\(seed)",
+            "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

@@ -45,6 +45,11 @@ public enum ClassBalanceView {
             buf.text("█ batch ░ last \(model.histWindow) ┆ uniform", x: inner.x, y: inner.y + k, fg: theme.color("inactive_fg"), bg: bg,
                      maxWidth: inner.width)
         }
+        // Targeted generation: how much of the batch the teacher sees as the class asked for (the last 20 steps).
+        if inner.height > k + 1, let hits = model.series["on_target"]?.values.suffix(20), !hits.isEmpty {
+            buf.text(String(format: "teacher sees the target: %.0f%%", hits.reduce(0, +) / Double(hits.count)), x: inner.x, y: inner.y + k + 1,
+                     fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
+        }
     }
 
     /// A horizontal bar with eighth-block resolution (or a fill character).

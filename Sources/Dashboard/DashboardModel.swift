@@ -109,6 +109,10 @@ public struct DashboardModel: Sendable {
             }
             latestHist = s.hist
             histEntropy = s.histEntropy
+            if let o = s.onTarget {
+                series["on_target", default: Series()].steps.append(s.step)
+                series["on_target", default: Series()].values.append(o)
+            }
             recentHists.append(s.hist)
             if recentHists.count > histWindow { recentHists.removeFirst() }
             windowHist = recentHists.reduce(into: [Int](repeating: 0, count: s.hist.count)) { acc, h in

@@ -123,6 +123,8 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// that optional term is off, as in plain DAFL.
     public var adv: Double? = nil
     public var advWeight: Double? = nil
+    /// Targeted generation (`--targeted`): percent of the batch the teacher assigns to the class each image was generated for.
+    public var onTarget: Double? = nil
 
     public init(step: Int, time: Double, oh: Double, a: Double, ie: Double, kd: Double, total: Double,
                 alpha: Double, beta: Double, ohWeight: Double, lrG: Double, lrS: Double,

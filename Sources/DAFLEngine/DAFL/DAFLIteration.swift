@@ -28,6 +28,8 @@ public struct IterationResult: Sendable {
     public var oneHot, activation, entropy, distillation: Float
     /// Teacher–student discrepancy on the generated batch (computed only when its weight is above 0).
     public var discrepancy: Float = 0
+    /// Targeted generation: the fraction of images the teacher assigns to their target class (nil otherwise).
+    public var onTarget: Float? = nil
     /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
     public var total: Float
     /// The teacher's predicted class for each generated image.
@@ -44,6 +46,11 @@ public struct IterationResult: Sendable {
 /// one-hot, activation and information-entropy losses for the generator; KD for the student on
 /// the detached images; one backward; an Adam step for the generator, then for the student.
 ///
+/// Targeted generation (`targets` with a `labelEmbedding`, beyond the paper): the noise is multiplied by
+/// the embedding of a target class per image (as cGAN-KD's conditional generator), and the one-hot term
+/// becomes the cross-entropy against the target instead of the teacher's own argmax, so the classes are
+/// balanced by construction and each class gets its own part of the generator.
+///
 /// ```swift
 /// let r = DAFLIteration.run(generator: g, teacher: t, student: s, generatorOptimizer: og,
 ///                           studentOptimizer: os, noise: z, weights: LossWeights())
@@ -52,12 +59,14 @@ public struct IterationResult: Sendable {
 public enum DAFLIteration {
     public static func run(generator: Generator, teacher: any Classifier, student: any Classifier,
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
-                           noise z: Tensor, weights w: LossWeights, keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, labelEmbedding: Embedding? = nil,
+                           keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
-        let images = generator(z)
+        let conditioned = targets.flatMap { t in labelEmbedding.map { z * $0(t) } }
+        let images = generator(conditioned ?? z)
         let (logits, features) = teacher.forwardWithFeatures(images)
-        let lOH = DAFLLoss.oneHot(logits)
+        let lOH = conditioned != nil ? Tensor.crossEntropy(logits, targets: targets!) : DAFLLoss.oneHot(logits)
         let lA = DAFLLoss.activation(features)
         let lIE = DAFLLoss.informationEntropy(logits)
         let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached())
@@ -76,6 +85,9 @@ public enum DAFLIteration {
                                      teacherConfidence: classes.enumerated().map { probs.data[$0.offset * k + $0.element] },
                                      teacherLogits: logits.data)
         result.discrepancy = lAdv?.item ?? 0
+        if conditioned != nil, let targets {
+            result.onTarget = Float(zip(classes, targets).filter { $0 == $1 }.count) / Float(Swift.max(targets.count, 1))
+        }
         // A NaN or Inf must never reach the weights: stop before the backward.
         guard result.finite else { return (result, keepImages ? images.detached() : nil) }
         // The two graphs share no parameter (the student sees detached images), so two backward

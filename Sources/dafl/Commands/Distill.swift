@@ -48,6 +48,8 @@ struct Distill: ParsableCommand {
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
+    @Flag(help: "Targeted generation: each image is generated for a uniformly drawn class (noise × class embedding) and the one-hot term is the cross-entropy against it (docs/PRESETS.md).")
+    var targeted = false
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -86,6 +88,7 @@ struct Distill: ParsableCommand {
         if let v = augment { c.studentAugment = v }
         if let v = collapseReset { c.collapseReset = v }
         if let v = generatorRestart { c.generatorRestart = v }
+        if targeted { c.targeted = true }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }

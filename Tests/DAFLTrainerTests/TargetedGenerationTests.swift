@@ -1,0 +1,61 @@
+import DAFLEngine
+import Foundation
+import RunEvents
+import Testing
+@testable import DAFLTrainer
+
+/// Targeted generation (`--targeted`): a class per image conditions the generator, the one-hot term is
+/// the cross-entropy against it, and the run logs, resumes and saves like any other.
+@Suite struct TargetedGenerationTests {
+    static func config(iterations: Int = 4) -> DistillConfig {
+        var c = TrainerTests.tinyConfig(iterations: iterations)
+        c.targeted = true
+        return c
+    }
+
+    @Test func theOneHotTermIsTheCrossEntropyAgainstTheTargets() {
+        var rng = RNG(seed: 3)
+        let conditional = ConditionalGenerator(classes: 10, latent: 8, width: 8, rng: &rng)
+        let teacher = TrainerTests.tinyTeacher(), student = LeNet5(.half, rng: &rng)
+        let z = Tensor(shape: [4, 8], data: rng.normal(count: 32)), targets = [3, 1, 4, 1]
+        // What the iteration should compute, before it steps anything.
+        let logits = GradMode.noGrad { teacher(conditional.generator(z * conditional.labelEmbedding(targets))) }
+        let expected = GradMode.noGrad { Tensor.crossEntropy(logits, targets: targets) }.item
+        let hits = Float(zip(logits.argmaxRows(), targets).filter { $0 == $1 }.count) / 4
+        let (r, _) = DAFLIteration.run(generator: conditional.generator, teacher: teacher, student: student,
+                                       generatorOptimizer: Adam(conditional.parameters, lr: 0.01), studentOptimizer: Adam(student.parameters, lr: 0.01),
+                                       noise: z, weights: LossWeights(), targets: targets, labelEmbedding: conditional.labelEmbedding)
+        #expect(abs(r.oneHot - expected) < 1e-5 && r.onTarget == hits)
+        // The embedding learns: the generator's optimizer moved it.
+        #expect(conditional.labelEmbedding.weight.grad != nil)
+    }
+
+    @Test func runsLogsTargetsAndSavesAConditionalGenerator() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(Self.config(), dir: dir, box: box)
+        #expect(t.run() == .completed)
+        #expect(box.steps.count == 4 && box.steps.allSatisfy { ($0.onTarget ?? -1) >= 0 && $0.onTarget! <= 100 })
+        #expect(box.all.contains { if case .samples(let s) = $0 { s.images.allSatisfy { $0.conditioning != nil } } else { false } })
+        #expect(box.all.contains { if case .config(let c) = $0 { c.settings["targeted"] == "true" } else { false } })
+        let (g, _) = try ModelFile.loadConditionalGenerator(dir.appendingPathComponent("generator.safetensors"))
+        #expect(g.classes == 10 && g.conditioning == .noise && g.labelEmbedding.weight.data == t.labelEmbedding!.weight.data)
+    }
+
+    @Test func resumeContinuesExactly() throws {
+        let dirA = try TrainerTests.tempDir(), dirB = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
+        let a = try TrainerTests.trainer(Self.config(), dir: dirA, box: EventBox())
+        #expect(a.run() == .completed)
+        let b1 = try TrainerTests.trainer(Self.config(), dir: dirB, box: EventBox())
+        b1.send(.stepOnce); b1.send(.stepOnce); b1.send(.stop(reason: "stopped"))
+        #expect(b1.run(startPaused: true) == .stopped)
+        let b2 = try DAFLTrainer.resume(runDir: dirB, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in })
+        #expect(b2.config.targeted == true && b2.step == 2)
+        #expect(b2.run() == .completed)
+        for ((k, x), (_, y)) in zip(a.student.stateDict + a.generator.stateDict, b2.student.stateDict + b2.generator.stateDict) {
+            #expect(x.data == y.data, "\(k)")
+        }
+        #expect(a.labelEmbedding!.weight.data == b2.labelEmbedding!.weight.data)
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import RunEvents
+import Testing
+@testable import Dashboard
+
+/// A targeted DAFL run (`--targeted`): the class-balance panel says how often the teacher sees the
+/// class each image was generated for, and previews show the class asked for.
+@Suite struct TargetedPanelTests {
+    @Test func onTargetShowsInTheBalancePanelAndPreviewsNameTheTarget() {
+        var m = DashboardModel()
+        m.apply(Events.config())
+        for i in 1...30 {
+            guard case .step(var s) = Events.step(i) else { continue }
+            s.onTarget = i <= 10 ? 10 : 40
+            m.apply(.step(s))
+        }
+        let px = Data((0..<1024).map { UInt8($0 % 256) }).base64EncodedString()
+        m.apply(.samples(SamplesEvent(step: 30, time: 15, width: 32, height: 32, images: [.init(pixels: px, label: 7, confidence: 0.9, conditioning: 3)])))
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("teacher sees the target: 40%"), "the last 20 steps' mean")
+        #expect(text.contains("3→7"))
+        // Plain DAFL runs have no such figure.
+        #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("sees the target"))
+    }
+}
