@@ -75,17 +75,9 @@ public final class CGANDistillRun: @unchecked Sendable {
 
     /// Applies queued commands between batches; blocks while paused. False once the run is stopped.
     func proceed() -> Bool {
-        while true {
-            let applied = control.apply(step: step, time: { elapsed }, sink: sink, tune: { _, _, _ in nil },   // nothing is tuned live
-                                        checkpoint: { saveStudent(reason: "requested") })
-            if let reason = applied.stopReason { stopReason = reason }
-            if applied.stepOnce { return true }
-            switch control.state {
-            case .stopped: return false
-            case .paused: control.waitForCommand()
-            default: return true
-            }
-        }
+        let (go, reason) = control.proceed(step: step, time: { elapsed }, sink: sink, checkpoint: { saveStudent(reason: "requested") })
+        if let reason { stopReason = reason }
+        return go
     }
 
     /// The configuration as strings, for the config event.

@@ -97,29 +97,41 @@ public enum DensityRatioTraining {
     public static func train(_ model: DensityRatioMLP, teacher: LeNet5, generator: ConditionalGenerator, real: Dataset,
                              epochs: Int, batch: Int = 256, lr: Float = 1e-4, rng: inout RNG,
                              proceed: () -> Bool = { true }, onEpoch: (Int, Float) -> Void = { _, _ in }) {
-        let opt = Adam(model.parameters, lr: lr, betas: (0.5, 0.999), weightDecay: 1e-4)
         let (realFeatures, dim) = FrechetDistance.teacherFeatures(teacher, images: real)
+        fit(model, features: realFeatures, dimension: dim, count: real.count, epochs: epochs, batch: batch, lr: lr, rng: &rng,
+            proceed: proceed, onEpoch: onEpoch) { idx, fr, rng in
+            let labels = idx.map { real.labels[$0] }
+            let ff = GradMode.noGrad { teacher.forwardWithFeatures(generator.sample(labels: labels, rng: &rng)).features }
+            return DensityRatioLoss.penalisedSP(fake: model(ff, labels: labels), real: model(fr, labels: labels))
+        }
+    }
+
+    /// The training loop both forms share: shuffled full batches of real features, `loss` for each
+    /// (it draws the generated side), Adam with the rate ×0.1 at 40 % and ×0.01 at 75 % of the epochs.
+    static func fit(_ model: DensityRatioMLP, features: [Float], dimension dim: Int, count: Int, epochs: Int, batch: Int, lr: Float,
+                    rng: inout RNG, proceed: () -> Bool, onEpoch: (Int, Float) -> Void,
+                    loss: (_ indices: ArraySlice<Int>, _ realFeatures: Tensor, _ rng: inout RNG) -> Tensor) {
+        let opt = Adam(model.parameters, lr: lr, betas: (0.5, 0.999), weightDecay: 1e-4)
         model.training = true
-        let batch = Swift.min(batch, real.count)     // a small labelled set still gets full batches
+        defer { model.training = false }
+        let batch = Swift.min(batch, count)     // a small labelled set still gets full batches
         for epoch in 1...epochs {
             opt.learningRate = lr * (epoch > epochs * 3 / 4 ? 0.01 : epoch > epochs * 2 / 5 ? 0.1 : 1)
             var total: Double = 0, steps = 0
-            for idx in real.batches(size: batch, rng: &rng) where idx.count == batch {
-                guard proceed() else { model.training = false; return }
-                let labels = idx.map { real.labels[$0] }
-                let fr = Tensor(shape: [idx.count, dim], data: idx.flatMap { realFeatures[($0 * dim)..<(($0 + 1) * dim)] })
-                let xf = generator.sample(labels: labels, rng: &rng)
-                let ff = GradMode.noGrad { teacher.forwardWithFeatures(xf).features }
-                let loss = DensityRatioLoss.penalisedSP(fake: model(ff, labels: labels), real: model(fr, labels: labels))
+            let order = rng.permutation(count)
+            for start in stride(from: 0, to: count - batch + 1, by: batch) {
+                guard proceed() else { return }
+                let idx = order[start..<(start + batch)]
+                let fr = Tensor(shape: [idx.count, dim], data: idx.flatMap { features[($0 * dim)..<(($0 + 1) * dim)] })
+                let l = loss(idx, fr, &rng)
                 opt.zeroGrad()
-                loss.backward()
+                l.backward()
                 opt.step()
-                total += Double(loss.item)
+                total += Double(l.item)
                 steps += 1
             }
             onEpoch(epoch, Float(total / Double(Swift.max(steps, 1))))
         }
-        model.training = false
     }
 
     /// The regression form: real images' teacher features against generated images' for the same labels
@@ -127,33 +139,16 @@ public enum DensityRatioTraining {
     public static func train(_ model: DensityRatioMLP, teacher: LeNet5, generator: ContinuousConditionalGenerator, real: RegressionSet,
                              epochs: Int, batch: Int = 256, lr: Float = 1e-4, rng: inout RNG,
                              proceed: () -> Bool = { true }, onEpoch: (Int, Float) -> Void = { _, _ in }) {
-        let opt = Adam(model.parameters, lr: lr, betas: (0.5, 0.999), weightDecay: 1e-4)
         let images = Dataset(images: real.images, labels: [Int](repeating: 0, count: real.count), side: real.side, classes: 1, channels: real.channels)
         let (realFeatures, dim) = FrechetDistance.teacherFeatures(teacher, images: images)
         let labels = real.normalisedTargets
-        model.training = true
-        let batch = Swift.min(batch, real.count)
-        for epoch in 1...epochs {
-            opt.learningRate = lr * (epoch > epochs * 3 / 4 ? 0.01 : epoch > epochs * 2 / 5 ? 0.1 : 1)
-            var total: Double = 0, steps = 0
-            let order = rng.permutation(real.count)
-            for start in stride(from: 0, to: real.count - batch + 1, by: batch) {
-                guard proceed() else { model.training = false; return }
-                let idx = order[start..<(start + batch)]
-                let y = idx.map { labels[$0] }
-                let fr = Tensor(shape: [idx.count, dim], data: idx.flatMap { realFeatures[($0 * dim)..<(($0 + 1) * dim)] })
-                let ff = GradMode.noGrad { teacher.forwardWithFeatures(generator.sample(labels: y, rng: &rng)).features }
-                let h = generator.embedding(y)
-                let loss = DensityRatioLoss.penalisedSP(fake: model(ff, embedded: h), real: model(fr, embedded: h))
-                opt.zeroGrad()
-                loss.backward()
-                opt.step()
-                total += Double(loss.item)
-                steps += 1
-            }
-            onEpoch(epoch, Float(total / Double(Swift.max(steps, 1))))
+        fit(model, features: realFeatures, dimension: dim, count: real.count, epochs: epochs, batch: batch, lr: lr, rng: &rng,
+            proceed: proceed, onEpoch: onEpoch) { idx, fr, rng in
+            let y = idx.map { labels[$0] }
+            let ff = GradMode.noGrad { teacher.forwardWithFeatures(generator.sample(labels: y, rng: &rng)).features }
+            let h = generator.embedding(y)
+            return DensityRatioLoss.penalisedSP(fake: model(ff, embedded: h), real: model(fr, embedded: h))
         }
-        model.training = false
     }
 
     /// The model's ratios for generated images of continuous labels (evaluation mode, no graph).

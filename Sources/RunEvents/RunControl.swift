@@ -92,6 +92,23 @@ extension RunControl {
         public var stopReason: String?
     }
 
+    /// For runs steered between batches with nothing tuned live (the student stages): applies queued
+    /// commands, blocks while paused, and says whether to go on (false once stopped) and the stop's reason.
+    public func proceed(step: Int, time: () -> Double, sink: (RunEvent) -> Void, checkpoint: () -> Void) -> (go: Bool, stopReason: String?) {
+        var reason: String?
+        while true {
+            let applied = apply(step: step, time: time, sink: sink, tune: { _, _, _ in nil }, checkpoint: checkpoint)
+            reason = applied.stopReason ?? reason
+            if applied.stepOnce { return (true, reason) }
+            switch state {
+            case .stopped: return (false, reason)
+            case .paused: waitForCommand()
+            default: return (true, reason)
+            }
+        }
+    }
+
+
     /// Applies the queued commands the same way in every trainer, logging each as a `control` event:
     /// pause, resume and stop change the state, a step-once ends the batch of commands, `set`/`scale`
     /// go to `tune` (key, value, whether it scales; it returns the old and new value, or nil when the

@@ -82,12 +82,7 @@ public enum ModelFile {
         guard meta["arch"] == "dafl-cgenerator" else {
             throw WeightsError(file: url.path, problem: "not a conditional generator (arch '\(meta["arch"] ?? "none")', expected dafl-cgenerator)")
         }
-        func int(_ key: String) throws -> Int {
-            guard let v = meta[key].flatMap(Int.init), v > 0 else {
-                throw WeightsError(file: url.path, problem: "metadata '\(key)' is missing or not a positive integer")
-            }
-            return v
-        }
+        func int(_ key: String) throws -> Int { try positiveInt(meta, key, url) }
         guard let conditioning = ConditionalGenerator.Conditioning(rawValue: meta["conditioning"] ?? "noise") else {
             throw WeightsError(file: url.path, problem: "unknown conditioning '\(meta["conditioning"] ?? "")' (noise or batchnorm)")
         }
@@ -119,12 +114,7 @@ public enum ModelFile {
         guard meta["arch"] == "dafl-ccgenerator" else {
             throw WeightsError(file: url.path, problem: "not a continuous-label (CcGAN) generator (arch '\(meta["arch"] ?? "none")', expected dafl-ccgenerator)")
         }
-        func int(_ key: String) throws -> Int {
-            guard let v = meta[key].flatMap(Int.init), v > 0 else {
-                throw WeightsError(file: url.path, problem: "metadata '\(key)' is missing or not a positive integer")
-            }
-            return v
-        }
+        func int(_ key: String) throws -> Int { try positiveInt(meta, key, url) }
         let (latent, width, channels, size, dim) = (try int("latent"), try int("width"), try int("channels"), try int("image_size"), try int("dim_embed"))
         guard size % 4 == 0, width % 2 == 0, dim % 8 == 0, dim >= 16 else {
             throw WeightsError(file: url.path, problem: "metadata image_size \(size) must be a multiple of 4, width \(width) even and dim_embed \(dim) a multiple of 8 from 16")
@@ -143,6 +133,14 @@ public enum ModelFile {
         var labels: ClosedRange<Float>? = nil
         if let lo = meta["label_min"].flatMap(Float.init), let hi = meta["label_max"].flatMap(Float.init), lo < hi { labels = lo...hi }
         return (model, Preprocessing(metadata: meta) ?? .fashionMNIST, labels)
+    }
+
+    /// Metadata `key` as a positive integer, or an error naming the file and the key.
+    private static func positiveInt(_ meta: [String: String], _ key: String, _ url: URL) throws -> Int {
+        guard let v = meta[key].flatMap(Int.init), v > 0 else {
+            throw WeightsError(file: url.path, problem: "metadata '\(key)' is missing or not a positive integer")
+        }
+        return v
     }
 
     /// Throws unless `name` exists and its dimension `dim` equals `value`, the size metadata `key` implies.

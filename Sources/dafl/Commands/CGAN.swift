@@ -68,6 +68,17 @@ struct CGANTrain: ParsableCommand {
     }
 
     /// The run's settings as the flags give them.
+    /// The flags' settings for a fresh run; a resumed run's own, with a new total from `--iterations`.
+    func configured(resuming info: CGANCheckpointInfo?) throws -> (CGANConfig, CGANRunSettings) {
+        guard let info else { return configured() }
+        var config = info.config
+        if let iterations {
+            guard iterations >= info.step else { throw ValidationError("--iterations \(iterations) is below the checkpoint's step \(info.step)") }
+            config.iterations = iterations
+        }
+        return (config, info.settings)
+    }
+
     func configured() -> (CGANConfig, CGANRunSettings) {
         var config = CGANConfig()
         (config.iterations, config.batch, config.lrG, config.lrD, config.seed) = (iterations ?? config.iterations, batch, lrG, lrD, seed)
@@ -86,14 +97,7 @@ struct CGANTrain: ParsableCommand {
         let subset = info?.perClass ?? perClass
         var train = try Dataset.load(directory: dataDir, split: .train, preprocessing: prep)
         if let subset { train = try train.firstPerClass(subset) }
-        var (config, settings) = configured()
-        if let info {
-            (config, settings) = (info.config, info.settings)
-            if let iterations {
-                guard iterations >= info.step else { throw ValidationError("--iterations \(iterations) is below the checkpoint's step \(info.step)") }
-                config.iterations = iterations
-            }
-        }
+        let (config, settings) = try configured(resuming: info)
         let teacherPath = info?.teacherPath ?? teacher
         var teacherNet: LeNet5? = nil
         if let teacherPath {

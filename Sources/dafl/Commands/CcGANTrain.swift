@@ -51,15 +51,8 @@ extension CGANTrain {
         var task = info?.task ?? regression.taskInfo(perClass: perClass, seed: seed)
         let train = try task.load(directory: dataDir, preprocessing: prep)
         if task.kind == "files" { (task.labelMin, task.labelMax) = (train.range.lowerBound, train.range.upperBound) }
-        var (config, settings) = configured()
+        let (config, settings) = try configured(resuming: info)
         var cc = info?.ccgan ?? regression.settings
-        if let info {
-            (config, settings) = (info.config, info.settings)
-            if let iterations {
-                guard iterations >= info.step else { throw ValidationError("--iterations \(iterations) is below the checkpoint's step \(info.step)") }
-                config.iterations = iterations
-            }
-        }
         let teacherPath = info?.teacherPath ?? teacher
         var teacherNet: LeNet5? = nil
         if let teacherPath {
