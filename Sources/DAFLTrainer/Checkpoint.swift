@@ -18,6 +18,8 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
     public var elapsed: Double
     public var bestStudentAccuracy: Double?
     public var lastStudentAccuracy: Double?
+    /// Averaging steps of the student's weight average (`--student-ema`); nil without one.
+    public var studentEMAUpdates: Int? = nil
     public var config: DistillConfig
     public var teacherPath: String
     public var dataDir: String
@@ -46,11 +48,12 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
 enum Checkpoint {
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
     static func save(runDir: URL, info: CheckpointInfo, generator: Generator, labelEmbedding: Embedding?, student: any Classifier,
-                     generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
+                     studentAverage: Model?, generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
         var tensors = CheckpointFiles.Tensors()
         tensors.add(model: generator, prefix: "generator.")
         if let labelEmbedding { tensors.all.append(("label_emb.weight", labelEmbedding.weight.shape, labelEmbedding.weight.data)) }
         tensors.add(model: student, prefix: "student.")
+        if let studentAverage { tensors.add(model: studentAverage, prefix: "student_avg.") }
         tensors.add(optimizer: generatorOptimizer, prefix: "opt_g.")
         tensors.add(optimizer: studentOptimizer, prefix: "opt_s.")
         tensors.all += replay.stateTensors()
@@ -59,11 +62,13 @@ enum Checkpoint {
 
     /// Restores models and optimizers from the sidecar's tensor file.
     static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, labelEmbedding: Embedding?, student: any Classifier,
+                        studentAverage: Model?,
                         generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
         try generator.load(stateDict: file.part("generator."), source: url.path + " (generator)")
         try student.load(stateDict: file.part("student."), source: url.path + " (student)")
+        try studentAverage?.load(stateDict: file.part("student_avg."), source: url.path + " (student's weight average)")
         if let labelEmbedding {
             guard let e = file.tensors["label_emb.weight"], e.shape == labelEmbedding.weight.shape else {
                 throw WeightsError(file: url.path, problem: "a targeted run's checkpoint needs label_emb.weight \(labelEmbedding.weight.shape)")

@@ -30,6 +30,10 @@ public final class DAFLTrainer: @unchecked Sendable {
     let conditional: ConditionalGenerator?
     public let teacher: any Classifier
     public let student: any Classifier
+    /// The moving average of the student's weights (`--student-ema`), evaluated and saved in its place.
+    public let studentAverage: WeightAverage?
+    /// The student the run delivers: the weight average when there is one.
+    public var deliveredStudent: any Classifier { (studentAverage?.average as? any Classifier) ?? student }
     let generatorOptimizer: Adam
     let studentOptimizer: Optimizer
     let test: Dataset?
@@ -120,6 +124,13 @@ public final class DAFLTrainer: @unchecked Sendable {
             (labelEmbedding, conditional) = (nil, nil)
         }
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
+        if let decay = config.studentEMA, decay > 0 {
+            var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the run's stream as without averaging
+            let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)
+            studentAverage = WeightAverage(of: student, into: shadow, decay: decay)
+        } else {
+            studentAverage = nil
+        }
         generatorOptimizer = Adam(generator.parameters + (labelEmbedding?.parameters.map(\.1) ?? []), lr: config.lrG)
         studentOptimizer = config.studentOptimizer == "sgd"
             ? SGD(student.parameters, lr: config.lrS, momentum: config.studentMomentum, weightDecay: config.studentWeightDecay)
@@ -137,8 +148,10 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         if let info {
             try Checkpoint.restore(runDir: runDir, info: info, generator: generator, labelEmbedding: labelEmbedding, student: student,
+                                   studentAverage: studentAverage?.average,
                                    generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: &replay)
             step = info.step
+            studentAverage?.restore(updates: info.studentEMAUpdates ?? 0)
             weights = info.weights
             generatorOptimizer.learningRate = info.lrG
             studentOptimizer.learningRate = info.lrS
@@ -272,6 +285,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                 studentOptimizer.step()
             }
         }
+        studentAverage?.update()
         if let every = config.generatorRestart, every > 0, step % every == 0, step < config.iterations {
             // A generator settles on its own few modes; a new one brings images the student has not seen,
             // while the replay memory still holds the last one's.
@@ -373,14 +387,16 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// Student accuracy and agreement with the teacher on the real test split (never trained on).
     public func evaluate() {
         guard let test else { return }
-        let (preds, acc) = Classification.predictions(student, on: test)
+        let (preds, acc) = Classification.predictions(deliveredStudent, on: test)
         let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count
         let a = acc * 100
         lastStudentAccuracy = a
         bestStudentAccuracy = Swift.max(bestStudentAccuracy ?? 0, a)
-        sink(.eval(EvalEvent(step: step, time: elapsed, studentAccuracy: a, teacherAccuracy: teacherAccuracy ?? 0,
-                             agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100,
-                             bestStudentAccuracy: bestStudentAccuracy ?? a)))
+        var event = EvalEvent(step: step, time: elapsed, studentAccuracy: a, teacherAccuracy: teacherAccuracy ?? 0,
+                              agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100,
+                              bestStudentAccuracy: bestStudentAccuracy ?? a)
+        if studentAverage != nil { event.trainedStudentAccuracy = Classification.predictions(student, on: test).accuracy * 100 }
+        sink(.eval(event))
     }
 
     // MARK: Saving
@@ -390,8 +406,10 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   lrG: generatorOptimizer.learningRate, lrS: studentOptimizer.learningRate,
                                   rng: rng.state.map(String.init), elapsed: elapsed,
                                   bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy,
+                                  studentEMAUpdates: studentAverage?.updates,
                                   config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
         let url = try Checkpoint.save(runDir: runDir, info: info, generator: generator, labelEmbedding: labelEmbedding, student: student,
+                                      studentAverage: studentAverage?.average,
                                       generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: replay)
         lastCheckpoint = url.path
         return url
@@ -424,7 +442,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// `student.safetensors` (self-describing, `dafl eval` reads it) and `generator.safetensors`.
     public func writeFinalModels() throws {
         // A ResNet's preprocessing is CIFAR's per-channel one, not the grey kind the metadata holds.
-        try ModelFile.save(student, preprocessing: student is ResNet ? nil : preprocessing,
+        try ModelFile.save(deliveredStudent, preprocessing: student is ResNet ? nil : preprocessing,
                            extra: ["trained_by": "dafl distill", "teacher": teacherPath, "step": "\(step)"],
                            to: runDir.appendingPathComponent("student.safetensors"))
         // A targeted run's generator is a class-conditional one (`dafl cgan sample` and `quality` read it).

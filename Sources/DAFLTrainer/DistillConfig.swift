@@ -53,6 +53,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Targeted generation: a target class per image, uniform, conditions the generator (noise × class
     /// embedding) and replaces the one-hot term by the cross-entropy against it. Nil or false: DAFL's generator.
     public var targeted: Bool? = nil
+    /// Decay of an exponential moving average of the student's weights, updated once per iteration after
+    /// its steps; the average is evaluated and saved as the student. Nil or 0: the trained student itself.
+    public var studentEMA: Float? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -114,6 +117,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
+        if let e = studentEMA, !(e >= 0 && e < 1) { p.append("--student-ema must be in [0, 1)") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
@@ -143,7 +147,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "seed": "\(seed)",
+            "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

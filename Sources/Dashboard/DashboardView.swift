@@ -162,7 +162,10 @@ public enum DashboardView {
         }
         if let t = model.teacherAccuracy { o.reference = (t, String(format: "teacher %.2f%%", t), theme.color("teacher")) }
         let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
-        LineChart.draw(&buf, r, title: "student test accuracy\(best)", steps: model.evals.map(\.step),
+        // With --student-ema the curve is the weight average's; the trained student's latest value beside it.
+        let title = model.evals.last?.trainedStudentAccuracy.map { String(format: "EMA student%@  trained %.2f%%", best, $0) }
+            ?? "student test accuracy\(best)"
+        LineChart.draw(&buf, r, title: title, steps: model.evals.map(\.step),
                        values: model.evals.map(\.studentAccuracy), color: theme.color("student"), theme: theme, options: o)
     }
 }

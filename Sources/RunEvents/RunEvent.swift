@@ -184,6 +184,9 @@ public struct EvalEvent: Codable, Equatable, Sendable {
     /// How often the student predicts the teacher's class.
     public var agreement: Double
     public var bestStudentAccuracy: Double
+    /// With `--student-ema`: `studentAccuracy` is the weight average's (the student the run delivers) and
+    /// this the trained student's own. Nil otherwise.
+    public var trainedStudentAccuracy: Double? = nil
     public init(step: Int, time: Double, studentAccuracy: Double, teacherAccuracy: Double, agreement: Double, bestStudentAccuracy: Double) {
         self.step = step; self.time = time; self.studentAccuracy = studentAccuracy; self.teacherAccuracy = teacherAccuracy
         self.agreement = agreement; self.bestStudentAccuracy = bestStudentAccuracy

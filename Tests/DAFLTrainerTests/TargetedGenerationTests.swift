@@ -59,3 +59,42 @@ import Testing
         #expect(a.labelEmbedding!.weight.data == b2.labelEmbedding!.weight.data)
     }
 }
+
+/// The student's weight average (`--student-ema`): evaluated and saved in place of the trained student,
+/// and restored exactly on resume.
+@Suite struct StudentAverageTests {
+    static func config(iterations: Int = 4) -> DistillConfig {
+        var c = TrainerTests.tinyConfig(iterations: iterations)
+        c.studentEMA = 0.5
+        return c
+    }
+
+    @Test func theAverageIsWhatTheRunDelivers() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(Self.config(), dir: dir, box: box)
+        #expect(t.run() == .completed)
+        let avg = t.studentAverage!.average.namedParameters.map(\.1.data), trained = t.student.namedParameters.map(\.1.data)
+        #expect(avg != trained && t.studentAverage!.updates == 4)
+        let (saved, _, _) = try ModelFile.loadClassifier(dir.appendingPathComponent("student.safetensors"))
+        #expect(saved.namedParameters.map(\.1.data) == avg)
+        #expect(box.all.contains { if case .config(let c) = $0 { c.settings["student_ema"] == "0.5" } else { false } })
+        #expect(DistillConfig.preset(.cpu).problems().isEmpty)
+        var bad = Self.config(); bad.studentEMA = 1
+        #expect(bad.problems().contains { $0.contains("--student-ema") })
+    }
+
+    @Test func resumeRestoresTheAverage() throws {
+        let dirA = try TrainerTests.tempDir(), dirB = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
+        let a = try TrainerTests.trainer(Self.config(), dir: dirA, box: EventBox())
+        #expect(a.run() == .completed)
+        let b1 = try TrainerTests.trainer(Self.config(), dir: dirB, box: EventBox())
+        b1.send(.stepOnce); b1.send(.stepOnce); b1.send(.stop(reason: "stopped"))
+        #expect(b1.run(startPaused: true) == .stopped)
+        let b2 = try DAFLTrainer.resume(runDir: dirB, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in })
+        #expect(b2.studentAverage?.updates == 2)
+        #expect(b2.run() == .completed)
+        #expect(a.studentAverage!.average.namedParameters.map(\.1.data) == b2.studentAverage!.average.namedParameters.map(\.1.data))
+    }
+}

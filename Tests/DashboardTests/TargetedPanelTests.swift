@@ -22,4 +22,13 @@ import Testing
         // Plain DAFL runs have no such figure.
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("sees the target"))
     }
+
+    @Test func aWeightAveragedStudentIsNamedWithTheTrainedOnesAccuracy() {
+        var m = Events.model()
+        var e = EvalEvent(step: 60, time: 30, studentAccuracy: 75, teacherAccuracy: 90.5, agreement: 76, bestStudentAccuracy: 75)
+        e.trainedStudentAccuracy = 71.5
+        m.apply(.eval(e))
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("EMA student  best 75.00%  trained 71.50%"))
+    }
 }

@@ -50,6 +50,8 @@ struct Distill: ParsableCommand {
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
     @Flag(help: "Targeted generation: each image is generated for a uniformly drawn class (noise × class embedding) and the one-hot term is the cross-entropy against it (docs/PRESETS.md).")
     var targeted = false
+    @Option(name: .customLong("student-ema"), help: "Evaluate and save a moving average of the student's weights with this decay per iteration (0: off).")
+    var studentEMA: Float?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -89,6 +91,7 @@ struct Distill: ParsableCommand {
         if let v = collapseReset { c.collapseReset = v }
         if let v = generatorRestart { c.generatorRestart = v }
         if targeted { c.targeted = true }
+        if let v = studentEMA { c.studentEMA = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }
