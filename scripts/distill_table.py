@@ -1,0 +1,41 @@
+"""Summarises `dafl distill` run directories for docs/PRESETS.md: per run, the final and best test
+accuracy of the student it delivers (the weight average with --student-ema, whose trained student's
+final accuracy is shown too), its wall time, and the flags that differ from the cpu preset; then per
+recipe the mean and standard deviation of the final accuracy over its seeds. Test accuracy is only
+measured here, never used to choose anything: "best" is test-set selection.
+
+    /usr/bin/python3 scripts/distill_table.py RUN_DIR [RUN_DIR ...]
+"""
+import json, statistics, sys
+
+DEFAULTS = {"targeted": "false", "student_ema": "0.0"}
+rows = []
+for d in sys.argv[1:]:
+    config, evals, end = None, [], None
+    for line in open(f"{d}/events.jsonl"):
+        e = json.loads(line)
+        if e["type"] == "config" and config is None:
+            config = e["settings"]
+        elif e["type"] == "eval":
+            evals.append(e)
+        elif e["type"] == "end":
+            end = e
+    if not evals or end is None:
+        continue
+    flags = " ".join(f"--{k.replace('_', '-')}" + ("" if v == "true" else f" {v}") for k, v in sorted(config.items())
+                     if k in DEFAULTS and v != DEFAULTS[k])
+    last = evals[-1]
+    trained = last.get("trained_student_accuracy")
+    rows.append((flags or "(cpu default)", int(config["seed"]), last["student_accuracy"], max(e["student_accuracy"] for e in evals),
+                 trained, end["time"]))
+
+print(f"{'recipe':40s} {'seed':>4s} {'final':>7s} {'best':>7s} {'trained':>8s} {'wall':>6s}")
+for r in sorted(rows):
+    print(f"{r[0]:40s} {r[1]:4d} {r[2]:7.2f} {r[3]:7.2f} {(f'{r[4]:.2f}' if r[4] is not None else ''):>8s} {r[5] / 60:5.1f}m")
+print()
+for recipe in sorted({r[0] for r in rows}):
+    finals = [r[2] for r in rows if r[0] == recipe]
+    trained = [r[4] for r in rows if r[0] == recipe and r[4] is not None]
+    sd = statistics.stdev(finals) if len(finals) > 1 else 0
+    extra = f"; trained student {statistics.mean(trained):.2f}" if trained else ""
+    print(f"{recipe:40s} n={len(finals)} final mean {statistics.mean(finals):.2f} sd {sd:.2f} min {min(finals):.2f}{extra}")
