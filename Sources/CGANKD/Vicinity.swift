@@ -72,9 +72,12 @@ public struct Vicinity: Sendable {
         for _ in 0..<count {
             let base = distinct[Int(rng.next() % UInt64(distinct.count))]
             var target = base + sigma * rng.normal(count: 1)[0]
-            var near = neighbours(of: target)
+            var near = neighbours(of: target), tries = 0
             while near.isEmpty {
-                target = base + sigma * rng.normal(count: 1)[0]
+                // As the reference: redraw the noise. A vicinity far narrower than σ could make that endless;
+                // after 100 tries the distinct label itself is the target (its own images are in its vicinity).
+                tries += 1
+                target = tries < 100 ? base + sigma * rng.normal(count: 1)[0] : base
                 near = neighbours(of: target)
             }
             let real = near[near.startIndex + Int(rng.next() % UInt64(near.count))]

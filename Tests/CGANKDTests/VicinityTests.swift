@@ -40,6 +40,11 @@ import Testing
             var again = RNG(seed: 3)
             #expect(v.draw(500, rng: &again) == b, "seeded draws repeat")
         }
+        // A vicinity far narrower than the noise still draws (falling back to the distinct labels).
+        let narrow = Vicinity(labels: Self.labels, kind: .hard, sigma: 5, kappa: 1e-7)
+        var rng = RNG(seed: 4)
+        let b = narrow.draw(20, rng: &rng)
+        #expect(b.realIndices.count == 20 && zip(b.realIndices, b.targets).allSatisfy { abs(Self.labels[$0] - $1) <= 1e-6 })
     }
 }
 
