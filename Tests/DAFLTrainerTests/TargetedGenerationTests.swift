@@ -43,14 +43,8 @@ import Testing
     }
 
     @Test func resumeContinuesExactly() throws {
-        let dirA = try TrainerTests.tempDir(), dirB = try TrainerTests.tempDir()
-        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
-        let a = try TrainerTests.trainer(Self.config(), dir: dirA, box: EventBox())
-        #expect(a.run() == .completed)
-        let b1 = try TrainerTests.trainer(Self.config(), dir: dirB, box: EventBox())
-        b1.send(.stepOnce); b1.send(.stepOnce); b1.send(.stop(reason: "stopped"))
-        #expect(b1.run(startPaused: true) == .stopped)
-        let b2 = try DAFLTrainer.resume(runDir: dirB, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in })
+        let (a, b2) = try straightAndResumed(Self.config())
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
         #expect(b2.config.targeted == true && b2.step == 2)
         #expect(b2.run() == .completed)
         for ((k, x), (_, y)) in zip(a.student.stateDict + a.generator.stateDict, b2.student.stateDict + b2.generator.stateDict) {
@@ -85,16 +79,21 @@ import Testing
     }
 
     @Test func resumeRestoresTheAverage() throws {
-        let dirA = try TrainerTests.tempDir(), dirB = try TrainerTests.tempDir()
-        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
-        let a = try TrainerTests.trainer(Self.config(), dir: dirA, box: EventBox())
-        #expect(a.run() == .completed)
-        let b1 = try TrainerTests.trainer(Self.config(), dir: dirB, box: EventBox())
-        b1.send(.stepOnce); b1.send(.stepOnce); b1.send(.stop(reason: "stopped"))
-        #expect(b1.run(startPaused: true) == .stopped)
-        let b2 = try DAFLTrainer.resume(runDir: dirB, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in })
+        let (a, b2) = try straightAndResumed(Self.config())
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
         #expect(b2.studentAverage?.updates == 2)
         #expect(b2.run() == .completed)
         #expect(a.studentAverage!.average.namedParameters.map(\.1.data) == b2.studentAverage!.average.namedParameters.map(\.1.data))
     }
+}
+
+/// A run of `config` straight through, and the same run stopped after two steps and resumed (not yet run on).
+func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTrainer, resumed: DAFLTrainer) {
+    let dirA = try TrainerTests.tempDir(), dirB = try TrainerTests.tempDir()
+    let a = try TrainerTests.trainer(config, dir: dirA, box: EventBox())
+    #expect(a.run() == .completed)
+    let b1 = try TrainerTests.trainer(config, dir: dirB, box: EventBox())
+    b1.send(.stepOnce); b1.send(.stepOnce); b1.send(.stop(reason: "stopped"))
+    #expect(b1.run(startPaused: true) == .stopped)
+    return (a, try DAFLTrainer.resume(runDir: dirB, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in }))
 }
