@@ -148,6 +148,17 @@ def conv2d_k3s1p1():
     return _conv("conv2d_k3s1p1", (2, 4, 6, 6), (3, 4, 3, 3), 1, 1)
 
 
+@case
+def conv2d_k3s1p1_c16():
+    """Channels enough for the Winograd path (>= 16 in and out); odd sizes leave partial tiles."""
+    return _conv("conv2d_k3s1p1_c16", (2, 16, 7, 9), (24, 16, 3, 3), 1, 1)
+
+
+@case
+def conv2d_k3s1p0_c16():
+    return _conv("conv2d_k3s1p0_c16", (3, 20, 6, 5), (16, 20, 3, 3), 1, 0)
+
+
 def _bn(name, xs, eps, affine, training, momentum=0.1, stored_running=False):
     seed(name)
     c = xs[1]

@@ -10,6 +10,8 @@ public final class Conv2d: Layer {
     public let biasIfAny: Tensor?
     public let stride: Int
     public let padding: Int
+    /// How the convolution is computed (`.gemm` unless a model asks for another).
+    public var algorithm: ConvAlgorithm = .gemm
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true, rng: inout RNG) {
         let fanIn = inChannels * kernel * kernel
@@ -26,6 +28,6 @@ public final class Conv2d: Layer {
     public var parameters: [(String, Tensor)] { [("weight", weight)] + (biasIfAny.map { [("bias", $0)] } ?? []) }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        .conv2d(x, weight: weight, bias: biasIfAny, stride: stride, padding: padding)
+        .conv2d(x, weight: weight, bias: biasIfAny, stride: stride, padding: padding, algorithm: algorithm)
     }
 }

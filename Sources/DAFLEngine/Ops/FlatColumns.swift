@@ -28,6 +28,14 @@ struct FlatColumns {
         (self.c, self.kh, self.kw, self.ho, self.wo, self.hp, self.wp, self.origin) = (c, kh, kw, ho, wo, hp, wp, origin)
     }
 
+    /// Whether flat rows pay for their unused columns. Few input channels: im2col's short copies
+    /// cost more than the extra GEMM columns (LeNet's 14→10 conv runs 1.4× the columns and is still
+    /// faster). Many channels: the GEMM dominates, so waste over 1/8 (ResNet's 8×8 and 4×4 maps,
+    /// 1.25× and 1.5×) costs more than the copies it saves.
+    static func pays(_ g: ConvGeometry) -> Bool {
+        g.stride == 1 && (g.c < 32 || (g.wo &+ g.kw &- 1) &* 8 <= g.wo &* 9)
+    }
+
     var k: Int { c &* kh &* kw }
     /// Columns per image.
     var perImage: Int { ho &* wp }

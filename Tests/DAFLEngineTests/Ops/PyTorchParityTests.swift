@@ -17,12 +17,15 @@ import Testing
         try check("linear", inputs: ["x", "w", "b"], grads: ["dx", "dw", "db"]) { .linear($0[0], weight: $0[1], bias: $0[2]) }
     }
 
-    @Test(arguments: ["conv2d_k3s1p0", "conv2d_k3s2p1", "conv2d_k5", "conv2d_k3s1p1"])
-    func conv2d(_ name: String) throws {
+    /// Every fixture through both algorithms (`.winograd` falls back to `.gemm` where it does not suit;
+    /// the `_c16` fixtures have the channels it needs).
+    @Test(arguments: ["conv2d_k3s1p0", "conv2d_k3s2p1", "conv2d_k5", "conv2d_k3s1p1", "conv2d_k3s1p1_c16", "conv2d_k3s1p0_c16"],
+          ConvAlgorithm.allCases)
+    func conv2d(_ name: String, algorithm: ConvAlgorithm) throws {
         let f = try Fixture(name)
         let stride = Int(f.meta("stride"))!, pad = Int(f.meta("padding"))!
         try check(name, inputs: ["x", "w", "b"], grads: ["dx", "dw", "db"]) {
-            .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad)
+            .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: pad, algorithm: algorithm)
         }
     }
 

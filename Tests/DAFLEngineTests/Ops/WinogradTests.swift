@@ -1,0 +1,66 @@
+import Testing
+@testable import DAFLEngine
+
+/// Winograd F(2×2, 3×3): finite differences, agreement with the GEMM path on shapes the PyTorch
+/// fixtures do not cover (padding 2, partial tiles, several chunks), and which geometries it takes.
+@Suite struct WinogradTests {
+    @Test func takesOnlyThreeByThreeStrideOneWithChannels() {
+        func geometry(c: Int, f: Int, k: Int = 3, stride: Int = 1) -> ConvGeometry {
+            ConvGeometry(n: 1, c: c, h: 8, w: 8, f: f, kh: k, kw: k, stride: stride, pad: 1, ho: 8, wo: 8)
+        }
+        #expect(Winograd.suits(geometry(c: 16, f: 16)))
+        #expect(!Winograd.suits(geometry(c: 3, f: 64)))
+        #expect(!Winograd.suits(geometry(c: 64, f: 8)))
+        #expect(!Winograd.suits(geometry(c: 64, f: 64, k: 5)))
+        #expect(!Winograd.suits(geometry(c: 64, f: 64, stride: 2)))
+    }
+
+    @Test(arguments: [0, 1, 2])
+    func finiteDifferences(padding: Int) {
+        gradCheck([randn([2, 16, 5, 6], seed: 60), randn([16, 16, 3, 3], seed: 61, scale: 0.2), randn([16], seed: 62)]) {
+            .conv2d($0[0], weight: $0[1], bias: $0[2], padding: padding, algorithm: .winograd)
+        }
+    }
+
+    /// Same outputs and gradients as `.gemm` (itself checked against PyTorch), batch 5 so that the
+    /// workers take uneven chunks, odd and even sizes, every padding the path takes.
+    @Test(arguments: [(0, 7, 7), (1, 8, 8), (1, 9, 4), (2, 5, 8), (1, 4, 4)])
+    func agreesWithGEMM(padding: Int, h: Int, w: Int) {
+        let x = randn([5, 24, h, w], seed: 63), wt = randn([32, 24, 3, 3], seed: 64, scale: 0.2), b = randn([32], seed: 65)
+        let gy = randn([5, 32, h + 2 * padding - 2, w + 2 * padding - 2], seed: 66)
+        var results: [[[Float]]] = []
+        for algorithm in ConvAlgorithm.allCases {
+            let inputs = [x, wt, b].map { Tensor(shape: $0.shape, data: $0.data, requiresGrad: true) }
+            let y = Tensor.conv2d(inputs[0], weight: inputs[1], bias: inputs[2], padding: padding, algorithm: algorithm)
+            y.backward(seed: gy.data)
+            results.append([y.data] + inputs.map { $0.grad ?? [] })
+        }
+        for (k, what) in ["y", "dx", "dw", "db"].enumerated() {
+            expectCloseToScale(results[1][k], results[0][k], rtol: 1e-5, "\(what), padding \(padding), \(h)×\(w)")
+        }
+    }
+
+    /// Gradients for only some inputs: x frozen (a generator's first layer), or only x wanted
+    /// (a frozen teacher).
+    @Test func partialGradients() {
+        let x = randn([2, 16, 6, 6], seed: 67), wt = randn([16, 16, 3, 3], seed: 68, scale: 0.2)
+        let gy = randn([2, 16, 6, 6], seed: 69)
+        let ref = [x, wt].map { Tensor(shape: $0.shape, data: $0.data, requiresGrad: true) }
+        Tensor.conv2d(ref[0], weight: ref[1], bias: nil, padding: 1).backward(seed: gy.data)
+
+        let frozenX = Tensor(shape: x.shape, data: x.data), w1 = Tensor(shape: wt.shape, data: wt.data, requiresGrad: true)
+        Tensor.conv2d(frozenX, weight: w1, bias: nil, padding: 1, algorithm: .winograd).backward(seed: gy.data)
+        #expect(frozenX.grad == nil)
+        expectCloseToScale(w1.grad ?? [], ref[1].grad!, rtol: 1e-5, "dw with x frozen")
+
+        let x2 = Tensor(shape: x.shape, data: x.data, requiresGrad: true), frozenW = Tensor(shape: wt.shape, data: wt.data)
+        Tensor.conv2d(x2, weight: frozenW, bias: nil, padding: 1, algorithm: .winograd).backward(seed: gy.data)
+        #expect(frozenW.grad == nil)
+        expectCloseToScale(x2.grad ?? [], ref[0].grad!, rtol: 1e-5, "dx with w frozen")
+    }
+
+    /// The flipped kernel's transformed weights are U with 0↔3 swapped in both tile coordinates.
+    @Test func flippedIndex() {
+        #expect((0..<16).map(Winograd.flipped) == [15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0])
+    }
+}
