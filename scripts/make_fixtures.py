@@ -193,6 +193,42 @@ def _bn(name, xs, eps, affine, training, momentum=0.1, stored_running=False):
     return name, run, meta, inputs
 
 
+def _bn_add_relu(name, xs, with_residual):
+    """relu(batch_norm(x) + residual): the fused tail of a ResNet block (residual optional)."""
+    seed(name)
+    c = xs[1]
+    x = torch.randn(*xs) * 1.5 + 0.3
+    gamma, beta = 1.0 + 0.3 * torch.randn(c), 0.2 * torch.randn(c)
+    residual = torch.randn(*xs)
+    gout = torch.randn(*xs)
+
+    def run(dtype):
+        xd, gd, bd = leaf(x, dtype), leaf(gamma, dtype), leaf(beta, dtype)
+        rd = leaf(residual, dtype)
+        rm, rv = torch.zeros(c, dtype=dtype), torch.ones(c, dtype=dtype)
+        y = F.batch_norm(xd, rm, rv, gd, bd, training=True, momentum=0.1, eps=1e-5)
+        y = F.relu(y + rd) if with_residual else F.relu(y)
+        backward(y, gout)
+        out = {"x": x, "gamma": gamma, "beta": beta, "gout": gout, "y": y, "dx": xd.grad,
+               "dgamma": gd.grad, "dbeta": bd.grad, "running_mean": rm, "running_var": rv}
+        if with_residual:
+            out.update({"residual": residual, "dresidual": rd.grad})
+        return out
+    meta = {"op": "relu(batchnorm2d(x) + residual)" if with_residual else "relu(batchnorm2d(x))",
+            "eps": "1e-05", "momentum": "0.1", "affine": "1", "training": "1"}
+    return name, run, meta, {"x", "gout", "gamma", "beta", "residual"}
+
+
+@case
+def batchnorm2d_add_relu():
+    return _bn_add_relu("batchnorm2d_add_relu", (4, 3, 5, 5), True)
+
+
+@case
+def batchnorm2d_relu():
+    return _bn_add_relu("batchnorm2d_relu", (3, 4, 4, 6), False)
+
+
 @case
 def batchnorm2d_train():
     return _bn("batchnorm2d_train", (4, 3, 5, 5), 1e-5, True, True)

@@ -39,8 +39,10 @@ public final class ResNet: Model {
         }
 
         func callAsFunction(_ x: Tensor) -> Tensor {
-            let out = bn2(conv2(bn1(conv1(x)).relu()))
-            return (out + (shortcut.map { $0.bn($0.conv(x)) } ?? x)).relu()
+            // relu(bn1(conv1 x)), then relu(bn2(conv2 ·) + shortcut): fused batch-norm nodes keep only
+            // what the backward needs (PyTorch's peak memory, not twice it).
+            let h = bn1(conv1(x), adding: nil, relu: true)
+            return bn2(conv2(h), adding: shortcut.map { $0.bn($0.conv(x)) } ?? x, relu: true)
         }
     }
 
@@ -82,7 +84,7 @@ public final class ResNet: Model {
 
     /// Logits [N, classes] and the pooled feature [N, 8·width] (what the DAFL activation loss reads).
     public func forwardWithFeatures(_ x: Tensor) -> (logits: Tensor, features: Tensor) {
-        var h = bn1(conv1(x)).relu()
+        var h = bn1(conv1(x), adding: nil, relu: true)
         for blocks in stages { for b in blocks { h = b(h) } }
         // The reference pools with avg_pool2d(out, 4): the mean over the maps only for 32×32 inputs.
         precondition(h.shape[2] == 4 && h.shape[3] == 4, "ResNet takes 32×32 inputs, got \(x.shape)")

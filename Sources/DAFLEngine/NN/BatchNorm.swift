@@ -35,9 +35,16 @@ public final class BatchNorm: Layer {
         [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked)]
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, adding: nil, relu: false) }
+
+    /// `relu(bn(x) + residual)` as one node (either part optional): what a residual block ends with,
+    /// without keeping the intermediate activations.
+    /// ```swift
+    /// let out = bn2(conv2(h), adding: shortcut, relu: true)
+    /// ```
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor?, relu: Bool) -> Tensor {
         if training { numBatchesTracked.data[0] += 1 }
         return .batchNorm(x, gamma: weight, beta: bias, runningMean: runningMean, runningVar: runningVar,
-                          training: training, momentum: momentum, eps: eps)
+                          training: training, momentum: momentum, eps: eps, adding: residual, relu: relu)
     }
 }

@@ -35,6 +35,28 @@ import Testing
         }
     }
 
+    /// relu(bn(x) + residual) fused, in training and evaluation mode, with and without the residual.
+    @Test(arguments: [(true, true), (true, false), (false, true)])
+    func batchNormAddRelu(training: Bool, residual: Bool) {
+        let c = 3
+        // Away from the ReLU's kink: shift x so few pre-activations sit near 0.
+        var inputs = [randn([4, c, 3, 3], seed: 70, scale: 2) + 0.5, randn([c], seed: 71) + 1, randn([c], seed: 72)]
+        if residual { inputs.append(randn([4, c, 3, 3], seed: 73)) }
+        let rv = Tensor(shape: [c], data: [0.5, 1.5, 2])
+        gradCheck(inputs, h: 1e-3) {
+            .batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: Tensor(shape: [c], data: [0.1, -0.2, 0.3]), runningVar: rv,
+                       training: training, momentum: 0.1, eps: 1e-5, adding: residual ? $0[3] : nil, relu: true)
+        }
+    }
+
+    /// NaN passes through the fused ReLU, as through `relu()`, so a diverging run shows NaN losses.
+    @Test func fusedReluKeepsNaN() {
+        let x = Tensor(shape: [2, 1, 1, 2], data: [1, .nan, -1, 2])
+        let y = Tensor.batchNorm(x, gamma: nil, beta: nil, runningMean: Tensor(zeros: [1]),
+                                 runningVar: Tensor(shape: [1], data: [1]), training: false, momentum: 0.1, eps: 0, relu: true)
+        #expect(y.data[0] == 1 && y.data[1].isNaN && y.data[2] == 0 && y.data[3] == 2)
+    }
+
     @Test func batchNorm1d() {
         gradCheck([randn([6, 4], seed: 12), randn([4], seed: 13), randn([4], seed: 14)]) {
             .batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: Tensor(zeros: [4]),

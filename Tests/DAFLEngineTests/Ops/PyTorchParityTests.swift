@@ -46,6 +46,22 @@ import Testing
         expectClose(rv.data, f.values("running_var"), "\(name) running_var")
     }
 
+    /// The fused tail of a ResNet block, relu(bn(x) + residual), and relu(bn(x)).
+    @Test(arguments: ["batchnorm2d_add_relu", "batchnorm2d_relu"])
+    func batchNormFused(_ name: String) throws {
+        let f = try Fixture(name)
+        let withResidual = f.file.tensors["residual"] != nil
+        let c = f.shape("x")[1]
+        let rm = Tensor(zeros: [c]), rv = Tensor(shape: [c], data: [Float](repeating: 1, count: c))
+        try check(name, inputs: ["x", "gamma", "beta"] + (withResidual ? ["residual"] : []),
+                  grads: ["dx", "dgamma", "dbeta"] + (withResidual ? ["dresidual"] : [])) {
+            .batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: rm, runningVar: rv, training: true,
+                       momentum: f.float("momentum"), eps: f.float("eps"), adding: withResidual ? $0[3] : nil, relu: true)
+        }
+        expectClose(rm.data, f.values("running_mean"), "\(name) running_mean")
+        expectClose(rv.data, f.values("running_var"), "\(name) running_var")
+    }
+
     @Test func elementwise() throws {
         try check("relu", inputs: ["x"], grads: ["dx"]) { $0[0].relu() }
         try check("leaky_relu", inputs: ["x"], grads: ["dx"]) { $0[0].leakyRelu(slope: 0.2) }
