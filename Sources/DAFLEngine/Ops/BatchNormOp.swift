@@ -27,6 +27,7 @@ extension Tensor {
                     batchVar.withUnsafeMutableBufferPointer { bv in
                         let (xb, bmb, bvb) = (xp.baseAddress!, bm.baseAddress!, bv.baseAddress!)
                         Parallel.forEachChunk(count: c, chunk: perWorker) { _, chans in
+                            let (xb, bmb, bvb) = (xb, bmb, bvb)
                             for ch in chans {
                                 var sum: Double = 0
                                 for i in 0..<n {
@@ -74,6 +75,7 @@ extension Tensor {
                 (res ?? []).withUnsafeBufferPointer { rp in
                     let (xb, yb, rb) = (xp.baseAddress!, yp.baseAddress!, res == nil ? nil : rp.baseAddress)
                     Parallel.forEachChunk(count: c, chunk: perWorker) { _, chans in
+                        let (xb, yb, rb) = (xb, yb, rb)
                         for ch in chans {
                             let mu = mean[ch], inv = invstd[ch]
                             let ga = gamma?.data[ch] ?? 1, be = beta?.data[ch] ?? 0
@@ -107,7 +109,11 @@ extension Tensor {
                 masked.withUnsafeMutableBufferPointer { mp in
                     saved.withUnsafeBufferPointer { yp in
                         let (mb, yb, gb) = (mp.baseAddress!, yp.baseAddress!, gOut.baseAddress!)
-                        Parallel.forRange(x.count) { r in for i in r { mb[i] = yb[i] > 0 ? gb[i] : 0 } }
+                        Parallel.forRange(x.count) { r in
+                            // Locals, not captures: a captured pointer is reloaded on every element.
+                            let (mb, yb, gb) = (mb, yb, gb)
+                            for i in r { let gv = gb[i]; mb[i] = yb[i] > 0 ? gv : 0 }   // both loaded: a select, not a branch
+                        }
                     }
                 }
             }
@@ -124,6 +130,7 @@ extension Tensor {
                                 let (xb, dgb, dbb) = (xp.baseAddress!, dgp.baseAddress!, dbp.baseAddress!)
                                 let dxb = x.requiresGrad ? dxp.baseAddress : nil
                                 Parallel.forEachChunk(count: c, chunk: perWorker) { _, chans in
+                                    let (g, xb, dxb, dgb, dbb) = (g, xb, dxb, dgb, dbb)
                                     for ch in chans {
                                         let mu = mean[ch], inv = invstd[ch]
                                         // Σg and Σg·x̂ over the channel, x̂ = (x − μ)·invstd recomputed.

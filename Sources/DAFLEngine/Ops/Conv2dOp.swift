@@ -358,27 +358,48 @@ extension Tensor {
         if grad == nil { grad = [Float](repeating: 0, count: count) }
         grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
+
+    /// As `withGradPointer(if:)`, but a new gradient is left unfilled and `fresh` says so: for a
+    /// backward that writes every element when fresh (and adds into them otherwise).
+    func withGradPointer(if need: Bool, _ body: (_ grad: UnsafeMutablePointer<Float>?, _ fresh: Bool) -> Void) {
+        guard need else { body(nil, false); return }
+        let fresh = grad == nil
+        if fresh { grad = scratch(count) }
+        grad!.withUnsafeMutableBufferPointer { body($0.baseAddress!, fresh) }
+    }
 }
 
 /// Zeroed per-worker buffers that parallel chunks add into, summed once at the end.
 final class WorkerAccumulators {
     let workers: Int, count: Int
     let storage: UnsafeMutablePointer<Float>
+    /// Whether each worker's buffer holds anything yet (lazy mode: nothing is zeroed up front).
+    private let used: UnsafeMutablePointer<Bool>
 
-    init(workers: Int, count: Int) {
+    /// `zeroed: false` skips zero-filling (megabytes for a wide layer): a worker then asks
+    /// `firstUse(_:)` and overwrites its buffer the first time, and `sum()` skips unused buffers.
+    init(workers: Int, count: Int, zeroed: Bool = true) {
         self.workers = workers
         self.count = count
         storage = .allocate(capacity: workers &* count)
-        storage.initialize(repeating: 0, count: workers &* count)
+        used = .allocate(capacity: workers)
+        used.initialize(repeating: zeroed, count: workers)
+        if zeroed { storage.initialize(repeating: 0, count: workers &* count) }
     }
 
-    deinit { storage.deallocate() }
+    deinit { storage.deallocate(); used.deallocate() }
 
     func buffer(_ worker: Int) -> UnsafeMutablePointer<Float> { storage + worker &* count }
 
+    /// True the first time a worker asks (its buffer is then unfilled): each worker asks only for its own.
+    func firstUse(_ worker: Int) -> Bool {
+        defer { used[worker] = true }
+        return !used[worker]
+    }
+
     func sum() -> [Float] {
         var out = [Float](repeating: 0, count: count)
-        for wk in 0..<workers {
+        for wk in 0..<workers where used[wk] {
             let src = buffer(wk)
             for i in 0..<count { out[i] += src[i] }
         }

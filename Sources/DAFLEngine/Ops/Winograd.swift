@@ -345,16 +345,19 @@ extension Tensor {
         let needW = w.requiresGrad, needB = b?.requiresGrad ?? false
         let forward = Winograd.Pass(g), back = Winograd.Pass(gradientOf: g)
         let uCount = 16 &* g.f &* g.c
-        let acc = WorkerAccumulators(workers: Parallel.workers, count: needW || needB ? uCount &+ g.f : 0)
+        let acc = WorkerAccumulators(workers: Parallel.workers, count: needW || needB ? uCount &+ g.f : 0, zeroed: false)
         let chunk = Swift.min(forward.chunk(images: g.n), back.chunk(images: g.n))
         x.data.withUnsafeBufferPointer { xp in
             u.withUnsafeBufferPointer { up in
-                x.withGradPointer(if: x.requiresGrad) { dxb in
+                x.withGradPointer(if: x.requiresGrad) { dxb, fresh in
                     Parallel.forEachChunk(count: g.n, chunk: chunk) { worker, r in
                         let nb = r.count
                         if needW || needB {
                             let t = nb &* forward.tiles
                             let du = acc.buffer(worker)
+                            // A worker's first chunk overwrites its accumulator: no zero fill of 16·F·C floats.
+                            let first = acc.firstUse(worker)
+                            if first { (du + uCount).update(repeating: 0, count: g.f) }
                             let mPitch = Winograd.pitch(g.f, t), vPitch = Winograd.pitch(g.c, t)
                             let mb = UnsafeMutablePointer<Float>.allocate(capacity: 16 &* mPitch)
                             defer { mb.deallocate() }
@@ -367,13 +370,14 @@ extension Tensor {
                                 for xi in 0..<16 {
                                     BLAS.gemm(transA: false, transB: true, m: g.f, n: g.c, k: t,
                                               a: mb + xi &* mPitch, lda: t, b: v + xi &* vPitch, ldb: t,
-                                              beta: 1, c: du + xi &* g.f &* g.c, ldc: g.c)
+                                              beta: first ? 0 : 1, c: du + xi &* g.f &* g.c, ldc: g.c)
                                 }
                             }
                         }
                         if let dxb {
+                            // A new gradient is written, not added to: every pixel of these images is covered.
                             Winograd.run(gy.baseAddress!, up.baseAddress!, back, first: r.lowerBound, nb: nb, transposed: true,
-                                         into: dxb, bias: nil, accumulate: true)
+                                         into: dxb, bias: nil, accumulate: !fresh)
                         }
                     }
                 }

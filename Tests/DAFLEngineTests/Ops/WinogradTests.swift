@@ -59,6 +59,23 @@ import Testing
         expectCloseToScale(x2.grad ?? [], ref[0].grad!, rtol: 1e-5, "dx with w frozen")
     }
 
+    /// An input read by two convolutions: the second backward adds to the gradient the first wrote,
+    /// and one weight used twice accumulates both uses.
+    @Test func gradientsAccumulate() {
+        let x = randn([3, 16, 6, 5], seed: 75), wt = randn([16, 16, 3, 3], seed: 76, scale: 0.2)
+        let gy = randn([3, 16, 6, 5], seed: 77)
+        var grads: [[[Float]]] = []
+        for algorithm in ConvAlgorithm.allCases {
+            let xi = Tensor(shape: x.shape, data: x.data, requiresGrad: true), wi = Tensor(shape: wt.shape, data: wt.data, requiresGrad: true)
+            let y = Tensor.conv2d(xi, weight: wi, bias: nil, padding: 1, algorithm: algorithm)
+                + Tensor.conv2d(xi * xi, weight: wi, bias: nil, padding: 1, algorithm: algorithm)
+            y.backward(seed: gy.data)
+            grads.append([xi.grad ?? [], wi.grad ?? []])
+        }
+        expectCloseToScale(grads[1][0], grads[0][0], rtol: 1e-5, "dx")
+        expectCloseToScale(grads[1][1], grads[0][1], rtol: 1e-5, "dw")
+    }
+
     /// The flipped kernel's transformed weights are U with 0↔3 swapped in both tile coordinates.
     @Test func flippedIndex() {
         #expect((0..<16).map(Winograd.flipped) == [15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0])
