@@ -55,8 +55,8 @@ public enum LabelPanels {
             }
             return
         }
-        let bins = f.kept.count, u = unit(model)
-        let range = f.labelRange ?? [0, 1]
+        let bins = Swift.min(f.kept.count, f.accepted.count), u = unit(model)   // equal in any valid event
+        let range = f.labelRange.flatMap { $0.count == 2 ? $0 : nil } ?? [0, 1]
         let predicted = f.predicted ?? []
         let most = Swift.max(1, (f.kept + predicted).max() ?? 1)
         let nameW = 8, statsW = 7
@@ -64,7 +64,7 @@ public enum LabelPanels {
         buf.text("from".padding(toLength: nameW + 1, withPad: " ", startingAt: 0) + "asked".padding(toLength: barW, withPad: " ", startingAt: 0)
                  + "teacher".padding(toLength: barW + 1, withPad: " ", startingAt: 0) + " keep", x: inner.x, y: inner.y,
                  fg: theme.color("graph_text"), bg: bg, maxWidth: inner.width)
-        for b in 0..<Swift.min(bins, inner.height - 2) {
+        for b in 0..<Swift.max(0, Swift.min(bins, inner.height - 2)) {
             let y = inner.y + 1 + b
             let lo = range[0] + (range[1] - range[0]) * Double(b) / Double(bins)
             buf.text(label(lo, u).leftPadded(nameW), x: inner.x, y: y, fg: theme.color("graph_text"), bg: bg)

@@ -52,7 +52,8 @@ public enum PerClassView {
         buf.text(String(repeating: " ", count: nameW + barW + 2) + "accept  keep", x: inner.x, y: inner.y, fg: theme.color("graph_text"), bg: bg,
                  maxWidth: inner.width)
         let most = Swift.max(1, f.kept.max() ?? 1)
-        for c in 0..<Swift.min(f.kept.count, inner.height - 1) {
+        let groups = Swift.min(f.kept.count, f.generated.count, f.accepted.count)   // equal in any valid event
+        for c in 0..<Swift.max(0, Swift.min(groups, inner.height - 1)) {
             let y = inner.y + 1 + c
             name(&buf, model, c, x: inner.x, y: y, width: nameW, theme: theme)
             if barW >= 4 {

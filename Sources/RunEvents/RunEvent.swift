@@ -300,4 +300,17 @@ public struct FakeSetEvent: Codable, Equatable, Sendable {
         self.disagreements = disagreements; self.thresholds = thresholds; self.maxRatios = maxRatios
         self.relabelled = relabelled; self.path = path; self.predicted = predicted; self.labelRange = labelRange
     }
+
+    /// What makes the event unusable (per-group lists of different lengths, a label range that is not
+    /// two finite numbers), or nil: a damaged log line must get a message, not a dashboard that indexes past a list.
+    public var problem: String? {
+        let counts = [("generated", generated.count), ("accepted", accepted.count), ("kept", kept.count),
+                      ("disagreements", disagreements.count), ("thresholds", thresholds.count), ("maxRatios", maxRatios.count)]
+            + (predicted.map { [("predicted", $0.count)] } ?? [])
+        if let odd = counts.first(where: { $0.1 != kept.count }) {
+            return "'\(odd.0)' has \(odd.1) groups, 'kept' \(kept.count)"
+        }
+        if let r = labelRange, r.count != 2 || !r.allSatisfy(\.isFinite) { return "'labelRange' must be two finite numbers" }
+        return nil
+    }
 }

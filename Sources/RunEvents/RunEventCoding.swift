@@ -58,7 +58,10 @@ extension RunEvent {
             case "halt": return .halt(try decoder.decode(HaltEvent.self, from: data))
             case "end": return .end(try decoder.decode(EndEvent.self, from: data))
             case "metrics": return .metrics(try decoder.decode(MetricsEvent.self, from: data))
-            case "fake_set": return .fakeSet(try decoder.decode(FakeSetEvent.self, from: data))
+            case "fake_set":
+                let f = try decoder.decode(FakeSetEvent.self, from: data)
+                if let p = f.problem { throw fail("fake_set event: \(p)") }
+                return .fakeSet(f)
             default: throw fail("unknown event type '\(header.type)'")
             }
         } catch let e as RunLogError {

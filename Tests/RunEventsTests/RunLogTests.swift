@@ -95,6 +95,18 @@ import Testing
         }
     }
 
+    /// A fake-set line whose per-class lists disagree in length (found by the smoke fuzzer: the dashboard
+    /// indexed past the shorter list) is refused with a message naming the list.
+    @Test func fakeSetWithListsOfDifferentLengthsIsAClearError() throws {
+        let line = #"{"v":2,"type":"fake_set","accepted":[3,3],"disagreements":[0,0,0],"generated":[3,3,3],"kept":[3,3,3],"max_ratios":[0,0,0],"relabelled":true,"step":0,"thresholds":[1,1,1],"time":0.5}"#
+        #expect(throws: RunLogError.self) { try RunEvent.decode(line: line) }
+        do { _ = try RunEvent.decode(line: line, file: "run.jsonl", lineNumber: 2) } catch let e as RunLogError {
+            #expect(e.description == "run.jsonl:2: fake_set event: 'accepted' has 2 groups, 'kept' 3")
+        }
+        let badRange = #"{"v":2,"type":"fake_set","accepted":[3],"disagreements":[0],"generated":[3],"kept":[3],"max_ratios":[0],"relabelled":true,"step":0,"thresholds":[1],"time":0.5,"label_range":[1]}"#
+        #expect(throws: RunLogError.self) { try RunEvent.decode(line: badRange) }
+    }
+
     @Test func aFileThatIsNotALog() throws {
         let path = temp("n.jsonl")
         defer { try? FileManager.default.removeItem(atPath: path) }
