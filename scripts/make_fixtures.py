@@ -658,6 +658,23 @@ def discrepancy():
     return name, run, meta, {"t", "s"}
 
 
+@case
+def discrepancy_kl():
+    name = "discrepancy_kl"
+    seed(name)
+    t, s = torch.randn(6, 10) * 2, torch.randn(6, 10) * 2
+
+    def run(dtype):
+        td, sd = leaf(t, dtype), leaf(s, dtype)
+        y = F.kl_div(F.log_softmax(sd, 1), F.log_softmax(td, 1), reduction="batchmean", log_target=True)
+        y.backward()
+        return {"t": t, "s": s, "y": y, "dt": td.grad, "ds": sd.grad}
+    meta = {"op": "discrepancy_kl",
+            "formula": "kl_div(log_softmax(s,1), log_softmax(t,1), batchmean, log_target) = KL(p_t || p_s) / B (ZSKT)",
+            "gout": "1", "teacher": "differentiable (dt)"}
+    return name, run, meta, {"t", "s"}
+
+
 def _optim(name, make, meta):
     seed(name)
     p0 = torch.randn(7)

@@ -142,7 +142,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var settings: [String: String] {
         [
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
-            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)",
+            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue,
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",

@@ -70,7 +70,7 @@ public struct DashboardModel: Sendable {
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries
+        case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy (G climbs it)")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
@@ -109,6 +109,10 @@ public struct DashboardModel: Sendable {
             }
             latestHist = s.hist
             histEntropy = s.histEntropy
+            if let d = s.adv {
+                series["adv", default: Series()].steps.append(s.step)
+                series["adv", default: Series()].values.append(d)
+            }
             if let o = s.onTarget {
                 series["on_target", default: Series()].steps.append(s.step)
                 series["on_target", default: Series()].values.append(o)

@@ -6,12 +6,15 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var beta: Float
     /// Weight of the teacher–student discrepancy the generator maximises (0: plain DAFL).
     public var adversarial: Float
+    /// How that discrepancy is measured.
+    public var discrepancy: Discrepancy
 
-    public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0) {
+    public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
+        self.discrepancy = discrepancy
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -20,7 +23,16 @@ public struct LossWeights: Sendable, Equatable, Codable {
         alpha = try c.decode(Float.self, forKey: .alpha)
         beta = try c.decode(Float.self, forKey: .beta)
         adversarial = try c.decodeIfPresent(Float.self, forKey: .adversarial) ?? 0
+        discrepancy = try c.decodeIfPresent(Discrepancy.self, forKey: .discrepancy) ?? .l1
     }
+}
+
+/// How the generator's adversarial term measures teacher–student disagreement.
+public enum Discrepancy: String, Sendable, Codable, CaseIterable {
+    /// Mean |teacher − student| over the logits (DFAD). Unbounded: it can grow by inflating logits.
+    case l1
+    /// KL(teacher ‖ student) on the softmax outputs, batch mean (ZSKT): bounded by how sure the teacher is.
+    case kl
 }
 
 /// What one DAFL iteration measured: each loss term, and the teacher's view of the batch.
@@ -73,7 +85,7 @@ public enum DAFLIteration {
         var generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta
         var lAdv: Tensor?
         if w.adversarial > 0 {
-            let d = DAFLLoss.discrepancy(teacher: logits, student: student(images))
+            let d = DAFLLoss.discrepancy(teacher: logits, student: student(images), measure: w.discrepancy)
             generatorLoss = generatorLoss - d * w.adversarial
             lAdv = d
         }

@@ -30,6 +30,23 @@ public enum DAFLLoss {
         (teacher - student).abs().mean()
     }
 
+    /// KL(softmax(teacher) ‖ softmax(student)), summed over classes, mean over the batch (ZSKT,
+    /// Micaelli & Storkey 2019). Differentiable in both logits: the generator moves both when it climbs
+    /// it, and, unlike the L1 of logits, it cannot grow by making logits large, only by the student
+    /// disagreeing with what the teacher is sure of.
+    public static func discrepancyKL(teacher: Tensor, student: Tensor) -> Tensor {
+        precondition(teacher.shape == student.shape && teacher.rank == 2, "discrepancyKL: teacher \(teacher.shape) vs student \(student.shape)")
+        return (teacher.softmax() * (teacher.logSoftmax() - student.logSoftmax())).sum() * (1 / Float(teacher.shape[0]))
+    }
+
+    /// The discrepancy `measure` names.
+    public static func discrepancy(teacher: Tensor, student: Tensor, measure: Discrepancy) -> Tensor {
+        switch measure {
+        case .l1: discrepancy(teacher: teacher, student: student)
+        case .kl: discrepancyKL(teacher: teacher, student: student)
+        }
+    }
+
     /// The student's distillation loss against the teacher's logits (KL, batch mean).
     public static func distillation(student: Tensor, teacher: Tensor) -> Tensor {
         Tensor.distillationKL(student: student, teacher: teacher)

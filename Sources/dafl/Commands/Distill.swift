@@ -29,6 +29,8 @@ struct Distill: ParsableCommand {
     @Option(help: "α: weight of the activation loss.") var alpha: Float?
     @Option(help: "Weight of the teacher–student discrepancy the generator maximises (DFAD-style; 0, plain DAFL, by default).")
     var adversarial: Float?
+    @Option(help: "How --adversarial measures the disagreement: l1 (of the logits, DFAD) or kl (of the softmax outputs, ZSKT).")
+    var discrepancy: String?
     @Option(help: "β: weight of the information-entropy loss.") var beta: Float?
     @Option(help: "Weight of the one-hot loss.") var oh: Float?
     @Option(name: .customLong("lr-g"), help: "Generator learning rate (Adam).") var lrG: Float?
@@ -75,6 +77,10 @@ struct Distill: ParsableCommand {
         if let v = batch { c.batch = v }
         if let v = alpha { c.weights.alpha = v }
         if let v = adversarial { c.weights.adversarial = v }
+        if let v = discrepancy {
+            guard let d = Discrepancy(rawValue: v) else { throw ValidationError("--discrepancy must be l1 or kl, not '\(v)'") }
+            c.weights.discrepancy = d
+        }
         if let v = beta { c.weights.beta = v }
         if let v = oh { c.weights.oneHot = v }
         if let v = lrG { c.lrG = v }

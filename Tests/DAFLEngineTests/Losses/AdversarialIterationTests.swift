@@ -4,7 +4,7 @@ import Testing
 /// The optional adversarial term changes what the generator learns and nothing else.
 @Suite struct AdversarialIterationTests {
     /// One iteration from identical starting points, with the discrepancy weight 0 and 1.
-    func iterate(adversarial: Float) -> (IterationResult, Generator, LeNet5) {
+    func iterate(adversarial: Float, measure: Discrepancy = .l1) -> (IterationResult, Generator, LeNet5) {
         var rng = RNG(seed: 5)
         let g = Generator(latent: 8, width: 8, rng: &rng)
         let t = LeNet5(.full, rng: &rng), s = LeNet5(.half, rng: &rng)
@@ -12,13 +12,14 @@ import Testing
         let og = Adam(g.parameters, lr: 0.2), os = Adam(s.parameters, lr: 2e-3)
         let z = Tensor(shape: [4, 8], data: rng.normal(count: 32))
         let (r, _) = DAFLIteration.run(generator: g, teacher: t, student: s, generatorOptimizer: og, studentOptimizer: os,
-                                       noise: z, weights: LossWeights(adversarial: adversarial))
+                                       noise: z, weights: LossWeights(adversarial: adversarial, discrepancy: measure))
         return (r, g, s)
     }
 
-    @Test func studentUpdateIgnoresTheAdversarialGradient() {
-        let (plain, g0, s0) = iterate(adversarial: 0)
-        let (adv, g1, s1) = iterate(adversarial: 1)
+    @Test(arguments: Discrepancy.allCases)
+    func studentUpdateIgnoresTheAdversarialGradient(measure: Discrepancy) {
+        let (plain, g0, s0) = iterate(adversarial: 0, measure: measure)
+        let (adv, g1, s1) = iterate(adversarial: 1, measure: measure)
         #expect(plain.discrepancy == 0 && adv.discrepancy > 0)
         // Same images (the generator steps after its forward), same KD: the same student.
         #expect(adv.distillation == plain.distillation)

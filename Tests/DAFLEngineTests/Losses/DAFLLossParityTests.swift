@@ -28,6 +28,17 @@ import Testing
         expectClose(s.grad ?? [], f.values("ds"), "kd ds")
     }
 
+    /// KL(teacher ‖ student), with gradients to both logits (the generator moves both).
+    @Test func discrepancyKL() throws {
+        let f = try Fixture("discrepancy_kl")
+        let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)
+        let loss = DAFLLoss.discrepancy(teacher: t, student: s, measure: .kl)
+        expectClose([loss.item], f.values("y"), "discrepancy kl")
+        loss.backward()
+        expectClose(t.grad ?? [], f.values("dt"), "discrepancy kl dt")
+        expectClose(s.grad ?? [], f.values("ds"), "discrepancy kl ds")
+    }
+
     @Test func discrepancy() throws {
         let f = try Fixture("discrepancy")
         let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)

@@ -20,6 +20,12 @@ import Testing
         gradCheck([f]) { DAFLLoss.activation($0[0]) }
     }
 
+    @Test func discrepancyKL() {
+        gradCheck([randn([6, 10], seed: 37, scale: 2), randn([6, 10], seed: 38, scale: 2)], h: 1e-3) {
+            DAFLLoss.discrepancyKL(teacher: $0[0], student: $0[1])
+        }
+    }
+
     @Test func discrepancy() {
         // |t − s| has a kink at t = s; random logits keep the differences well away from 0.
         gradCheck([randn([6, 10], seed: 35, scale: 2), randn([6, 10], seed: 36, scale: 2)]) {
