@@ -8,7 +8,7 @@ measured here, never used to choose anything: "best" is test-set selection.
 """
 import json, statistics, sys
 
-DEFAULTS = {"targeted": "false", "student_ema": "0.0"}
+DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "0.0", "discrepancy": "l1"}
 rows = []
 for d in sys.argv[1:]:
     config, evals, end = None, [], None
@@ -22,7 +22,9 @@ for d in sys.argv[1:]:
             end = e
     if not evals or end is None:
         continue
-    flags = " ".join(f"--{k.replace('_', '-')}" + ("" if v == "true" else f" {v}") for k, v in sorted(config.items())
+    # The discrepancy measure matters only when the adversarial term is on.
+    active = {k: v for k, v in config.items() if k != "discrepancy" or config.get("adversarial", "0.0") != "0.0"}
+    flags = " ".join(f"--{k.replace('_', '-')}" + ("" if v == "true" else f" {v}") for k, v in sorted(active.items())
                      if k in DEFAULTS and v != DEFAULTS[k])
     last = evals[-1]
     trained = last.get("trained_student_accuracy")

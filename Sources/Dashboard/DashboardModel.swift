@@ -59,6 +59,9 @@ public struct DashboardModel: Sendable {
     public var fakeSet: FakeSetEvent?
     /// The stage the latest `metrics` event came from (`gan`, `density-ratio`, `student`).
     public var stage = ""
+    /// The adversarial term, when on: how it measures disagreement (`l1`, `kl`) and its weight.
+    public var discrepancyMeasure = "l1"
+    public var adversarialWeight: Double?
     /// Values a user tunes live that are not DAFL's loss weights (`lr_g`, `lr_d`), as last reported.
     public var tunables: [String: Double] = [:]
 
@@ -70,7 +73,7 @@ public struct DashboardModel: Sendable {
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy (G climbs it)")])
+        case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased()) ×\(String(format: "%.3g", adversarialWeight ?? 0)) (G climbs it)")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
@@ -92,6 +95,7 @@ public struct DashboardModel: Sendable {
             alpha = Double(c.settings["alpha"] ?? "") ?? alpha
             beta = Double(c.settings["beta"] ?? "") ?? beta
             ohWeight = Double(c.settings["oh"] ?? "") ?? ohWeight
+            discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
             if !c.classNames.isEmpty { classNames = c.classNames }
             teacherAccuracy = c.teacherAccuracy ?? teacherAccuracy
             step = c.step
@@ -109,6 +113,7 @@ public struct DashboardModel: Sendable {
             }
             latestHist = s.hist
             histEntropy = s.histEntropy
+            adversarialWeight = s.advWeight
             if let d = s.adv {
                 series["adv", default: Series()].steps.append(s.step)
                 series["adv", default: Series()].values.append(d)

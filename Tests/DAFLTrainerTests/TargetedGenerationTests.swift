@@ -97,3 +97,24 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
     #expect(b1.run(startPaused: true) == .stopped)
     return (a, try DAFLTrainer.resume(runDir: dirB, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in }))
 }
+
+/// `--adversarial X --discrepancy kl`: logged in the config, kept in checkpoints, and a resumed run
+/// continues exactly as one run straight through.
+@Suite struct KLDiscrepancyRunTests {
+    static func config() -> DistillConfig {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.weights.adversarial = 1
+        c.weights.discrepancy = .kl
+        return c
+    }
+
+    @Test func resumesExactlyAndIsLogged() throws {
+        let (a, b2) = try straightAndResumed(Self.config())
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.weights.discrepancy == .kl && b2.weights.adversarial == 1)
+        #expect(b2.run() == .completed)
+        #expect(a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data))
+        #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
+        #expect(Self.config().settings["discrepancy"] == "kl")
+    }
+}

@@ -31,4 +31,23 @@ import Testing
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("EMA student  best 75.00%  trained 71.50%"))
     }
+
+    /// `--adversarial X --discrepancy kl`: the discrepancy the generator climbs gets its own chart, titled
+    /// with how it is measured and its weight; plain DAFL runs have no such chart.
+    @Test func theDiscrepancyTheGeneratorClimbsHasAChart() {
+        var m = DashboardModel()
+        guard case .config(var c) = Events.config() else { Issue.record("no config"); return }
+        c.settings["discrepancy"] = "kl"
+        c.settings["adversarial"] = "1.0"
+        m.apply(.config(c))
+        for i in 1...30 {
+            guard case .step(var s) = Events.step(i) else { continue }
+            s.adv = 0.5 - Double(i) / 100
+            s.advWeight = 1
+            m.apply(.step(s))
+        }
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("discrepancy KL ×1 (G climbs it)"))
+        #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("discrepancy"))
+    }
 }
