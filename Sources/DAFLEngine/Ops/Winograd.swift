@@ -76,6 +76,51 @@ enum Winograd {
         while j < span { dst[j] = 0; j &+= 1 }
     }
 
+    /// One channel's padded plane split into `step` column phases of `rows` × `span`: phase q, row r,
+    /// index j holds padded pixel (r, step·j + q), 0 outside the image.
+    static func splitPlane(_ src: UnsafePointer<Float>, _ p: Pass, step: Int, rows: Int, span: Int,
+                           into phases: UnsafeMutablePointer<Float>) {
+        let phase = rows &* span
+        for row in 0..<rows {
+            let iy = row &- p.padY
+            for q in 0..<step {
+                let dst = phases + (q &* phase &+ row &* span)
+                if iy < 0 || iy >= p.hIn { dst.update(repeating: 0, count: span); continue }
+                split(src + iy &* p.wIn, w: p.wIn, pad: p.padX, step: step, offset: q, into: dst, span: span)
+            }
+        }
+    }
+
+    /// The m output rows of tile row `ty` of one output-gradient plane, each split into m column phases:
+    /// `rows[(m·a + b)·tw + tx]` = gy[m·ty + a][m·tx + b], 0 outside the map.
+    static func splitTileRows(_ src: UnsafePointer<Float>, _ p: Pass, ty: Int, into rows: UnsafeMutablePointer<Float>) {
+        let (m, tw) = (p.m, p.tw)
+        for a in 0..<m {
+            let oy = m &* ty &+ a
+            for b in 0..<m {
+                let dst = rows + (m &* a &+ b) &* tw
+                if oy >= p.hOut { dst.update(repeating: 0, count: tw); continue }
+                split(src + oy &* p.wOut, w: p.wOut, pad: 0, step: m, offset: b, into: dst, span: tw)
+            }
+        }
+    }
+
+    /// Σ of `count` floats (a bias gradient's share of one plane).
+    @inline(__always)
+    static func sum(_ src: UnsafePointer<Float>, _ count: Int) -> Float {
+        var s: Float = 0
+        for i in 0..<count { s += src[i] }
+        return s
+    }
+
+    /// Adds three rows of a 3×3 kernel gradient to `k`.
+    @inline(__always)
+    static func add(_ r0: (Float, Float, Float), _ r1: (Float, Float, Float), _ r2: (Float, Float, Float), to k: UnsafeMutablePointer<Float>) {
+        k[0] += r0.0; k[1] += r0.1; k[2] += r0.2
+        k[3] += r1.0; k[4] += r1.1; k[5] += r1.2
+        k[6] += r2.0; k[7] += r2.1; k[8] += r2.2
+    }
+
     /// A 3×3 kernel read as it is, or turned 180° (the input gradient's kernel).
     struct Kernel {
         let taps: UnsafePointer<Float>

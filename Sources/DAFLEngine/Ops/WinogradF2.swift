@@ -52,10 +52,7 @@ enum WinogradF2: WinogradTiles {
             let c2 = gt4(at(0, 2), at(1, 2), at(2, 2), at(3, 2)), c3 = gt4(at(0, 3), at(1, 3), at(2, 3), at(3, 3))
             // (Gᵀ dU) G, row by row.
             let r0 = gt4(c0.0, c1.0, c2.0, c3.0), r1 = gt4(c0.1, c1.1, c2.1, c3.1), r2 = gt4(c0.2, c1.2, c2.2, c3.2)
-            let k = dw + i &* 9
-            k[0] += r0.0; k[1] += r0.1; k[2] += r0.2
-            k[3] += r1.0; k[4] += r1.1; k[5] += r1.2
-            k[6] += r2.0; k[7] += r2.1; k[8] += r2.2
+            Winograd.add(r0, r1, r2, to: dw + i &* 9)
         }
     }
 
@@ -73,16 +70,7 @@ enum WinogradF2: WinogradTiles {
         for img in 0..<nb {
             for ch in 0..<c {
                 let src = x + ((first &+ img) &* c &+ ch) &* plane
-                for row in 0..<hp {
-                    let iy = row &- p.padY
-                    let (e, o) = (even + row &* span, odd + row &* span)
-                    if iy < 0 || iy >= p.hIn {
-                        e.update(repeating: 0, count: span); o.update(repeating: 0, count: span)
-                    } else {
-                        Winograd.split(src + iy &* p.wIn, w: p.wIn, pad: p.padX, step: 2, offset: 0, into: e, span: span)
-                        Winograd.split(src + iy &* p.wIn, w: p.wIn, pad: p.padX, step: 2, offset: 1, into: o, span: span)
-                    }
-                }
+                Winograd.splitPlane(src, p, step: 2, rows: hp, span: span, into: even)
                 for ty in 0..<th {
                     let e = even + 2 &* ty &* span, o = odd + 2 &* ty &* span
                     let base = v + (ch &* ld &+ img &* tiles &+ ty &* tw)
@@ -183,19 +171,9 @@ enum WinogradF2: WinogradTiles {
         for img in 0..<nb {
             for ch in 0..<f {
                 let src = gy + ((first &+ img) &* f &+ ch) &* plane
-                if let db {
-                    var sum: Float = 0
-                    for i in 0..<plane { sum += src[i] }
-                    db[ch] += sum
-                }
+                if let db { db[ch] += Winograd.sum(src, plane) }
                 for ty in 0..<th {
-                    for half in 0..<2 {
-                        let ev = rows + (2 &* half) &* tw, od = ev + tw
-                        let oy = 2 &* ty &+ half
-                        if oy >= p.hOut { ev.update(repeating: 0, count: 2 &* tw); continue }
-                        Winograd.split(src + oy &* p.wOut, w: p.wOut, pad: 0, step: 2, offset: 0, into: ev, span: tw)
-                        Winograd.split(src + oy &* p.wOut, w: p.wOut, pad: 0, step: 2, offset: 1, into: od, span: tw)
-                    }
+                    Winograd.splitTileRows(src, p, ty: ty, into: rows)
                     let base = mb + (ch &* ld &+ img &* tiles &+ ty &* tw)
                     var tx = 0
                     while tx &+ 4 <= tw { gradientTile(SIMD4<Float>.self, rows, tw, base, stride, tx); tx &+= 4 }

@@ -98,10 +98,7 @@ enum WinogradF4: WinogradTiles {
             let r0 = gt6(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
             let r1 = gt6(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
             let r2 = gt6(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
-            let k = dw + i &* 9
-            k[0] += r0.0; k[1] += r0.1; k[2] += r0.2
-            k[3] += r1.0; k[4] += r1.1; k[5] += r1.2
-            k[6] += r2.0; k[7] += r2.1; k[8] += r2.2
+            Winograd.add(r0, r1, r2, to: dw + i &* 9)
         }
     }
 
@@ -119,14 +116,7 @@ enum WinogradF4: WinogradTiles {
         for img in 0..<nb {
             for ch in 0..<c {
                 let src = x + ((first &+ img) &* c &+ ch) &* plane
-                for row in 0..<hp {
-                    let iy = row &- p.padY
-                    for q in 0..<4 {
-                        let dst = phases + (q &* phase &+ row &* span)
-                        if iy < 0 || iy >= p.hIn { dst.update(repeating: 0, count: span); continue }
-                        Winograd.split(src + iy &* p.wIn, w: p.wIn, pad: p.padX, step: 4, offset: q, into: dst, span: span)
-                    }
-                }
+                Winograd.splitPlane(src, p, step: 4, rows: hp, span: span, into: phases)
                 for ty in 0..<th {
                     let rows = phases + 4 &* ty &* span
                     let base = v + (ch &* ld &+ img &* tiles &+ ty &* tw)
@@ -234,20 +224,9 @@ enum WinogradF4: WinogradTiles {
         for img in 0..<nb {
             for ch in 0..<f {
                 let src = gy + ((first &+ img) &* f &+ ch) &* plane
-                if let db {
-                    var sum: Float = 0
-                    for i in 0..<plane { sum += src[i] }
-                    db[ch] += sum
-                }
+                if let db { db[ch] += Winograd.sum(src, plane) }
                 for ty in 0..<th {
-                    for a in 0..<4 {
-                        let oy = 4 &* ty &+ a
-                        for b in 0..<4 {
-                            let dst = rows + (4 &* a &+ b) &* tw
-                            if oy >= p.hOut { dst.update(repeating: 0, count: tw); continue }
-                            Winograd.split(src + oy &* p.wOut, w: p.wOut, pad: 0, step: 4, offset: b, into: dst, span: tw)
-                        }
-                    }
+                    Winograd.splitTileRows(src, p, ty: ty, into: rows)
                     let base = mb + (ch &* ld &+ img &* tiles &+ ty &* tw)
                     var tx = 0
                     while tx &+ 4 <= tw { gradientTile(SIMD4<Float>.self, rows, tw, base, stride, tx, tmp); tx &+= 4 }
