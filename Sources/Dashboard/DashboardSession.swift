@@ -49,7 +49,7 @@ public final class DashboardSession {
             view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 1) % ViewState.Panel.allCases.count)!
         case KEY_BTAB:
             view.focus = ViewState.Panel(rawValue: (view.focus.rawValue + 3) % ViewState.Panel.allCases.count)!
-        case Int32(UInt8(ascii: "1"))...Int32(UInt8(ascii: "5")):
+        case Int32(UInt8(ascii: "1"))...Int32(UInt8(ascii: "9")):   // a chart's number (6 is the discrepancy, when on)
             view.expandedLoss = Int(k) - Int(UInt8(ascii: "1"))
             view.focus = .losses
         case Self.keyEnter:

@@ -2,7 +2,7 @@
 public struct ViewState: Sendable {
     public enum Panel: Int, CaseIterable, Sendable { case losses, balance, previews, accuracy }
     public var focus: Panel = .losses
-    /// When set, one loss chart fills the loss panel (Enter or 1-5 choose, Esc returns to the grid).
+    /// When set, one loss chart fills the loss panel (Enter or its number choose, Esc returns to the grid).
     public var expandedLoss: Int?
     public var preview: PreviewMode = .ascii
     /// Previews in raw grey levels instead of the batch's contrast stretch (the c key).
@@ -52,7 +52,7 @@ public enum DashboardView {
         "c          preview contrast: stretched over the batch / raw grey",
         "t          cycle themes",
         "Tab ←→     move focus between panels (replay: ←/→ seek)",
-        "1-5 Enter  expand a loss chart; Esc back to the grid",
+        "1-9 Enter  expand a loss chart (its number); Esc back to the grid",
         "+ / -      replay speed; Home / End jump to start / end",
         "?          this help        q  quit (asks; saves first)",
         "",
