@@ -73,7 +73,7 @@ public struct DashboardModel: Sendable {
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased()) ×\(String(format: "%.3g", adversarialWeight ?? 0)) (G climbs it)")])
+        case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]

@@ -191,6 +191,7 @@ final class EventBox: @unchecked Sendable {
     @Test func cpuPresetAugmentsReplayAndResetsCollapsedGenerators() {
         let c = DistillConfig.preset(.cpu), p = DistillConfig.preset(.paper)
         #expect(c.augmentation == StudentAugmentation(shift: 2, flip: true, mixup: true) && c.collapseReset == 50)
+        #expect(c.weights.adversarial == 3 && c.weights.discrepancy == .kl && p.weights.adversarial == 0)
         #expect(p.augmentation.isNone && (p.collapseReset ?? 0) == 0 && (p.generatorRestart ?? 0) == 0)
     }
 

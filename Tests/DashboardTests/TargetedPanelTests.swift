@@ -47,7 +47,7 @@ import Testing
             m.apply(.step(s))
         }
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
-        #expect(text.contains("discrepancy KL ×1 (G climbs it)"))
+        #expect(text.contains("discrepancy KL×1 (G ↑)"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("discrepancy"))
     }
 }
