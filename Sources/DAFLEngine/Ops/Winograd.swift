@@ -121,6 +121,18 @@ enum Winograd {
         k[6] += r2.0; k[7] += r2.1; k[8] += r2.2
     }
 
+    /// Calls `body` with every (f, c) kernel of w [F, C, 3, 3] (turned 180° with `flipped`) and its index
+    /// in a transformed plane: f·C + c, or c·F + f when flipped (the input gradient's kernels are [C, F]).
+    @inline(__always)
+    static func forEachKernel(_ w: UnsafePointer<Float>, f: Int, c: Int, flipped: Bool, _ body: (Kernel, Int) -> Void) {
+        for fi in 0..<f {
+            for ci in 0..<c {
+                let i = fi &* c &+ ci
+                body(Kernel(w + i &* 9, flipped: flipped), flipped ? ci &* f &+ fi : i)
+            }
+        }
+    }
+
     /// A 3×3 kernel read as it is, or turned 180° (the input gradient's kernel).
     struct Kernel {
         let taps: UnsafePointer<Float>

@@ -24,21 +24,17 @@ enum WinogradF2: WinogradTiles {
     /// U'[ξ][c][f] of the kernel turned 180° (the input gradient's convolution).
     static func transformWeights(_ w: UnsafePointer<Float>, f: Int, c: Int, flipped: Bool, into u: UnsafeMutablePointer<Float>) {
         let plane = f &* c
-        for fi in 0..<f {
-            for ci in 0..<c {
-                let i = fi &* c &+ ci
-                let k = Winograd.Kernel(w + i &* 9, flipped: flipped)
-                // G w (4×3), column by column.
-                let c0 = g3(k[0, 0], k[1, 0], k[2, 0]), c1 = g3(k[0, 1], k[1, 1], k[2, 1]), c2 = g3(k[0, 2], k[1, 2], k[2, 2])
-                // (G w) Gᵀ, row by row.
-                let dst = u + (flipped ? ci &* f &+ fi : i)
-                @inline(__always) func put(_ r: Int, _ v: (Float, Float, Float, Float)) {
-                    let row = dst + (r &* 4) &* plane
-                    row[0] = v.0; row[plane] = v.1; row[2 &* plane] = v.2; row[3 &* plane] = v.3
-                }
-                put(0, g3(c0.0, c1.0, c2.0)); put(1, g3(c0.1, c1.1, c2.1))
-                put(2, g3(c0.2, c1.2, c2.2)); put(3, g3(c0.3, c1.3, c2.3))
+        Winograd.forEachKernel(w, f: f, c: c, flipped: flipped) { k, at in
+            // G w (4×3), column by column.
+            let c0 = g3(k[0, 0], k[1, 0], k[2, 0]), c1 = g3(k[0, 1], k[1, 1], k[2, 1]), c2 = g3(k[0, 2], k[1, 2], k[2, 2])
+            // (G w) Gᵀ, row by row.
+            let dst = u + at
+            @inline(__always) func put(_ r: Int, _ v: (Float, Float, Float, Float)) {
+                let row = dst + (r &* 4) &* plane
+                row[0] = v.0; row[plane] = v.1; row[2 &* plane] = v.2; row[3 &* plane] = v.3
             }
+            put(0, g3(c0.0, c1.0, c2.0)); put(1, g3(c0.1, c1.1, c2.1))
+            put(2, g3(c0.2, c1.2, c2.2)); put(3, g3(c0.3, c1.3, c2.3))
         }
     }
 

@@ -68,21 +68,17 @@ enum WinogradF4: WinogradTiles {
 
     static func transformWeights(_ w: UnsafePointer<Float>, f: Int, c: Int, flipped: Bool, into u: UnsafeMutablePointer<Float>) {
         let plane = f &* c
-        for fi in 0..<f {
-            for ci in 0..<c {
-                let i = fi &* c &+ ci
-                let k = Winograd.Kernel(w + i &* 9, flipped: flipped)
-                // G w (6×3), column by column; then (G w) Gᵀ, row by row.
-                let c0 = g3(k[0, 0], k[1, 0], k[2, 0]), c1 = g3(k[0, 1], k[1, 1], k[2, 1]), c2 = g3(k[0, 2], k[1, 2], k[2, 2])
-                let dst = u + (flipped ? ci &* f &+ fi : i)
-                @inline(__always) func put(_ r: Int, _ v: (Float, Float, Float, Float, Float, Float)) {
-                    let row = dst + (r &* 6) &* plane
-                    row[0] = v.0; row[plane] = v.1; row[2 &* plane] = v.2
-                    row[3 &* plane] = v.3; row[4 &* plane] = v.4; row[5 &* plane] = v.5
-                }
-                put(0, g3(c0.0, c1.0, c2.0)); put(1, g3(c0.1, c1.1, c2.1)); put(2, g3(c0.2, c1.2, c2.2))
-                put(3, g3(c0.3, c1.3, c2.3)); put(4, g3(c0.4, c1.4, c2.4)); put(5, g3(c0.5, c1.5, c2.5))
+        Winograd.forEachKernel(w, f: f, c: c, flipped: flipped) { k, at in
+            // G w (6×3), column by column; then (G w) Gᵀ, row by row.
+            let c0 = g3(k[0, 0], k[1, 0], k[2, 0]), c1 = g3(k[0, 1], k[1, 1], k[2, 1]), c2 = g3(k[0, 2], k[1, 2], k[2, 2])
+            let dst = u + at
+            @inline(__always) func put(_ r: Int, _ v: (Float, Float, Float, Float, Float, Float)) {
+                let row = dst + (r &* 6) &* plane
+                row[0] = v.0; row[plane] = v.1; row[2 &* plane] = v.2
+                row[3 &* plane] = v.3; row[4 &* plane] = v.4; row[5 &* plane] = v.5
             }
+            put(0, g3(c0.0, c1.0, c2.0)); put(1, g3(c0.1, c1.1, c2.1)); put(2, g3(c0.2, c1.2, c2.2))
+            put(3, g3(c0.3, c1.3, c2.3)); put(4, g3(c0.4, c1.4, c2.4)); put(5, g3(c0.5, c1.5, c2.5))
         }
     }
 
