@@ -644,6 +644,39 @@ def kd():
 
 
 @case
+def total_variation():
+    name = "total_variation"
+    seed(name)
+    x = torch.randn(3, 2, 5, 4)
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y = torch.diff(xd, dim=2).pow(2).mean() + torch.diff(xd, dim=3).pow(2).mean()
+        y.backward()
+        return {"x": x, "y": y, "dx": xd.grad}
+    meta = {"op": "total_variation", "formula": "diff(x,2).pow(2).mean() + diff(x,3).pow(2).mean() (squared TV prior)",
+            "gout": "1"}
+    return name, run, meta, {"x"}
+
+
+@case
+def kd_t4():
+    name = "kd_t4"
+    seed(name)
+    s, t = torch.randn(6, 10) * 2, torch.randn(6, 10) * 2
+
+    def run(dtype):
+        sd = leaf(s, dtype)
+        y = F.kl_div(F.log_softmax(sd / 4, 1), F.softmax(t.to(dtype) / 4, 1), reduction="batchmean") * 16
+        y.backward()
+        return {"s": s, "t": t, "y": y, "ds": sd.grad}
+    meta = {"op": "loss_kd_temperature",
+            "formula": "T^2 * kl_div(log_softmax(s/T,1), softmax(t/T,1), batchmean), T = 4 (Hinton)",
+            "gout": "1", "teacher": "detached (no dt)"}
+    return name, run, meta, {"s", "t"}
+
+
+@case
 def discrepancy():
     name = "discrepancy"
     seed(name)

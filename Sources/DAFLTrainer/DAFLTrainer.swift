@@ -263,10 +263,11 @@ public final class DAFLTrainer: @unchecked Sendable {
         let targets = labelEmbedding.map { _ in (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) } }
         let (r, images) = DAFLIteration.run(generator: generator, teacher: teacher, student: student,
                                             generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer,
-                                            noise: z, weights: weights, targets: targets, labelEmbedding: labelEmbedding, keepImages: true)
+                                            noise: z, weights: weights, targets: targets, labelEmbedding: labelEmbedding,
+                                            kdTemperature: config.kdTemperature ?? 1, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
-                         ("distillation", r.distillation), ("discrepancy", r.discrepancy)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
+                         ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
             setState(.halted)
             sink(.halt(HaltEvent(step: step, time: elapsed, reason: "non-finite-loss",
                                  detail: "at iteration \(step + 1): \(which.joined(separator: ", ")); no weight was updated",
@@ -281,7 +282,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             for _ in 1..<config.studentSteps {
                 let (x, t) = replayBatch()
                 studentOptimizer.zeroGrad()
-                DAFLLoss.distillation(student: student(x), teacher: t).backward()
+                DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1).backward()
                 studentOptimizer.step()
             }
         }
@@ -334,6 +335,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                               lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
                               hist: hist, histEntropy: entropy, stepsPerSecond: rate)
         if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(weights.adversarial) }
+        if weights.tv > 0 { event.tv = Double(r.totalVariation); event.tvWeight = Double(weights.tv) }
         event.onTarget = r.onTarget.map { Double($0) * 100 }
         sink(.step(event))
     }

@@ -56,6 +56,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Decay of an exponential moving average of the student's weights, updated once per iteration after
     /// its steps; the average is evaluated and saved as the student. Nil or 0: the trained student itself.
     public var studentEMA: Float? = nil
+    /// Temperature T of the student's distillation loss, T² · KL(softmax(t/T) ‖ softmax(s/T)), on fresh and
+    /// replayed batches. Nil or 1: the reference's KL of the plain softmaxes.
+    public var kdTemperature: Float? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -114,16 +117,17 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if latent < 1 { p.append("--latent must be positive") }
         if generatorWidth < 2 || generatorWidth % 2 != 0 { p.append("--generator-width must be even and at least 2") }
         for (name, v) in [("--lr-g", lrG), ("--lr-s", lrS)] where !(v > 0 && v.isFinite) { p.append("\(name) must be positive") }
-        for (name, v) in [("--oh", weights.oneHot), ("--alpha", weights.alpha), ("--beta", weights.beta), ("--adversarial", weights.adversarial)] where !(v >= 0 && v.isFinite) {
+        for (name, v) in [("--oh", weights.oneHot), ("--alpha", weights.alpha), ("--beta", weights.beta), ("--adversarial", weights.adversarial), ("--tv", weights.tv)] where !(v >= 0 && v.isFinite) {
             p.append("\(name) must be a finite number ≥ 0")
         }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
         if let e = studentEMA, !(e >= 0 && e < 1) { p.append("--student-ema must be in [0, 1)") }
+        if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
-            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, mixup")
+            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, contrast, mixup")
         }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
@@ -144,12 +148,13 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var settings: [String: String] {
         [
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
-            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue,
+            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "seed": "\(seed)",
+            "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
+            "kd_temperature": "\(kdTemperature ?? 1)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

@@ -17,18 +17,22 @@ public struct StudentAugmentation: Equatable, Sendable {
     public var flip = false
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
+    /// Lower each image's contrast toward its darkest pixel: m + s·(x − m), s uniform in [0.2, 1].
+    /// The generator's tanh saturates, so its images are nearly two-tone; real pictures have grey levels.
+    public var contrast = false
 
-    public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false) {
-        self.shift = shift; self.flip = flip; self.mixup = mixup
+    public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false) {
+        self.shift = shift; self.flip = flip; self.mixup = mixup; self.contrast = contrast
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `mixup`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `contrast`, `mixup`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
             case "none", "": continue
             case "flip": flip = true
             case "mixup": mixup = true
+            case "contrast": contrast = true
             case "shift": shift = 2
             default:
                 guard word.hasPrefix("shift"), let n = Int(word.dropFirst(5)), (0...8).contains(n) else { return nil }
@@ -37,13 +41,14 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !mixup }
+    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
         var w: [String] = []
         if shift > 0 { w.append(shift == 2 ? "shift" : "shift\(shift)") }
         if flip { w.append("flip") }
+        if contrast { w.append("contrast") }
         if mixup { w.append("mixup") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
     }
@@ -77,6 +82,17 @@ public struct StudentAugmentation: Equatable, Sendable {
                             }
                         }
                     }
+                }
+            }
+        }
+        if contrast {
+            x.withUnsafeMutableBufferPointer { xp in
+                for i in 0..<count {
+                    let img = xp.baseAddress! + i &* per
+                    let s = 0.2 + 0.8 * rng.uniform()
+                    var m = img[0]
+                    for q in 1..<per where img[q] < m { m = img[q] }
+                    for q in 0..<per { img[q] = m + s * (img[q] - m) }
                 }
             }
         }

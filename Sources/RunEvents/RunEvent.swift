@@ -123,6 +123,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// that optional term is off, as in plain DAFL.
     public var adv: Double? = nil
     public var advWeight: Double? = nil
+    /// The squared total variation of the generated images and its weight (`--tv`); nil when off.
+    public var tv: Double? = nil
+    public var tvWeight: Double? = nil
     /// Targeted generation (`--targeted`): percent of the batch the teacher assigns to the class each image was generated for.
     public var onTarget: Double? = nil
 

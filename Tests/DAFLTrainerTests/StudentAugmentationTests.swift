@@ -47,6 +47,26 @@ import Testing
         #expect(seen.contains([3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12]))   // mirror only
     }
 
+    @Test func contrastShrinksEachImageTowardItsDarkestPixel() {
+        let per = 8, count = 5
+        var rng = RNG(seed: 3)
+        let original = (0..<count * per).map { Float(($0 * 7) % 11) - 3 }
+        var x = original
+        let aug = StudentAugmentation(parse: "contrast")!
+        #expect(aug.description == "contrast" && !aug.isNone)
+        aug.apply(&x, count: count, side: 2, channels: 2, rng: &rng)
+        for i in 0..<count {
+            let a = Array(original[i * per..<(i + 1) * per]), b = Array(x[i * per..<(i + 1) * per])
+            let m = a.min()!
+            // One factor s in [0.2, 1] per image: b − m = s·(a − m) for every pixel.
+            let q = a.indices.first { a[$0] > m }!
+            let s = (b[q] - m) / (a[q] - m)
+            #expect(s >= 0.2 && s <= 1)
+            for j in a.indices { #expect(Swift.abs((b[j] - m) - s * (a[j] - m)) < 1e-5) }
+        }
+        #expect(x != original)
+    }
+
     @Test func mixupIsAConvexCombinationOfTwoImages() {
         let per = 9, count = 6
         var rng = RNG(seed: 1)

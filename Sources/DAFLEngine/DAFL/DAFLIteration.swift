@@ -8,13 +8,16 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var adversarial: Float
     /// How that discrepancy is measured.
     public var discrepancy: Discrepancy
+    /// Weight of the squared total variation of the generated images, an image prior (0: plain DAFL).
+    public var tv: Float
 
-    public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1) {
+    public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
+                tv: Float = 0) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
-        self.discrepancy = discrepancy
+        self.discrepancy = discrepancy; self.tv = tv
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -24,6 +27,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         beta = try c.decode(Float.self, forKey: .beta)
         adversarial = try c.decodeIfPresent(Float.self, forKey: .adversarial) ?? 0
         discrepancy = try c.decodeIfPresent(Discrepancy.self, forKey: .discrepancy) ?? .l1
+        tv = try c.decodeIfPresent(Float.self, forKey: .tv) ?? 0
     }
 }
 
@@ -40,6 +44,8 @@ public struct IterationResult: Sendable {
     public var oneHot, activation, entropy, distillation: Float
     /// Teacher–student discrepancy on the generated batch (computed only when its weight is above 0).
     public var discrepancy: Float = 0
+    /// Squared total variation of the generated batch (computed only when its weight is above 0).
+    public var totalVariation: Float = 0
     /// Targeted generation: the fraction of images the teacher assigns to their target class (nil otherwise).
     public var onTarget: Float? = nil
     /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
@@ -51,7 +57,7 @@ public struct IterationResult: Sendable {
     /// The teacher's logits [N·K] (for replaying the batch to the student).
     public var teacherLogits: [Float]
     /// Whether every loss was finite. When false, no weight was touched.
-    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, total].allSatisfy(\.isFinite) }
+    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, total].allSatisfy(\.isFinite) }
 }
 
 /// One DAFL iteration exactly as the reference code: noise → generator → frozen teacher (eval mode);
@@ -72,7 +78,7 @@ public enum DAFLIteration {
     public static func run(generator: Generator, teacher: any Classifier, student: any Classifier,
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, labelEmbedding: Embedding? = nil,
-                           keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           kdTemperature: Float = 1, keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in labelEmbedding.map { z * $0(t) } }
@@ -81,13 +87,20 @@ public enum DAFLIteration {
         let lOH = conditioned != nil ? Tensor.crossEntropy(logits, targets: targets!) : DAFLLoss.oneHot(logits)
         let lA = DAFLLoss.activation(features)
         let lIE = DAFLLoss.informationEntropy(logits)
-        let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached())
+        let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached(),
+                                        temperature: kdTemperature)
         var generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta
         var lAdv: Tensor?
         if w.adversarial > 0 {
             let d = DAFLLoss.discrepancy(teacher: logits, student: student(images), measure: w.discrepancy)
             generatorLoss = generatorLoss - d * w.adversarial
             lAdv = d
+        }
+        var lTV: Tensor?
+        if w.tv > 0 {
+            let tv = images.totalVariation()
+            generatorLoss = generatorLoss + tv * w.tv
+            lTV = tv
         }
         let probs = logits.detached().softmax()
         let classes = logits.argmaxRows()
@@ -97,6 +110,7 @@ public enum DAFLIteration {
                                      teacherConfidence: classes.enumerated().map { probs.data[$0.offset * k + $0.element] },
                                      teacherLogits: logits.data)
         result.discrepancy = lAdv?.item ?? 0
+        result.totalVariation = lTV?.item ?? 0
         if conditioned != nil, let targets {
             result.onTarget = Float(zip(classes, targets).filter { $0 == $1 }.count) / Float(Swift.max(targets.count, 1))
         }

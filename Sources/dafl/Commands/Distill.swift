@@ -29,6 +29,8 @@ struct Distill: ParsableCommand {
     @Option(help: "α: weight of the activation loss.") var alpha: Float?
     @Option(help: "Weight of the teacher–student discrepancy the generator maximises (DFAD-style; 0, plain DAFL, by default).")
     var adversarial: Float?
+    @Option(help: "Weight of the squared total variation of the generated images, an image prior the generator minimises (0: off).")
+    var tv: Float?
     @Option(help: "How --adversarial measures the disagreement: l1 (of the logits, DFAD) or kl (of the softmax outputs, ZSKT).")
     var discrepancy: String?
     @Option(help: "β: weight of the information-entropy loss.") var beta: Float?
@@ -46,7 +48,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Latent size of the generator's noise.") var latent: Int?
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
-    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, mixup (cpu preset: shift,flip,mixup).")
+    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, contrast, mixup (cpu preset: shift,flip,mixup).")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
@@ -54,6 +56,8 @@ struct Distill: ParsableCommand {
     var targeted = false
     @Option(name: .customLong("student-ema"), help: "Evaluate and save a moving average of the student's weights with this decay per iteration (0: off).")
     var studentEMA: Float?
+    @Option(name: .customLong("kd-temperature"), help: "Temperature T of the student's loss, T²·KL(softmax(t/T) ‖ softmax(s/T)) (1: the reference).")
+    var kdTemperature: Float?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -77,6 +81,7 @@ struct Distill: ParsableCommand {
         if let v = batch { c.batch = v }
         if let v = alpha { c.weights.alpha = v }
         if let v = adversarial { c.weights.adversarial = v }
+        if let v = tv { c.weights.tv = v }
         if let v = discrepancy {
             guard let d = Discrepancy(rawValue: v) else { throw ValidationError("--discrepancy must be l1 or kl, not '\(v)'") }
             c.weights.discrepancy = d
@@ -98,6 +103,7 @@ struct Distill: ParsableCommand {
         if let v = generatorRestart { c.generatorRestart = v }
         if targeted { c.targeted = true }
         if let v = studentEMA { c.studentEMA = v }
+        if let v = kdTemperature { c.kdTemperature = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }

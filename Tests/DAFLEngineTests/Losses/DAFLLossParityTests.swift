@@ -28,6 +28,26 @@ import Testing
         expectClose(s.grad ?? [], f.values("ds"), "kd ds")
     }
 
+    /// The squared total-variation image prior (`--tv`).
+    @Test func totalVariation() throws {
+        let f = try Fixture("total_variation")
+        let x = f.tensor("x", grad: true)
+        let loss = x.totalVariation()
+        expectClose([loss.item], f.values("y"), "tv")
+        loss.backward()
+        expectClose(x.grad ?? [], f.values("dx"), "tv dx")
+    }
+
+    /// T² · KL at temperature 4 (Hinton's scaling), the student's loss under `--kd-temperature 4`.
+    @Test func distillationAtTemperature() throws {
+        let f = try Fixture("kd_t4")
+        let s = f.tensor("s", grad: true), t = f.tensor("t")
+        let loss = DAFLLoss.distillation(student: s, teacher: t, temperature: 4)
+        expectClose([loss.item], f.values("y"), "kd T=4")
+        loss.backward()
+        expectClose(s.grad ?? [], f.values("ds"), "kd T=4 ds")
+    }
+
     /// KL(teacher ‖ student), with gradients to both logits (the generator moves both).
     @Test func discrepancyKL() throws {
         let f = try Fixture("discrepancy_kl")

@@ -9,6 +9,12 @@ import Testing
     @Test func distillation() {
         let teacher = randn([6, 10], seed: 31, scale: 3)
         gradCheck([randn([6, 10], seed: 32, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher) }
+        gradCheck([randn([6, 10], seed: 35, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 4) }
+    }
+
+    @Test func totalVariation() {
+        gradCheck([randn([2, 3, 5, 4], seed: 36)]) { $0[0].totalVariation() }
+        gradCheck([randn([1, 1, 2, 7], seed: 37)]) { $0[0].totalVariation() }
     }
 
     @Test func daflTerms() {
