@@ -317,6 +317,12 @@ public final class DAFLTrainer: @unchecked Sendable {
             augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
             t = GradMode.noGrad { teacher(x) }
         }
+        if let eps = config.hardSamples, eps > 0 {
+            HardSamples.climb(&x, targets: t, student: student, epsilon: eps, count: b / 2,
+                              temperature: config.kdTemperature ?? 1)
+            studentOptimizer.zeroGrad()
+            t = GradMode.noGrad { teacher(x) }
+        }
         return (x, t)
     }
 

@@ -59,6 +59,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Temperature T of the student's distillation loss, T² · KL(softmax(t/T) ‖ softmax(s/T)), on fresh and
     /// replayed batches. Nil or 1: the reference's KL of the plain softmaxes.
     public var kdTemperature: Float? = nil
+    /// Hard samples: half of each replayed batch takes one signed-gradient step of this size (FGSM) up the
+    /// student's distillation loss, then the teacher labels the moved images. Nil or 0: off.
+    public var hardSamples: Float? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -123,6 +126,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
         if let e = studentEMA, !(e >= 0 && e < 1) { p.append("--student-ema must be in [0, 1)") }
+        if let e = hardSamples, !(e >= 0 && e <= 10) { p.append("--hard-samples must be in [0, 10]") }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
@@ -154,7 +158,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
-            "kd_temperature": "\(kdTemperature ?? 1)", "seed": "\(seed)",
+            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

@@ -118,3 +118,61 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(Self.config().settings["discrepancy"] == "kl")
     }
 }
+
+/// The student-side options and the image prior (`--kd-temperature`, `--hard-samples`, `--augment contrast`,
+/// `--tv`): logged in the config, kept in checkpoints, and a resumed run continues exactly.
+@Suite struct StudentSideOptionTests {
+    static func config() -> DistillConfig {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.kdTemperature = 4; c.hardSamples = 0.25; c.studentAugment = "shift,contrast,mixup"; c.weights.tv = 0.5
+        return c
+    }
+
+    @Test func resumesExactlyAndIsLogged() throws {
+        let (a, b2) = try straightAndResumed(Self.config())
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.config.kdTemperature == 4 && b2.config.hardSamples == 0.25 && b2.weights.tv == 0.5)
+        #expect(b2.config.augmentation.contrast)
+        #expect(b2.run() == .completed)
+        #expect(a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data))
+        #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
+        let s = Self.config().settings
+        #expect(s["kd_temperature"] == "4.0" && s["hard_samples"] == "0.25" && s["tv"] == "0.5" && s["augment"] == "shift,contrast,mixup")
+    }
+
+    @Test func theImagePriorIsLoggedPerStep() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(Self.config(), dir: dir, box: box)
+        #expect(t.run() == .completed)
+        #expect(box.steps.count == 4 && box.steps.allSatisfy { ($0.tv ?? -1) > 0 && $0.tvWeight == 0.5 })
+    }
+
+    @Test func badValuesAreNamed() {
+        var c = Self.config(); c.kdTemperature = 0
+        #expect(c.problems().contains { $0.contains("--kd-temperature") })
+        c = Self.config(); c.hardSamples = -1
+        #expect(c.problems().contains { $0.contains("--hard-samples") })
+        c = Self.config(); c.weights.tv = .nan
+        #expect(c.problems().contains { $0.contains("--tv") })
+    }
+
+    /// One signed step of size ε on the first half only, and it raises the student's loss there.
+    @Test func hardSamplesClimbTheStudentsLoss() {
+        var rng = RNG(seed: 5)
+        let student = LeNet5(.half, rng: &rng), teacher = TrainerTests.tinyTeacher()
+        let x0 = Tensor(shape: [4, 1, 32, 32], data: rng.normal(count: 4 * 1024))
+        let t = GradMode.noGrad { teacher(x0) }
+        var x = Tensor(shape: x0.shape, data: x0.data)
+        HardSamples.climb(&x, targets: t, student: student, epsilon: 0.01, count: 2)
+        let moved = zip(x.data, x0.data).map { abs($0 - $1) }
+        #expect(moved[0..<2048].allSatisfy { $0 == 0 || abs($0 - 0.01) < 1e-6 } && moved[0..<2048].contains { $0 > 0 })
+        #expect(moved[2048...].allSatisfy { $0 == 0 })
+        func loss(_ x: Tensor, _ i: Int) -> Float {
+            let xi = Tensor(shape: [1, 1, 32, 32], data: Array(x.data[i * 1024..<(i + 1) * 1024]))
+            let ti = Tensor(shape: [1, 10], data: Array(t.data[i * 10..<(i + 1) * 10]))
+            return GradMode.noGrad { DAFLLoss.distillation(student: student(xi), teacher: ti) }.item
+        }
+        for i in 0..<2 { #expect(loss(x, i) > loss(x0, i)) }
+    }
+}

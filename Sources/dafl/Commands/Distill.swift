@@ -58,6 +58,8 @@ struct Distill: ParsableCommand {
     var studentEMA: Float?
     @Option(name: .customLong("kd-temperature"), help: "Temperature T of the student's loss, T²·KL(softmax(t/T) ‖ softmax(s/T)) (1: the reference).")
     var kdTemperature: Float?
+    @Option(help: "Move half of each replayed batch one signed-gradient step of this size up the student's loss (hard samples, relabelled by the teacher; 0: off).")
+    var hardSamples: Float?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -104,6 +106,7 @@ struct Distill: ParsableCommand {
         if targeted { c.targeted = true }
         if let v = studentEMA { c.studentEMA = v }
         if let v = kdTemperature { c.kdTemperature = v }
+        if let v = hardSamples { c.hardSamples = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }
