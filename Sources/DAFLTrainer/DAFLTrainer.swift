@@ -342,6 +342,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                               hist: hist, histEntropy: entropy, stepsPerSecond: rate)
         if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(weights.adversarial) }
         if weights.tv > 0 { event.tv = Double(r.totalVariation); event.tvWeight = Double(weights.tv) }
+        if config.replayBatches > 0 { event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch }
         event.onTarget = r.onTarget.map { Double($0) * 100 }
         sink(.step(event))
     }

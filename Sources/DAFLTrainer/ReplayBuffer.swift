@@ -15,7 +15,7 @@ struct ReplayBuffer {
         self.capacity = capacity; self.imageSize = imageSize; self.classes = classes
     }
 
-    var sampleCount: Int { images.reduce(0) { $0 + $1.count / imageSize } }
+    var sampleCount: Int { images.isEmpty ? 0 : images.count * (images[0].count / imageSize) }
 
     /// Named tensors for a checkpoint: the batches in slot order and the write position.
     func stateTensors() -> [(String, [Int], [Float])] {

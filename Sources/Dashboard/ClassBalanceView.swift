@@ -45,11 +45,22 @@ public enum ClassBalanceView {
             buf.text("█ batch ░ last \(model.histWindow) ┆ uniform", x: inner.x, y: inner.y + k, fg: theme.color("inactive_fg"), bg: bg,
                      maxWidth: inner.width)
         }
+        // The student's replay memory: how much of the generator's history it still learns from.
+        if inner.height > k + 2, let held = model.memory, let cap = model.memoryCapacity, cap > 0 {
+            let full = held >= cap ? ", full" : ""
+            buf.text("replay memory \(Self.compact(held))/\(Self.compact(cap))\(full)", x: inner.x, y: inner.y + k + 2,
+                     fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
+        }
         // Targeted generation: how much of the batch the teacher sees as the class asked for (the last 20 steps).
         if inner.height > k + 1, let hits = model.series["on_target"]?.values.suffix(20), !hits.isEmpty {
             buf.text(String(format: "teacher sees the target: %.0f%%", hits.reduce(0, +) / Double(hits.count)), x: inner.x, y: inner.y + k + 1,
                      fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
         }
+    }
+
+    /// 950, 38.4k, 128k.
+    static func compact(_ n: Int) -> String {
+        n < 1000 ? "\(n)" : n < 100_000 ? String(format: "%.1fk", Double(n) / 1000) : "\(n / 1000)k"
     }
 
     /// A horizontal bar with eighth-block resolution (or a fill character).

@@ -62,6 +62,11 @@ public struct DashboardModel: Sendable {
     /// The adversarial term, when on: how it measures disagreement (`l1`, `kl`) and its weight.
     public var discrepancyMeasure = "l1"
     public var adversarialWeight: Double?
+    /// The image prior's weight when on (`--tv`).
+    public var tvWeight: Double?
+    /// Images in the student's replay memory and its capacity, as last reported (nil: no replay).
+    public var memory: Int?
+    public var memoryCapacity: Int?
     /// Values a user tunes live that are not DAFL's loss weights (`lr_g`, `lr_d`), as last reported.
     public var tunables: [String: Double] = [:]
 
@@ -74,6 +79,7 @@ public struct DashboardModel: Sendable {
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
         case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
+            + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
@@ -114,6 +120,12 @@ public struct DashboardModel: Sendable {
             latestHist = s.hist
             histEntropy = s.histEntropy
             adversarialWeight = s.advWeight
+            tvWeight = s.tvWeight
+            memory = s.memory; memoryCapacity = s.memoryCapacity
+            if let v = s.tv {
+                series["tv", default: Series()].steps.append(s.step)
+                series["tv", default: Series()].values.append(v)
+            }
             if let d = s.adv {
                 series["adv", default: Series()].steps.append(s.step)
                 series["adv", default: Series()].values.append(d)

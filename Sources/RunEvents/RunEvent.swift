@@ -126,6 +126,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// The squared total variation of the generated images and its weight (`--tv`); nil when off.
     public var tv: Double? = nil
     public var tvWeight: Double? = nil
+    /// Generated images held in the replay memory after this step, and how many it can hold; nil without replay.
+    public var memory: Int? = nil
+    public var memoryCapacity: Int? = nil
     /// Targeted generation (`--targeted`): percent of the batch the teacher assigns to the class each image was generated for.
     public var onTarget: Double? = nil
 

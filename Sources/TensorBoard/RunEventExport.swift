@@ -29,6 +29,9 @@ public enum RunEventExport {
             ])
             if let adv = s.adv { v += scalars([("loss/adversarial", adv)]) }
             if let w = s.advWeight { v += scalars([("weights/adversarial", w)]) }
+            if let tv = s.tv { v += scalars([("loss/total_variation", tv)]) }
+            if let w = s.tvWeight { v += scalars([("weights/tv", w)]) }
+            if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):
             return scalars([("eval/student_accuracy", e.studentAccuracy), ("eval/teacher_accuracy", e.teacherAccuracy),

@@ -50,4 +50,26 @@ import Testing
         #expect(text.contains("discrepancy KL×1 (G ↑)"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("discrepancy"))
     }
+
+    /// `--tv W`: the image prior gets a chart; the replay memory's fill shows under the class balance.
+    @Test func theImagePriorHasAChartAndTheMemoryItsFill() {
+        var m = DashboardModel()
+        m.apply(Events.config())
+        for i in 1...30 {
+            guard case .step(var s) = Events.step(i) else { continue }
+            s.tv = 0.3; s.tvWeight = 0.5
+            s.memory = i * 128; s.memoryCapacity = 128_000
+            m.apply(.step(s))
+        }
+        var text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("image prior TV×0.5"))
+        #expect(text.contains("replay memory 3.8k/128k"))
+        guard case .step(var s) = Events.step(31) else { return }
+        s.memory = 128_000; s.memoryCapacity = 128_000
+        m.apply(.step(s))
+        text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("replay memory 128k/128k, full"))
+        let plain = DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(!plain.contains("image prior") && !plain.contains("replay memory"))
+    }
 }
