@@ -8,7 +8,7 @@ measured here, never used to choose anything: "best" is test-set selection.
 """
 import json, statistics, sys
 
-DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "0.0", "discrepancy": "l1", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0",
+DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "0.0", "discrepancy": "l1", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false",
             "iterations": "1000", "replay_batches": "256", "student_steps": "32", "augment": "shift,flip,mixup"}
 rows = []
 for d in sys.argv[1:]:

@@ -312,7 +312,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// relabelled by the teacher. Returns images and target logits.
     func replayBatch() -> (Tensor, Tensor) {
         let b = config.batch, augmentation = config.augmentation
-        var (x, t) = replay.sample(size: b, side: preprocessing.size, rng: &rng)
+        var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
+            : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         if !augmentation.isNone {
             augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
             t = GradMode.noGrad { teacher(x) }

@@ -62,6 +62,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Hard samples: half of each replayed batch takes one signed-gradient step of this size (FGSM) up the
     /// student's distillation loss, then the teacher labels the moved images. Nil or 0: off.
     public var hardSamples: Float? = nil
+    /// Draw replayed images class-balanced (by the teacher's class) instead of uniformly. Nil or false: uniform.
+    public var balancedReplay: Bool? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -158,7 +160,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
-            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "seed": "\(seed)",
+            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

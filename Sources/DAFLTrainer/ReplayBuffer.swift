@@ -29,6 +29,7 @@ struct ReplayBuffer {
 
     mutating func restore(_ t: [String: (shape: [Int], values: [Float])]) {
         images = []; logits = []
+        version &+= 1
         var i = 0
         while let x = t["replay.images.\(i)"], let l = t["replay.logits.\(i)"], i < capacity {
             images.append(x.values); logits.append(l.values); i += 1
@@ -38,6 +39,7 @@ struct ReplayBuffer {
 
     mutating func add(images x: [Float], logits l: [Float]) {
         guard capacity > 0 else { return }
+        version &+= 1
         if images.count < capacity { images.append(x); logits.append(l) } else { images[next] = x; logits[next] = l }
         next = (next + 1) % capacity
     }
@@ -45,6 +47,7 @@ struct ReplayBuffer {
     /// Forgets the `n` most recently added batches (a collapsed generator's output).
     mutating func dropNewest(_ n: Int) {
         guard n > 0, !images.isEmpty else { return }
+        version &+= 1
         // Oldest first, then drop the tail; the next write goes after the survivors.
         let order = images.count < capacity ? Array(images.indices) : Array(next..<images.count) + Array(0..<next)
         let keep = order.dropLast(Swift.min(n, order.count))
@@ -53,16 +56,58 @@ struct ReplayBuffer {
         next = images.count % capacity
     }
 
+    /// Held images by the teacher's class (argmax of the stored logits), as slot·perBatch + index; rebuilt
+    /// when the memory changed since the last balanced draw.
+    private var byClass: [[Int]] = []
+    private var byClassVersion = -1
+    /// Counts changes to what is held (adds, drops, restores), so the class index knows when it is stale.
+    private var version = 0
+
+    /// A batch of `size` samples, each from a class drawn uniformly among the classes held, then an image of
+    /// it uniformly: the student sees every class the generator produced equally often, however rarely it did.
+    mutating func sampleBalanced(size: Int, side: Int, rng: inout RNG) -> (Tensor, Tensor) {
+        let per = images.first.map { $0.count / imageSize } ?? 0
+        if byClassVersion != version {
+            byClass = Array(repeating: [], count: classes)
+            for (slot, l) in logits.enumerated() {
+                l.withUnsafeBufferPointer { lp in
+                    for j in 0..<(l.count / classes) {
+                        let row = lp.baseAddress! + j &* classes
+                        var best = 0
+                        for c in 1..<classes where row[c] > row[best] { best = c }
+                        byClass[best].append(slot &* per &+ j)
+                    }
+                }
+            }
+            byClassVersion = version
+        }
+        let held = byClass.indices.filter { !byClass[$0].isEmpty }
+        let picks = (0..<size).map { _ -> (Int, Int) in
+            let c = held[Int(rng.next() % UInt64(held.count))]
+            let at = byClass[c][Int(rng.next() % UInt64(byClass[c].count))]
+            return (at / per, at % per)
+        }
+        return gather(picks, side: side)
+    }
+
     /// A batch of `size` samples drawn uniformly from everything held: images [B, 1, S, S] and logits [B, K].
     /// Every stored batch has the same size, so a uniform batch index then image index is uniform.
     func sample(size: Int, side: Int, rng: inout RNG) -> (Tensor, Tensor) {
+        let picks = (0..<size).map { _ -> (Int, Int) in
+            let b = Int(rng.next() % UInt64(images.count))
+            return (b, Int(rng.next() % UInt64(images[b].count / imageSize)))
+        }
+        return gather(picks, side: side)
+    }
+
+    /// Images [B, C, S, S] and logits [B, K] of the (slot, index) picks, in order.
+    private func gather(_ picks: [(Int, Int)], side: Int) -> (Tensor, Tensor) {
+        let size = picks.count
         var x = [Float](repeating: 0, count: size * imageSize), t = [Float](repeating: 0, count: size * classes)
         let (per, k) = (imageSize, classes)
         x.withUnsafeMutableBufferPointer { xp in
             t.withUnsafeMutableBufferPointer { tp in
-                for i in 0..<size {
-                    let b = Int(rng.next() % UInt64(images.count))
-                    let j = Int(rng.next() % UInt64(images[b].count / per))
+                for (i, (b, j)) in picks.enumerated() {
                     images[b].withUnsafeBufferPointer { src in
                         (xp.baseAddress! + i &* per).update(from: src.baseAddress! + j &* per, count: per)
                     }

@@ -1,3 +1,4 @@
+import DAFLEngine
 import Testing
 @testable import DAFLTrainer
 
@@ -13,5 +14,29 @@ import Testing
         #expect(r.images.isEmpty)
         r.add(images: [7], logits: [7])
         #expect(r.images == [[7]])
+    }
+
+    /// Balanced draws: every class held comes up about equally often, however rare, and the index
+    /// follows ring overwrites (a class that left the memory is never drawn).
+    @Test func balancedDrawsGiveEachHeldClassAnEqualShare() {
+        var r = ReplayBuffer(capacity: 2, imageSize: 1, classes: 3)
+        // Slot 0: nine images of class 0 and one of class 2; slot 1: ten of class 1.
+        func logits(_ cs: [Int]) -> [Float] { cs.flatMap { c in (0..<3).map { $0 == c ? 1 : 0 } } }
+        let a = [0, 0, 0, 0, 0, 0, 0, 0, 0, 2], b = [Int](repeating: 1, count: 10)
+        r.add(images: a.map(Float.init), logits: logits(a))
+        r.add(images: b.map(Float.init), logits: logits(b))
+        var rng = RNG(seed: 4)
+        let (x, t) = r.sampleBalanced(size: 3000, side: 1, rng: &rng)
+        var counts = [0, 0, 0]
+        for i in 0..<3000 {
+            let c = Int(x.data[i])
+            counts[c] += 1
+            #expect(t.data[i * 3 + c] == 1, "images and logits stay paired")
+        }
+        #expect(counts.allSatisfy { $0 > 900 && $0 < 1100 }, "\(counts)")
+        // Overwrite slot 0 with class 1 only: classes 0 and 2 are gone.
+        r.add(images: b.map(Float.init), logits: logits(b))
+        let (y, _) = r.sampleBalanced(size: 100, side: 1, rng: &rng)
+        #expect(y.data.allSatisfy { $0 == 1 })
     }
 }

@@ -125,6 +125,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
     static func config() -> DistillConfig {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.kdTemperature = 4; c.hardSamples = 0.25; c.studentAugment = "shift,contrast,mixup"; c.weights.tv = 0.5
+        c.balancedReplay = true
         return c
     }
 
@@ -138,6 +139,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
         let s = Self.config().settings
         #expect(s["kd_temperature"] == "4.0" && s["hard_samples"] == "0.25" && s["tv"] == "0.5" && s["augment"] == "shift,contrast,mixup")
+        #expect(s["balanced_replay"] == "true" && b2.config.balancedReplay == true)
     }
 
     @Test func theImagePriorIsLoggedPerStep() throws {

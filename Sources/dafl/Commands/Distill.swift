@@ -60,6 +60,7 @@ struct Distill: ParsableCommand {
     var kdTemperature: Float?
     @Option(help: "Move half of each replayed batch one signed-gradient step of this size up the student's loss (hard samples, relabelled by the teacher; 0: off).")
     var hardSamples: Float?
+    @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -107,6 +108,7 @@ struct Distill: ParsableCommand {
         if let v = studentEMA { c.studentEMA = v }
         if let v = kdTemperature { c.kdTemperature = v }
         if let v = hardSamples { c.hardSamples = v }
+        if balancedReplay { c.balancedReplay = true }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }
