@@ -133,7 +133,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
-            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, contrast, mixup")
+            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, contrast, cutmix, mixup")
         }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }

@@ -20,12 +20,15 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// Lower each image's contrast toward its darkest pixel: m + s·(x − m), s uniform in [0.2, 1].
     /// The generator's tanh saturates, so its images are nearly two-tone; real pictures have grey levels.
     public var contrast = false
+    /// Paste a box of another image of the batch into each image (CutMix): the box's side is side·√(1−λ),
+    /// λ uniform in [0, 1], at a uniform place. Parts of two garments in one picture probe finer boundaries.
+    public var cutmix = false
 
-    public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false) {
-        self.shift = shift; self.flip = flip; self.mixup = mixup; self.contrast = contrast
+    public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false, cutmix: Bool = false) {
+        self.shift = shift; self.flip = flip; self.mixup = mixup; self.contrast = contrast; self.cutmix = cutmix
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `contrast`, `mixup`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `contrast`, `cutmix`, `mixup`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -33,6 +36,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "flip": flip = true
             case "mixup": mixup = true
             case "contrast": contrast = true
+            case "cutmix": cutmix = true
             case "shift": shift = 2
             default:
                 guard word.hasPrefix("shift"), let n = Int(word.dropFirst(5)), (0...8).contains(n) else { return nil }
@@ -41,7 +45,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast }
+    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -49,6 +53,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if shift > 0 { w.append(shift == 2 ? "shift" : "shift\(shift)") }
         if flip { w.append("flip") }
         if contrast { w.append("contrast") }
+        if cutmix { w.append("cutmix") }
         if mixup { w.append("mixup") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
     }
@@ -93,6 +98,26 @@ public struct StudentAugmentation: Equatable, Sendable {
                     var m = img[0]
                     for q in 1..<per where img[q] < m { m = img[q] }
                     for q in 0..<per { img[q] = m + s * (img[q] - m) }
+                }
+            }
+        }
+        if cutmix && count > 1 {
+            let source = x
+            let partner = rng.permutation(count)
+            x.withUnsafeMutableBufferPointer { xp in
+                source.withUnsafeBufferPointer { sp in
+                    for i in 0..<count {
+                        let box = Swift.min(side, Int((Float(side) * (1 - rng.uniform()).squareRoot()).rounded()))
+                        let span = UInt64(side &- box &+ 1)
+                        let y0 = Int(rng.next() % span), x0 = Int(rng.next() % span)
+                        guard box > 0 else { continue }
+                        for c in 0..<channels {
+                            let dst = xp.baseAddress! + (i &* per &+ c &* plane), src = sp.baseAddress! + (partner[i] &* per &+ c &* plane)
+                            for y in y0..<(y0 &+ box) {
+                                (dst + (y &* side &+ x0)).update(from: src + (y &* side &+ x0), count: box)
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -67,6 +67,29 @@ import Testing
         #expect(x != original)
     }
 
+    /// Each image keeps its own pixels outside one square box and takes another image's pixels inside it.
+    @Test func cutmixPastesABoxOfAnotherImage() {
+        let side = 8, per = 64, count = 6
+        var rng = RNG(seed: 9)
+        let original = (0..<count).flatMap { i in [Float](repeating: Float(i), count: per) }
+        var x = original
+        let aug = StudentAugmentation(parse: "cutmix")!
+        #expect(aug.description == "cutmix" && !aug.isNone)
+        aug.apply(&x, count: count, side: side, channels: 1, rng: &rng)
+        var changed = 0
+        for i in 0..<count {
+            let img = Array(x[i * per..<(i + 1) * per])
+            let foreign = img.indices.filter { img[$0] != Float(i) }
+            if foreign.isEmpty { continue }
+            changed += 1
+            #expect(Set(foreign.map { img[$0] }).count == 1, "one partner per image")
+            let ys = foreign.map { $0 / side }, xs = foreign.map { $0 % side }
+            let h = ys.max()! - ys.min()! + 1, w = xs.max()! - xs.min()! + 1
+            #expect(h == w && foreign.count == h * w, "a square box")
+        }
+        #expect(changed > 0)
+    }
+
     @Test func mixupIsAConvexCombinationOfTwoImages() {
         let per = 9, count = 6
         var rng = RNG(seed: 1)
