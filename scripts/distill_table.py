@@ -8,8 +8,11 @@ measured here, never used to choose anything: "best" is test-set selection.
 """
 import json, statistics, sys
 
-DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "0.0", "discrepancy": "l1", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false",
-            "iterations": "1000", "replay_batches": "256", "student_steps": "32", "augment": "shift,flip,mixup"}
+# The cpu preset's values (since 2026-12-01); a run whose setting differs shows that flag.
+DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "3.0", "discrepancy": "kl", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false",
+            "iterations": "1000", "replay_batches": "1000", "student_steps": "32", "augment": "shift,flip,mixup"}
+# Settings whose flag is not the key with dashes.
+FLAG = {"replay_batches": "replay"}
 rows = []
 for d in sys.argv[1:]:
     config, evals, end = None, [], None
@@ -25,7 +28,7 @@ for d in sys.argv[1:]:
         continue
     # The discrepancy measure matters only when the adversarial term is on.
     active = {k: v for k, v in config.items() if k != "discrepancy" or config.get("adversarial", "0.0") != "0.0"}
-    flags = " ".join(f"--{k.replace('_', '-')}" + ("" if v == "true" else f" {v}") for k, v in sorted(active.items())
+    flags = " ".join(f"--{FLAG.get(k, k.replace('_', '-'))}" + ("" if v == "true" else f" {v}") for k, v in sorted(active.items())
                      if k in DEFAULTS and v != DEFAULTS[k])
     last = evals[-1]
     trained = last.get("trained_student_accuracy")
