@@ -8,9 +8,10 @@ measured here, never used to choose anything: "best" is test-set selection.
 """
 import json, statistics, sys
 
-# The cpu preset's values (since 2026-12-01); a run whose setting differs shows that flag.
+# The cpu preset's values; a run whose setting differs shows that flag.
 DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "3.0", "discrepancy": "kl", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false",
-            "iterations": "1000", "replay_batches": "1000", "student_steps": "32", "augment": "shift,flip,mixup"}
+            "iterations": "1000", "replay_batches": "256", "student_steps": "32", "augment": "shift,flip,mixup",
+            "generator_width": "64", "generator_restart": "0", "oh": "1.0", "batch": "128", "lr_g": "0.2", "lr_s": "0.002"}
 # Settings whose flag is not the key with dashes.
 FLAG = {"replay_batches": "replay"}
 rows = []
@@ -31,6 +32,8 @@ for d in sys.argv[1:]:
     flags = " ".join(f"--{FLAG.get(k, k.replace('_', '-'))}" + ("" if v == "true" else f" {v}") for k, v in sorted(active.items())
                      if k in DEFAULTS and v != DEFAULTS[k])
     last = evals[-1]
+    if end.get("reason") != "completed":
+        flags = (flags + f" (stopped at {end['step']})").strip()
     trained = last.get("trained_student_accuracy")
     rows.append((flags or "(cpu default)", int(config["seed"]), last["student_accuracy"], max(e["student_accuracy"] for e in evals),
                  trained, end["time"]))
