@@ -102,36 +102,37 @@ public struct StudentAugmentation: Equatable, Sendable {
             }
         }
         if cutmix && count > 1 {
-            let source = x
-            let partner = rng.permutation(count)
-            x.withUnsafeMutableBufferPointer { xp in
-                source.withUnsafeBufferPointer { sp in
-                    for i in 0..<count {
-                        let box = Swift.min(side, Int((Float(side) * (1 - rng.uniform()).squareRoot()).rounded()))
-                        let span = UInt64(side &- box &+ 1)
-                        let y0 = Int(rng.next() % span), x0 = Int(rng.next() % span)
-                        guard box > 0 else { continue }
-                        for c in 0..<channels {
-                            let dst = xp.baseAddress! + (i &* per &+ c &* plane), src = sp.baseAddress! + (partner[i] &* per &+ c &* plane)
-                            for y in y0..<(y0 &+ box) {
-                                (dst + (y &* side &+ x0)).update(from: src + (y &* side &+ x0), count: box)
-                            }
-                        }
+            Self.withPartners(&x, count: count, per: per, rng: &rng) { out, _, other, rng in
+                let box = Swift.min(side, Int((Float(side) * (1 - rng.uniform()).squareRoot()).rounded()))
+                let span = UInt64(side &- box &+ 1)
+                let y0 = Int(rng.next() % span), x0 = Int(rng.next() % span)
+                guard box > 0 else { return }
+                for c in 0..<channels {
+                    for y in y0..<(y0 &+ box) {
+                        let at = c &* plane &+ y &* side &+ x0
+                        (out + at).update(from: other + at, count: box)
                     }
                 }
             }
         }
         if mixup && count > 1 {
-            let source = x
-            let partner = rng.permutation(count)
-            x.withUnsafeMutableBufferPointer { xp in
-                source.withUnsafeBufferPointer { sp in
-                    for i in 0..<count {
-                        let lam = rng.uniform()
-                        let a = sp.baseAddress! + i &* per, b = sp.baseAddress! + partner[i] &* per
-                        let out = xp.baseAddress! + i &* per
-                        for q in 0..<per { out[q] = lam * a[q] + (1 - lam) * b[q] }
-                    }
+            Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
+                let lam = rng.uniform()
+                for q in 0..<per { out[q] = lam * mine[q] + (1 - lam) * other[q] }
+            }
+        }
+    }
+
+    /// Pairs each image of the batch with a partner (a random permutation) and calls
+    /// `body(out, mine, partner's, &rng)` with both read from a copy of the batch taken before any change.
+    private static func withPartners(_ x: inout [Float], count: Int, per: Int, rng: inout RNG,
+                                     _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, inout RNG) -> Void) {
+        let source = x
+        let partner = rng.permutation(count)
+        x.withUnsafeMutableBufferPointer { xp in
+            source.withUnsafeBufferPointer { sp in
+                for i in 0..<count {
+                    body(xp.baseAddress! + i &* per, sp.baseAddress! + i &* per, UnsafePointer(sp.baseAddress! + partner[i] &* per), &rng)
                 }
             }
         }
