@@ -123,6 +123,9 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   imageSize: side, rng: &rng)
             (labelEmbedding, conditional) = (nil, nil)
         }
+        if config.generatorOutput == "grey" {
+            generator.output = .grey(black: -preprocessing.mean / preprocessing.std, white: (1 - preprocessing.mean) / preprocessing.std)
+        }
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
         if let decay = config.studentEMA, decay > 0 {
             var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the run's stream as without averaging
@@ -315,7 +318,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         if !augmentation.isNone {
-            augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
+            augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1],
+                               black: -preprocessing.mean / preprocessing.std, white: (1 - preprocessing.mean) / preprocessing.std, rng: &rng)
             t = GradMode.noGrad { teacher(x) }
         }
         if let eps = config.hardSamples, eps > 0 {

@@ -64,6 +64,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var hardSamples: Float? = nil
     /// Draw replayed images class-balanced (by the teacher's class) instead of uniformly. Nil or false: uniform.
     public var balancedReplay: Bool? = nil
+    /// The generator's last step: `batchnorm` (nil, the reference) or `grey` (tanh onto grey levels 0…1 in the
+    /// teacher's normalised units; `Generator.Output`).
+    public var generatorOutput: String? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -135,8 +138,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
-            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, contrast, cutmix, mixup")
+            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, contrast, levels, cutmix, mixup")
         }
+        if !["batchnorm", "grey"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm or grey") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
@@ -162,7 +166,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
-            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)", "seed": "\(seed)",
+            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)",
+            "generator_output": generatorOutput ?? "batchnorm", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

@@ -23,12 +23,20 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// Paste a box of another image of the batch into each image (CutMix): the box's side is side·√(1−λ),
     /// λ uniform in [0, 1], at a uniform place. Parts of two garments in one picture probe finer boundaries.
     public var cutmix = false
+    /// Stretch each image's grey levels over the range a real picture has: its darkest pixel to black
+    /// and its brightest to a grey level u uniform in [0.5, 1], or the reverse with probability ½.
+    /// The generator's batch norm leaves its images between about −0.6 and 0.5 in grey levels (below
+    /// black, never near white), where photographs run from black to white; the student otherwise
+    /// never sees the bright half of the inputs it is measured on.
+    public var levels = false
 
-    public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false, cutmix: Bool = false) {
+    public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false, cutmix: Bool = false,
+                levels: Bool = false) {
         self.shift = shift; self.flip = flip; self.mixup = mixup; self.contrast = contrast; self.cutmix = cutmix
+        self.levels = levels
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `contrast`, `cutmix`, `mixup`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `contrast`, `levels`, `cutmix`, `mixup`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -37,6 +45,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "mixup": mixup = true
             case "contrast": contrast = true
             case "cutmix": cutmix = true
+            case "levels": levels = true
             case "shift": shift = 2
             default:
                 guard word.hasPrefix("shift"), let n = Int(word.dropFirst(5)), (0...8).contains(n) else { return nil }
@@ -45,7 +54,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix }
+    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix && !levels }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -53,13 +62,16 @@ public struct StudentAugmentation: Equatable, Sendable {
         if shift > 0 { w.append(shift == 2 ? "shift" : "shift\(shift)") }
         if flip { w.append("flip") }
         if contrast { w.append("contrast") }
+        if levels { w.append("levels") }
         if cutmix { w.append("cutmix") }
         if mixup { w.append("mixup") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
     }
 
-    /// Changes `count` images of `channels`×`side`×`side` floats in place.
-    public func apply(_ x: inout [Float], count: Int, side: Int, channels: Int, rng: inout RNG) {
+    /// Changes `count` images of `channels`×`side`×`side` floats in place. `black` and `white` are the
+    /// values grey levels 0 and 1 have after the teacher's normalisation (for `levels`).
+    public func apply(_ x: inout [Float], count: Int, side: Int, channels: Int, black: Float = 0, white: Float = 1,
+                      rng: inout RNG) {
         let plane = side &* side, per = channels &* plane
         precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
         if shift > 0 || flip {
@@ -98,6 +110,23 @@ public struct StudentAugmentation: Equatable, Sendable {
                     var m = img[0]
                     for q in 1..<per where img[q] < m { m = img[q] }
                     for q in 0..<per { img[q] = m + s * (img[q] - m) }
+                }
+            }
+        }
+        if levels {
+            x.withUnsafeMutableBufferPointer { xp in
+                for i in 0..<count {
+                    let img = xp.baseAddress! + i &* per
+                    let top = black + (0.5 + 0.5 * rng.uniform()) * (white - black)
+                    let invert = rng.next() & 1 == 1
+                    var lo = img[0], hi = img[0]
+                    for q in 1..<per { lo = Swift.min(lo, img[q]); hi = Swift.max(hi, img[q]) }
+                    guard hi - lo > 1e-6 else { continue }   // a flat image has no levels to stretch
+                    let scale = (top - black) / (hi - lo)
+                    for q in 0..<per {
+                        let t = (img[q] - lo) * scale
+                        img[q] = invert ? top - t : black + t
+                    }
                 }
             }
         }

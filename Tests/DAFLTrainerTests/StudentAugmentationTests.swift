@@ -67,6 +67,33 @@ import Testing
         #expect(x != original)
     }
 
+    /// Each image's levels map linearly (rising or falling) onto [black, u] with u in the upper half of
+    /// [black, white]; a flat image stays as it was.
+    @Test func levelsStretchEachImageOverTheRealGreyRange() {
+        let per = 8, count = 40, black: Float = -0.8, white: Float = 2
+        var rng = RNG(seed: 5)
+        var original = (0..<count * per).map { Float(($0 * 7) % 11) * 0.1 - 0.6 }
+        for q in 0..<per { original[q] = 0.25 }   // image 0 is flat
+        var x = original
+        let aug = StudentAugmentation(parse: "shift,levels")!
+        #expect(aug.description == "shift,levels" && !aug.isNone)
+        StudentAugmentation(levels: true).apply(&x, count: count, side: 2, channels: 2, black: black, white: white, rng: &rng)
+        #expect(Array(x[0..<per]) == Array(original[0..<per]))
+        var rising = 0, falling = 0
+        for i in 1..<count {
+            let a = Array(original[i * per..<(i + 1) * per]), b = Array(x[i * per..<(i + 1) * per])
+            let lo = b.min()!, hi = b.max()!
+            #expect(Swift.abs(lo - black) < 1e-5)
+            #expect(hi >= black + 0.5 * (white - black) - 1e-5 && hi <= white + 1e-5)
+            // Linear: b = c + k·a for one k ≠ 0 per image.
+            let (p, q) = (a.firstIndex(of: a.min()!)!, a.firstIndex(of: a.max()!)!)
+            let k = (b[q] - b[p]) / (a[q] - a[p])
+            for j in a.indices { #expect(Swift.abs(b[j] - (b[p] + k * (a[j] - a[p]))) < 1e-4) }
+            if k > 0 { rising += 1 } else { falling += 1 }
+        }
+        #expect(rising > 5 && falling > 5)
+    }
+
     /// Each image keeps its own pixels outside one square box and takes another image's pixels inside it.
     @Test func cutmixPastesABoxOfAnotherImage() {
         let side = 8, per = 64, count = 6

@@ -125,7 +125,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
     static func config() -> DistillConfig {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.kdTemperature = 4; c.hardSamples = 0.25; c.studentAugment = "shift,contrast,mixup"; c.weights.tv = 0.5
-        c.balancedReplay = true
+        c.balancedReplay = true; c.generatorOutput = "grey"; c.studentAugment = "shift,contrast,levels,mixup"
         return c
     }
 
@@ -138,7 +138,10 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data))
         #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
         let s = Self.config().settings
-        #expect(s["kd_temperature"] == "4.0" && s["hard_samples"] == "0.25" && s["tv"] == "0.5" && s["augment"] == "shift,contrast,mixup")
+        #expect(s["kd_temperature"] == "4.0" && s["hard_samples"] == "0.25" && s["tv"] == "0.5" && s["augment"] == "shift,contrast,levels,mixup")
+        #expect(s["generator_output"] == "grey" && b2.generator.output == a.generator.output)
+        guard case let .grey(black, white) = b2.generator.output else { Issue.record("the resumed generator lost its grey output"); return }
+        #expect(Swift.abs(black + b2.preprocessing.mean / b2.preprocessing.std) < 1e-6 && white > black)
         #expect(s["balanced_replay"] == "true" && b2.config.balancedReplay == true)
     }
 
@@ -157,6 +160,8 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(c.problems().contains { $0.contains("--hard-samples") })
         c = Self.config(); c.weights.tv = .nan
         #expect(c.problems().contains { $0.contains("--tv") })
+        c = Self.config(); c.generatorOutput = "sigmoid"
+        #expect(c.problems().contains { $0.contains("--generator-output") })
     }
 
     /// One signed step of size ε on the first half only, and it raises the student's loss there.

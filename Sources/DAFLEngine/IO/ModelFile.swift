@@ -101,6 +101,10 @@ public enum ModelFile {
         var rng = RNG(seed: 0)
         let model = ConditionalGenerator(classes: classes, latent: latent, width: width, channels: channels, imageSize: size,
                                          conditioning: conditioning, rng: &rng)
+        guard let output = Generator.output(metadata: meta) else {
+            throw WeightsError(file: url.path, problem: "metadata output '\(meta["output"] ?? "")' is not batchnorm, or grey with output_black < output_white")
+        }
+        model.generator.output = output
         try model.load(stateDict: file.tensors, source: url.path)
         return (model, Preprocessing(metadata: meta) ?? .fashionMNIST)
     }

@@ -64,7 +64,7 @@ public final class ConditionalGenerator: Model {
         h = conditionalNorms[1](h, labels: labels).leakyRelu(slope: 0.2)
         h = Tensor.upsampleConv3x3(h, weight: g.conv2.weight, bias: g.conv2.bias)
         h = conditionalNorms[2](h, labels: labels).leakyRelu(slope: 0.2)
-        return g.bn3(g.conv3(h).tanh())
+        return g.finish(g.conv3(h))
     }
 
     /// Images for `labels` from fresh N(0, 1) noise, without recording a graph: how every stage samples.

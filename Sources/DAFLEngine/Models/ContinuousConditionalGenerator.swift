@@ -53,7 +53,7 @@ public final class ContinuousConditionalGenerator: Model {
         x = norms[1](x, embedded: h).leakyRelu(slope: 0.2)
         x = Tensor.upsampleConv3x3(x, weight: g.conv2.weight, bias: g.conv2.bias)
         x = norms[2](x, embedded: h).leakyRelu(slope: 0.2)
-        return g.bn3(g.conv3(x).tanh())
+        return g.finish(g.conv3(x))
     }
 
     public func callAsFunction(_ z: Tensor, labels: [Float]) -> Tensor { self(z, embedded: embedding(labels)) }

@@ -19,6 +19,20 @@ public final class Generator: Model {
     public let bn2: BatchNorm
     public let conv3: Conv2d
     public let bn3: BatchNorm
+    /// What the last layer does with the tanh's output (the reference: `.batchNorm`).
+    public var output: Output = .batchNorm
+
+    /// The generator's last step.
+    public enum Output: Equatable, Sendable {
+        /// The reference: a batch norm without affine terms standardises every channel over the batch.
+        /// Its images then sit where the batch puts them, not where real pictures are: a DAFL generator's
+        /// run mostly between grey levels −0.6 and 0.5, below black and never near white.
+        case batchNorm
+        /// tanh mapped onto the grey levels 0…1 that an image can hold, in the teacher's normalised units
+        /// (`black` and `white` are grey levels 0 and 1 after normalisation). `bn3` stays, unused, so the
+        /// state dict keeps the reference's names.
+        case grey(black: Float, white: Float)
+    }
 
     public init(latent: Int = 100, width: Int = 128, channels: Int = 1, imageSize: Int = 32, rng: inout RNG) {
         self.latent = latent
@@ -42,8 +56,30 @@ public final class Generator: Model {
     }
 
     public var metadata: [String: String] {
-        ["arch": "dafl-generator", "latent": String(latent), "width": String(width),
-         "channels": String(channels), "image_size": String(initSize * 4)]
+        var m = ["arch": "dafl-generator", "latent": String(latent), "width": String(width),
+                 "channels": String(channels), "image_size": String(initSize * 4)]
+        if case let .grey(black, white) = output { (m["output"], m["output_black"], m["output_white"]) = ("grey", "\(black)", "\(white)") }
+        return m
+    }
+
+    /// The output the metadata of a saved generator names (`batchNorm` when it names none); nil if damaged.
+    public static func output(metadata m: [String: String]) -> Output? {
+        switch m["output"] ?? "batchnorm" {
+        case "batchnorm": return .batchNorm
+        case "grey":
+            guard let b = m["output_black"].flatMap(Float.init), let w = m["output_white"].flatMap(Float.init),
+                  b.isFinite, w.isFinite, w > b else { return nil }
+            return .grey(black: b, white: w)
+        default: return nil
+        }
+    }
+
+    /// The last step on the last convolution's output: tanh, then `output`.
+    public func finish(_ h: Tensor) -> Tensor {
+        switch output {
+        case .batchNorm: return bn3(h.tanh())
+        case let .grey(black, white): return (h.tanh() + 1) * ((white - black) / 2) + black
+        }
     }
 
     public func callAsFunction(_ z: Tensor) -> Tensor {
@@ -54,6 +90,6 @@ public final class Generator: Model {
         h = bn1(h).leakyRelu(slope: 0.2)
         h = Tensor.upsampleConv3x3(h, weight: conv2.weight, bias: conv2.bias)
         h = bn2(h).leakyRelu(slope: 0.2)
-        return bn3(conv3(h).tanh())
+        return finish(conv3(h))
     }
 }
