@@ -1,4 +1,5 @@
 import DAFLEngine
+import Foundation
 
 /// Random changes to replayed images before a student step; the teacher then labels the changed
 /// images, so the student always matches the teacher on exactly what it sees ("consistent teaching").
@@ -29,14 +30,17 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// black, never near white), where photographs run from black to white; the student otherwise
     /// never sees the bright half of the inputs it is measured on.
     public var levels = false
+    /// Blur each image with a Gaussian of σ uniform in [0, 1.5] pixels (edges repeated). The generator's
+    /// images are nearly two-tone blobs with hard edges; photographs have soft edges and grey interiors.
+    public var blur = false
 
     public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false, cutmix: Bool = false,
-                levels: Bool = false) {
+                levels: Bool = false, blur: Bool = false) {
         self.shift = shift; self.flip = flip; self.mixup = mixup; self.contrast = contrast; self.cutmix = cutmix
-        self.levels = levels
+        self.levels = levels; self.blur = blur
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `contrast`, `levels`, `cutmix`, `mixup`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `blur`, `contrast`, `levels`, `cutmix`, `mixup`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -46,6 +50,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "contrast": contrast = true
             case "cutmix": cutmix = true
             case "levels": levels = true
+            case "blur": blur = true
             case "shift": shift = 2
             default:
                 guard word.hasPrefix("shift"), let n = Int(word.dropFirst(5)), (0...8).contains(n) else { return nil }
@@ -54,13 +59,14 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix && !levels }
+    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix && !levels && !blur }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
         var w: [String] = []
         if shift > 0 { w.append(shift == 2 ? "shift" : "shift\(shift)") }
         if flip { w.append("flip") }
+        if blur { w.append("blur") }
         if contrast { w.append("contrast") }
         if levels { w.append("levels") }
         if cutmix { w.append("cutmix") }
@@ -97,6 +103,21 @@ public struct StudentAugmentation: Equatable, Sendable {
                                     dst[y &* side &+ xx] = src[sy &* side &+ sx]
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+        if blur {
+            var tmp = [Float](repeating: 0, count: plane)
+            x.withUnsafeMutableBufferPointer { xp in
+                tmp.withUnsafeMutableBufferPointer { tp in
+                    for i in 0..<count {
+                        let sigma = 1.5 * rng.uniform()
+                        guard sigma > 0.05 else { continue }
+                        let k = Self.gaussian(sigma: sigma)
+                        for c in 0..<channels {
+                            Self.blurPlane(xp.baseAddress! + (i &* per &+ c &* plane), side: side, kernel: k, scratch: tp.baseAddress!)
                         }
                     }
                 }
@@ -148,6 +169,34 @@ public struct StudentAugmentation: Equatable, Sendable {
             Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
                 let lam = rng.uniform()
                 for q in 0..<per { out[q] = lam * mine[q] + (1 - lam) * other[q] }
+            }
+        }
+    }
+
+    /// The 7 taps (radius 3) of a normalised Gaussian.
+    static func gaussian(sigma: Float) -> [Float] {
+        let w = (-3...3).map { d in Foundation.exp(-Float(d * d) / (2 * sigma * sigma)) }
+        let total = w.reduce(0, +)
+        return w.map { $0 / total }
+    }
+
+    /// Convolves one side×side plane in place with `kernel` along rows, then columns, edges repeated.
+    static func blurPlane(_ p: UnsafeMutablePointer<Float>, side: Int, kernel: [Float], scratch t: UnsafeMutablePointer<Float>) {
+        let r = kernel.count / 2, last = side &- 1
+        kernel.withUnsafeBufferPointer { k in
+            for y in 0..<side {
+                for x in 0..<side {
+                    var acc: Float = 0
+                    for d in -r...r { acc += k[d &+ r] * p[y &* side &+ Swift.min(Swift.max(x &+ d, 0), last)] }
+                    t[y &* side &+ x] = acc
+                }
+            }
+            for y in 0..<side {
+                for x in 0..<side {
+                    var acc: Float = 0
+                    for d in -r...r { acc += k[d &+ r] * t[Swift.min(Swift.max(y &+ d, 0), last) &* side &+ x] }
+                    p[y &* side &+ x] = acc
+                }
             }
         }
     }

@@ -8,12 +8,12 @@ import Testing
         #expect(StudentAugmentation(parse: "none")?.isNone == true)
         #expect(StudentAugmentation(parse: "shift,flip,mixup") == StudentAugmentation(shift: 2, flip: true, mixup: true))
         #expect(StudentAugmentation(parse: "shift4")?.shift == 4)
-        for bad in ["rotate", "shift9", "shiftx", "flip,blur"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
+        for bad in ["rotate", "shift9", "shiftx", "flip,sharpen"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
         for text in ["none", "shift", "shift3,flip", "mixup"] {
             #expect(StudentAugmentation(parse: text)?.description == text)
         }
         var c = DistillConfig.preset(.cpu)
-        c.studentAugment = "blur"
+        c.studentAugment = "sharpen"
         #expect(c.problems().contains { $0.contains("--augment") })
     }
 
@@ -92,6 +92,31 @@ import Testing
             if k > 0 { rising += 1 } else { falling += 1 }
         }
         #expect(rising > 5 && falling > 5)
+    }
+
+    /// A centred impulse spreads into a symmetric bump that keeps its total; a flat image stays flat.
+    @Test func blurSpreadsAnImpulseSymmetrically() {
+        let side = 9, per = 81, count = 30
+        var x = [Float](repeating: 0, count: count * per)
+        for i in 0..<count where i > 0 { x[i * per + 4 * side + 4] = 1 }   // image 0 is flat (all 0)
+        for q in 0..<per { x[q] = 0.7 }
+        var rng = RNG(seed: 8)
+        let aug = StudentAugmentation(parse: "blur,levels")!
+        #expect(aug.blur && aug.description == "blur,levels")
+        StudentAugmentation(blur: true).apply(&x, count: count, side: side, channels: 1, rng: &rng)
+        #expect(x[0..<per].allSatisfy { Swift.abs($0 - 0.7) < 1e-6 })
+        var spread = 0
+        for i in 1..<count {
+            let img = Array(x[i * per..<(i + 1) * per])
+            #expect(Swift.abs(img.reduce(0, +) - 1) < 1e-5)
+            #expect(img.max() == img[4 * side + 4])
+            for y in 0..<side { for xx in 0..<side {
+                #expect(Swift.abs(img[y * side + xx] - img[xx * side + y]) < 1e-6)                   // transpose
+                #expect(Swift.abs(img[y * side + xx] - img[(side - 1 - y) * side + xx]) < 1e-6)      // mirror
+            } }
+            if img[4 * side + 4] < 0.9 { spread += 1 }
+        }
+        #expect(spread > 10)
     }
 
     /// Each image keeps its own pixels outside one square box and takes another image's pixels inside it.
