@@ -138,7 +138,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
-            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, blur, contrast, levels, cutmix, mixup")
+            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, blur, contrast, levels, gamma, cutmix, mixup")
         }
         if !["batchnorm", "grey"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm or grey") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }

@@ -33,14 +33,18 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// Blur each image with a Gaussian of σ uniform in [0, 1.5] pixels (edges repeated). The generator's
     /// images are nearly two-tone blobs with hard edges; photographs have soft edges and grey interiors.
     public var blur = false
+    /// A random gamma per image on its grey levels, t ↦ t^γ with ln γ uniform in [−ln 2, ln 2], where t is the
+    /// level between black (0) and white (1), clamped there first. After `levels`, it varies how the two tones
+    /// and the blends between them spread over the grey scale.
+    public var gamma = false
 
     public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false, cutmix: Bool = false,
-                levels: Bool = false, blur: Bool = false) {
+                levels: Bool = false, blur: Bool = false, gamma: Bool = false) {
         self.shift = shift; self.flip = flip; self.mixup = mixup; self.contrast = contrast; self.cutmix = cutmix
-        self.levels = levels; self.blur = blur
+        self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `blur`, `contrast`, `levels`, `cutmix`, `mixup`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -51,6 +55,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "cutmix": cutmix = true
             case "levels": levels = true
             case "blur": blur = true
+            case "gamma": gamma = true
             case "shift": shift = 2
             default:
                 guard word.hasPrefix("shift"), let n = Int(word.dropFirst(5)), (0...8).contains(n) else { return nil }
@@ -59,7 +64,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix && !levels && !blur }
+    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix && !levels && !blur && !gamma }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -69,6 +74,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if blur { w.append("blur") }
         if contrast { w.append("contrast") }
         if levels { w.append("levels") }
+        if gamma { w.append("gamma") }
         if cutmix { w.append("cutmix") }
         if mixup { w.append("mixup") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
@@ -147,6 +153,19 @@ public struct StudentAugmentation: Equatable, Sendable {
                     for q in 0..<per {
                         let t = (img[q] - lo) * scale
                         img[q] = invert ? top - t : black + t
+                    }
+                }
+            }
+        }
+        if gamma {
+            x.withUnsafeMutableBufferPointer { xp in
+                let range = white - black
+                for i in 0..<count {
+                    let img = xp.baseAddress! + i &* per
+                    let g = Foundation.exp((2 * rng.uniform() - 1) * Float(M_LN2))
+                    for q in 0..<per {
+                        let t = Swift.min(Swift.max((img[q] - black) / range, 0), 1)
+                        img[q] = black + range * Foundation.pow(t, g)
                     }
                 }
             }

@@ -119,6 +119,29 @@ import Testing
         #expect(spread > 10)
     }
 
+    /// Each image's levels between black and white go through one power t^γ, γ in [½, 2]: order and the
+    /// two ends are kept, values outside are clamped.
+    @Test func gammaBendsTheGreyScaleOfEachImage() {
+        let per = 6, count = 40, black: Float = -1, white: Float = 3
+        let row: [Float] = [-2, -1, 0, 1, 2, 3]
+        var x = (0..<count).flatMap { _ in row }
+        var rng = RNG(seed: 2)
+        #expect(StudentAugmentation(parse: "levels,gamma")?.description == "levels,gamma")
+        StudentAugmentation(gamma: true).apply(&x, count: count, side: 1, channels: 6, black: black, white: white, rng: &rng)
+        var brighter = 0, darker = 0
+        for i in 0..<count {
+            let img = Array(x[i * per..<(i + 1) * per])
+            #expect(img[0] == black && img[1] == black && Swift.abs(img[5] - white) < 1e-5)
+            #expect(zip(img, img.dropFirst()).allSatisfy { $0 <= $1 })
+            let t = (img[3] - black) / (white - black)            // 0.5^γ
+            let g = Foundation.log(t) / Foundation.log(Float(0.5))
+            #expect(g >= 0.5 - 1e-4 && g <= 2 + 1e-4)
+            for j in 2...4 { #expect(Swift.abs((img[j] - black) / 4 - Foundation.pow(Float(j - 1) / 4, g)) < 1e-4) }
+            if g < 1 { brighter += 1 } else { darker += 1 }
+        }
+        #expect(brighter > 5 && darker > 5)
+    }
+
     /// Each image keeps its own pixels outside one square box and takes another image's pixels inside it.
     @Test func cutmixPastesABoxOfAnotherImage() {
         let side = 8, per = 64, count = 6
