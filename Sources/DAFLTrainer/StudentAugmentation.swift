@@ -192,29 +192,36 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    /// The 7 taps (radius 3) of a normalised Gaussian.
+    /// The taps of a normalised Gaussian, radius ⌈2σ⌉ (at most 3).
     static func gaussian(sigma: Float) -> [Float] {
-        let w = (-3...3).map { d in Foundation.exp(-Float(d * d) / (2 * sigma * sigma)) }
+        let r = Swift.min(3, Int((2 * sigma).rounded(.up)))
+        let w = (-r...r).map { d in Foundation.exp(-Float(d * d) / (2 * sigma * sigma)) }
         let total = w.reduce(0, +)
         return w.map { $0 / total }
     }
 
     /// Convolves one side×side plane in place with `kernel` along rows, then columns, edges repeated.
-    static func blurPlane(_ p: UnsafeMutablePointer<Float>, side: Int, kernel: [Float], scratch t: UnsafeMutablePointer<Float>) {
-        let r = kernel.count / 2, last = side &- 1
+    /// Each tap adds a shifted copy of a whole row (or of whole rows), so the inner loops run over
+    /// contiguous memory; the clamped edge columns get the edge pixel's share separately.
+    static func blurPlane(_ p: UnsafeMutablePointer<Float>, side n: Int, kernel: [Float], scratch t: UnsafeMutablePointer<Float>) {
+        let r = kernel.count / 2
+        t.update(repeating: 0, count: n &* n)
         kernel.withUnsafeBufferPointer { k in
-            for y in 0..<side {
-                for x in 0..<side {
-                    var acc: Float = 0
-                    for d in -r...r { acc += k[d &+ r] * p[y &* side &+ Swift.min(Swift.max(x &+ d, 0), last)] }
-                    t[y &* side &+ x] = acc
+            for y in 0..<n {
+                let src = p + y &* n, dst = t + y &* n
+                for d in -r...r {
+                    let w = k[d &+ r], lo = Swift.max(0, -d), hi = Swift.min(n, n &- d)
+                    for x in lo..<hi { dst[x] += w * src[x &+ d] }
+                    for x in 0..<lo { dst[x] += w * src[0] }
+                    for x in hi..<n { dst[x] += w * src[n &- 1] }
                 }
             }
-            for y in 0..<side {
-                for x in 0..<side {
-                    var acc: Float = 0
-                    for d in -r...r { acc += k[d &+ r] * t[Swift.min(Swift.max(y &+ d, 0), last) &* side &+ x] }
-                    p[y &* side &+ x] = acc
+            p.update(repeating: 0, count: n &* n)
+            for y in 0..<n {
+                let dst = p + y &* n
+                for d in -r...r {
+                    let w = k[d &+ r], src = t + Swift.min(Swift.max(y &+ d, 0), n &- 1) &* n
+                    for x in 0..<n { dst[x] += w * src[x] }
                 }
             }
         }
