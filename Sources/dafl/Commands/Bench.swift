@@ -1,5 +1,6 @@
 import ArgumentParser
 import DAFLEngine
+import DAFLTrainer
 import Foundation
 
 /// `dafl bench`: times the pieces that dominate DAFL, with the same shapes as scripts/bench_torch.py.
@@ -12,7 +13,7 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(name: .customLong("repeat"), help: "Timed runs per benchmark, after one warm-up.") var repeats = 3
-    @Option(help: "Comma-separated benchmarks: generator_fwd_bwd, teacher_fwd_bwd_input, teacher_fwd, student_step, dafl_iteration, teacher_epoch, resnet18_step.")
+    @Option(help: "Comma-separated benchmarks: generator_fwd_bwd, teacher_fwd_bwd_input, teacher_fwd, student_step, dafl_iteration, teacher_epoch, resnet18_step, augment.")
     var only = "generator_fwd_bwd,teacher_fwd_bwd_input,student_step,dafl_iteration,teacher_epoch"
     @Option(help: "Batches for dafl_iteration.") var batches = "64,256,512"
     @Option(name: .customLong("resnet-batches"), help: "Batches for resnet18_step.") var resnetBatches = "64,128"
@@ -101,6 +102,18 @@ struct Bench: ParsableCommand {
                         opt.zeroGrad()
                         Tensor.crossEntropy(net(x), targets: y).backward()
                         opt.step()
+                    })
+                }
+            case "augment":
+                // Each replay augmentation on its own, on one batch of 128 generated-like images (the cpu
+                // preset applies them 31 times an iteration, on the training thread).
+                let b = 128, images = rng.normal(count: b * 1024)
+                for word in ["shift,flip", "mixup", "cutmix", "contrast", "blur", "levels", "gamma"] {
+                    let aug = StudentAugmentation(parse: word)!
+                    var x = images, r = RNG(seed: 1)
+                    report("augment_" + word.replacingOccurrences(of: ",", with: "_"), b, timed {
+                        x = images
+                        aug.apply(&x, count: b, side: 32, channels: 1, black: -0.81, white: 2.02, rng: &r)
                     })
                 }
             case "teacher_epoch":
