@@ -81,7 +81,7 @@ public struct StudentAugmentation: Equatable, Sendable {
     }
 
     /// Changes `count` images of `channels`×`side`×`side` floats in place. `black` and `white` are the
-    /// values grey levels 0 and 1 have after the teacher's normalisation (for `levels`).
+    /// values grey levels 0 and 1 have after the teacher's normalisation (for `levels` and `gamma`).
     public func apply(_ x: inout [Float], count: Int, side: Int, channels: Int, black: Float = 0, white: Float = 1,
                       rng: inout RNG) {
         let plane = side &* side, per = channels &* plane
