@@ -124,7 +124,8 @@ public final class DAFLTrainer: @unchecked Sendable {
             (labelEmbedding, conditional) = (nil, nil)
         }
         if config.generatorOutput == "grey" {
-            generator.output = .grey(black: -preprocessing.mean / preprocessing.std, white: (1 - preprocessing.mean) / preprocessing.std)
+            let (black, white) = preprocessing.blackAndWhite
+            generator.output = .grey(black: black, white: white)
         }
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
         if let decay = config.studentEMA, decay > 0 {
@@ -318,8 +319,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         if !augmentation.isNone {
-            augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1],
-                               black: -preprocessing.mean / preprocessing.std, white: (1 - preprocessing.mean) / preprocessing.std, rng: &rng)
+            let (black, white) = preprocessing.blackAndWhite
+            augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
             t = GradMode.noGrad { teacher(x) }
         }
         if let eps = config.hardSamples, eps > 0 {

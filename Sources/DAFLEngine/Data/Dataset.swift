@@ -13,6 +13,9 @@ public struct Preprocessing: Sendable, Equatable {
         self.size = size; self.mean = mean; self.std = std
     }
 
+    /// The normalised values of black and white (grey levels 0 and 1): the range a picture's pixels hold.
+    public var blackAndWhite: (black: Float, white: Float) { (-mean / std, (1 - mean) / std) }
+
     /// Normalised values back to grey levels 0…255, as a person (and the teacher) would read them.
     public func greyLevels(_ values: ArraySlice<Float>) -> [UInt8] {
         values.map { UInt8(Swift.max(0, Swift.min(255, (($0 * std + mean) * 255).rounded()))) }
