@@ -130,43 +130,34 @@ public struct StudentAugmentation: Equatable, Sendable {
             }
         }
         if contrast {
-            x.withUnsafeMutableBufferPointer { xp in
-                for i in 0..<count {
-                    let img = xp.baseAddress! + i &* per
-                    let s = 0.2 + 0.8 * rng.uniform()
-                    var m = img[0]
-                    for q in 1..<per where img[q] < m { m = img[q] }
-                    for q in 0..<per { img[q] = m + s * (img[q] - m) }
-                }
+            Self.forEachImage(&x, count: count, per: per) { img in
+                let s = 0.2 + 0.8 * rng.uniform()
+                var m = img[0]
+                for q in 1..<per where img[q] < m { m = img[q] }
+                for q in 0..<per { img[q] = m + s * (img[q] - m) }
             }
         }
         if levels {
-            x.withUnsafeMutableBufferPointer { xp in
-                for i in 0..<count {
-                    let img = xp.baseAddress! + i &* per
-                    let top = black + (0.5 + 0.5 * rng.uniform()) * (white - black)
-                    let invert = rng.next() & 1 == 1
-                    var lo = img[0], hi = img[0]
-                    for q in 1..<per { lo = Swift.min(lo, img[q]); hi = Swift.max(hi, img[q]) }
-                    guard hi - lo > 1e-6 else { continue }   // a flat image has no levels to stretch
-                    let scale = (top - black) / (hi - lo)
-                    for q in 0..<per {
-                        let t = (img[q] - lo) * scale
-                        img[q] = invert ? top - t : black + t
-                    }
+            Self.forEachImage(&x, count: count, per: per) { img in
+                let top = black + (0.5 + 0.5 * rng.uniform()) * (white - black)
+                let invert = rng.next() & 1 == 1
+                var lo = img[0], hi = img[0]
+                for q in 1..<per { lo = Swift.min(lo, img[q]); hi = Swift.max(hi, img[q]) }
+                guard hi - lo > 1e-6 else { return }   // a flat image has no levels to stretch
+                let scale = (top - black) / (hi - lo)
+                for q in 0..<per {
+                    let t = (img[q] - lo) * scale
+                    img[q] = invert ? top - t : black + t
                 }
             }
         }
         if gamma {
-            x.withUnsafeMutableBufferPointer { xp in
-                let range = white - black
-                for i in 0..<count {
-                    let img = xp.baseAddress! + i &* per
-                    let g = Foundation.exp((2 * rng.uniform() - 1) * Float(M_LN2))
-                    for q in 0..<per {
-                        let t = Swift.min(Swift.max((img[q] - black) / range, 0), 1)
-                        img[q] = black + range * Foundation.pow(t, g)
-                    }
+            let range = white - black
+            Self.forEachImage(&x, count: count, per: per) { img in
+                let g = Foundation.exp((2 * rng.uniform() - 1) * Float(M_LN2))
+                for q in 0..<per {
+                    let t = Swift.min(Swift.max((img[q] - black) / range, 0), 1)
+                    img[q] = black + range * Foundation.pow(t, g)
                 }
             }
         }
@@ -224,6 +215,13 @@ public struct StudentAugmentation: Equatable, Sendable {
                     for x in 0..<n { dst[x] += w * src[x] }
                 }
             }
+        }
+    }
+
+    /// Calls `body` with each image of the batch in turn, in place.
+    private static func forEachImage(_ x: inout [Float], count: Int, per: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        x.withUnsafeMutableBufferPointer { xp in
+            for i in 0..<count { body(xp.baseAddress! + i &* per) }
         }
     }
 

@@ -107,13 +107,13 @@ struct Bench: ParsableCommand {
             case "augment":
                 // Each replay augmentation on its own, on one batch of 128 generated-like images (the cpu
                 // preset applies them 31 times an iteration, on the training thread).
-                let b = 128, images = rng.normal(count: b * 1024)
+                let b = 128, images = rng.normal(count: b * 1024), (black, white) = Preprocessing.fashionMNIST.blackAndWhite
                 for word in ["shift,flip", "mixup", "cutmix", "contrast", "blur", "levels", "gamma"] {
                     let aug = StudentAugmentation(parse: word)!
                     var x = images, r = RNG(seed: 1)
                     report("augment_" + word.replacingOccurrences(of: ",", with: "_"), b, timed {
                         x = images
-                        aug.apply(&x, count: b, side: 32, channels: 1, black: -0.81, white: 2.02, rng: &r)
+                        aug.apply(&x, count: b, side: 32, channels: 1, black: black, white: white, rng: &r)
                     })
                 }
             case "teacher_epoch":
