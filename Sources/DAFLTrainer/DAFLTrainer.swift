@@ -128,6 +128,12 @@ public final class DAFLTrainer: @unchecked Sendable {
             generator.output = .grey(black: black, white: white)
         }
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
+        if config.studentInit == "teacher" && info == nil {
+            guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5 else {
+                throw WeightsError(file: teacherPath, problem: "--student-init teacher needs a LeNet-5 teacher and student")
+            }
+            do { try narrow.inheritUnits(of: wide) } catch { throw WeightsError(file: teacherPath, problem: "--student-init teacher: \(error)") }
+        }
         if let decay = config.studentEMA, decay > 0 {
             var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the run's stream as without averaging
             let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)

@@ -67,6 +67,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// The generator's last step: `batchnorm` (nil, the reference) or `grey` (tanh onto grey levels 0…1 in the
     /// teacher's normalised units; `Generator.Output`).
     public var generatorOutput: String? = nil
+    /// The student's first weights: `random` (nil, the reference) or `teacher`, the teacher's largest units
+    /// pruned to the student's width (`LeNet5.inheritUnits(of:)`).
+    public var studentInit: String? = nil
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -141,6 +144,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, blur, contrast, levels, gamma, cutmix, mixup")
         }
         if !["batchnorm", "grey"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm or grey") }
+        if !["random", "teacher"].contains(studentInit ?? "random") { p.append("--student-init must be random or teacher") }
+        if studentInit == "teacher" && (student ?? "lenet5-half") != "lenet5-half" { p.append("--student-init teacher needs a LeNet-5 student (lenet5-half)") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
@@ -167,7 +172,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)",
-            "generator_output": generatorOutput ?? "batchnorm", "seed": "\(seed)",
+            "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random", "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

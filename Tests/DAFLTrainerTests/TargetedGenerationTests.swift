@@ -126,6 +126,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.kdTemperature = 4; c.hardSamples = 0.25; c.studentAugment = "shift,contrast,mixup"; c.weights.tv = 0.5
         c.balancedReplay = true; c.generatorOutput = "grey"; c.studentAugment = "shift,contrast,levels,mixup"
+        c.studentInit = "teacher"
         return c
     }
 
@@ -143,6 +144,28 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         guard case let .grey(black, white) = b2.generator.output else { Issue.record("the resumed generator lost its grey output"); return }
         #expect(black == b2.preprocessing.blackAndWhite.black && white == b2.preprocessing.blackAndWhite.white && white > black)
         #expect(s["balanced_replay"] == "true" && b2.config.balancedReplay == true)
+        #expect(s["student_init"] == "teacher" && b2.config.studentInit == "teacher")
+    }
+
+    /// `--student-init teacher`: before its first step the student is the teacher pruned to its width;
+    /// the run's random stream is the same as with a random start (the student is drawn, then overwritten).
+    @Test func theStudentStartsFromTheTeachersUnits() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(Self.config(), dir: dir, box: box)
+        var rng = RNG(seed: 0)
+        let pruned = LeNet5(.half, rng: &rng)
+        try pruned.inheritUnits(of: TrainerTests.tinyTeacher())
+        #expect(t.student.namedParameters.map(\.1.data) == pruned.namedParameters.map(\.1.data))
+        var random = Self.config(); random.studentInit = nil
+        let r = try TrainerTests.trainer(random, dir: try TrainerTests.tempDir(), box: EventBox())
+        defer { try? FileManager.default.removeItem(at: r.runDir) }
+        #expect(r.generator.namedParameters.map(\.1.data) == t.generator.namedParameters.map(\.1.data))
+        #expect(r.student.namedParameters.map(\.1.data) != t.student.namedParameters.map(\.1.data))
+        var resnet = Self.config(); resnet.student = "resnet18"
+        #expect(resnet.problems().contains { $0.contains("--student-init") })
+        var typo = Self.config(); typo.studentInit = "teachr"
+        #expect(typo.problems().contains { $0.contains("--student-init must be random or teacher") })
     }
 
     @Test func theImagePriorIsLoggedPerStep() throws {

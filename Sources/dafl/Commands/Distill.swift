@@ -63,6 +63,8 @@ struct Distill: ParsableCommand {
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "The generator's last step: batchnorm (the reference: standardised over the batch) or grey (tanh onto the grey levels 0…1 a picture holds).")
     var generatorOutput: String?
+    @Option(help: "The student's first weights: random (the reference), or teacher: the teacher's largest units, pruned to the student's width (LeNet-5 students; no data involved).")
+    var studentInit: String?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -112,6 +114,7 @@ struct Distill: ParsableCommand {
         if let v = hardSamples { c.hardSamples = v }
         if balancedReplay { c.balancedReplay = true }
         if let v = generatorOutput { c.generatorOutput = v }
+        if let v = studentInit { c.studentInit = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }
