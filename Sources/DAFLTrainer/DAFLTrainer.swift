@@ -134,6 +134,15 @@ public final class DAFLTrainer: @unchecked Sendable {
             }
             do { try narrow.inheritUnits(of: wide) } catch { throw WeightsError(file: teacherPath, problem: "--student-init teacher: \(error)") }
         }
+        for name in config.frozenStudentLayers {
+            // No gradient reaches a tensor that does not require one, so the optimizer skips it.
+            let tensors = student.namedParameters.filter { $0.0.hasPrefix(name + ".") }
+            guard !tensors.isEmpty else {
+                let layers = Set(student.namedParameters.map { String($0.0.split(separator: ".")[0]) }).sorted()
+                throw WeightsError(file: "configuration", problem: "--student-freeze: the student has no layer '\(name)' (it has \(layers.joined(separator: ", ")))")
+            }
+            for (_, t) in tensors { t.requiresGrad = false }
+        }
         if let decay = config.studentEMA, decay > 0 {
             var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the run's stream as without averaging
             let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)

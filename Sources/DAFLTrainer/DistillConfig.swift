@@ -70,6 +70,12 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// The student's first weights: `random` (nil, the reference) or `teacher`, the teacher's largest units
     /// pruned to the student's width (`LeNet5.inheritUnits(of:)`).
     public var studentInit: String? = nil
+    /// Student layers never trained, comma-separated (`conv1`): they keep their first weights. Nil or empty: none.
+    public var studentFreeze: String? = nil
+    /// `studentFreeze` as a list of layer names.
+    public var frozenStudentLayers: [String] {
+        (studentFreeze ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "none" }
+    }
     public var seed: UInt64
     public var evalEvery: Int
     public var checkpointEvery: Int
@@ -172,7 +178,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)",
-            "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random", "seed": "\(seed)",
+            "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
+            "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",
         ]

@@ -126,7 +126,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.kdTemperature = 4; c.hardSamples = 0.25; c.studentAugment = "shift,contrast,mixup"; c.weights.tv = 0.5
         c.balancedReplay = true; c.generatorOutput = "grey"; c.studentAugment = "shift,contrast,levels,mixup"
-        c.studentInit = "teacher"
+        c.studentInit = "teacher"; c.studentFreeze = "conv1"
         return c
     }
 
@@ -145,6 +145,21 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(black == b2.preprocessing.blackAndWhite.black && white == b2.preprocessing.blackAndWhite.white && white > black)
         #expect(s["balanced_replay"] == "true" && b2.config.balancedReplay == true)
         #expect(s["student_init"] == "teacher" && b2.config.studentInit == "teacher")
+        #expect(s["student_freeze"] == "conv1" && b2.config.frozenStudentLayers == ["conv1"])
+    }
+
+    /// `--student-freeze conv1`: the first layer keeps its first weights through a run, the others train.
+    @Test func aFrozenLayerKeepsItsWeights() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(Self.config(), dir: dir, box: box)
+        let before = t.student.namedParameters.map { ($0.0, $0.1.data) }
+        #expect(t.run() == .completed)
+        for ((name, old), (_, now)) in zip(before, t.student.namedParameters) {
+            if name.hasPrefix("conv1.") { #expect(now.data == old, "\(name) was trained") } else { #expect(now.data != old, "\(name) was not trained") }
+        }
+        var typo = Self.config(); typo.studentFreeze = "conv9"
+        #expect { _ = try TrainerTests.trainer(typo, dir: dir, box: EventBox()) } throws: { "\($0)".contains("no layer 'conv9'") && "\($0)".contains("conv1, conv2") }
     }
 
     /// `--student-init teacher`: before its first step the student is the teacher pruned to its width;

@@ -65,6 +65,8 @@ struct Distill: ParsableCommand {
     var generatorOutput: String?
     @Option(help: "The student's first weights: random (the reference), or teacher: the teacher's largest units, pruned to the student's width (LeNet-5 students; no data involved).")
     var studentInit: String?
+    @Option(help: "Student layers left as they start, never trained: comma-separated names (e.g. conv1: with --student-init teacher, the teacher's own first filters).")
+    var studentFreeze: String?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -115,6 +117,7 @@ struct Distill: ParsableCommand {
         if balancedReplay { c.balancedReplay = true }
         if let v = generatorOutput { c.generatorOutput = v }
         if let v = studentInit { c.studentInit = v }
+        if let v = studentFreeze { c.studentFreeze = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }
