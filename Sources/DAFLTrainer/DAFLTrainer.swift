@@ -130,7 +130,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
         if config.studentInit == "teacher" && info == nil {
             guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5 else {
-                throw WeightsError(file: teacherPath, problem: "--student-init teacher needs a LeNet-5 teacher and student")
+                throw WeightsError(file: teacherPath, problem: "--student-init teacher needs a LeNet-5 teacher and student (--student-init random starts from random weights)")
             }
             do { try narrow.inheritUnits(of: wide) } catch { throw WeightsError(file: teacherPath, problem: "--student-init teacher: \(error)") }
         }

@@ -107,12 +107,14 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             // The generator also climbs 3 · KL(teacher ‖ student) (`--adversarial 3 --discrepancy kl`): it raised the
             // final accuracy on each of five seeds. The replay memory holds the last 256 batches: keeping all
             // 1,000 (`--replay 1000`) gained 0.7 points on the mean of six paired runs, but lost on 2 cores
-            // (docs/PRESETS.md), for 2.6× the memory.
+            // (docs/PRESETS.md), for 2.6× the memory. The student starts as the teacher pruned to half width
+            // (`--student-init teacher`): +4.2 points on the mean of seeds 0–2 (docs/PRESETS.md).
             return DistillConfig(preset: "cpu", batch: 128, iterations: 1000, latent: 100, generatorWidth: 64,
                                  lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5, adversarial: 3, discrepancy: .kl),
                                  studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0, studentLRSchedule: "cosine",
                                  studentLRSteps: [], lrStepFactor: 0.1, studentSteps: 32, replayBatches: 256,
-                                 studentAugment: "shift,flip,mixup", collapseReset: 50, seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
+                                 studentAugment: "shift,flip,mixup", collapseReset: 50, studentInit: "teacher",
+                                 seed: 0, evalEvery: 120, checkpointEvery: 120, samplesEvery: 10, samplesCount: 16)
         case .cifar10:
             return DistillConfig(preset: "cifar10", batch: 1024, iterations: 2000 * 120, latent: 1000, generatorWidth: 128,
                                  lrG: 0.02, lrS: 0.1, weights: LossWeights(oneHot: 0.05, alpha: 0.01, beta: 5),

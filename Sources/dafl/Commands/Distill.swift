@@ -84,7 +84,10 @@ struct Distill: ParsableCommand {
             throw ValidationError("--preset must be one of \(DistillConfig.Preset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var c = DistillConfig.preset(p)
-        if let v = student { c.student = v }
+        if let v = student {
+            c.student = v
+            if v != "lenet5-half" && studentInit == nil { c.studentInit = nil }   // the cpu preset prunes LeNet-5s only
+        }
         if let v = studentWidth { c.studentWidth = v }
         if let v = iterations { c.iterations = v }
         if let v = batch { c.batch = v }
