@@ -11,7 +11,10 @@ import json, statistics, sys
 # The cpu preset's values; a run whose setting differs shows that flag.
 DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "3.0", "discrepancy": "kl", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false", "generator_output": "batchnorm", "collapse_reset": "50",
             "iterations": "1000", "replay_batches": "256", "student_steps": "32", "augment": "shift,flip,mixup",
-            "generator_width": "64", "generator_restart": "0", "oh": "1.0", "batch": "128", "lr_g": "0.2", "lr_s": "0.002"}
+            "generator_width": "64", "generator_restart": "0", "oh": "1.0", "batch": "128", "lr_g": "0.2", "lr_s": "0.002",
+            "student_init": "teacher", "student_freeze": "none"}
+# Logs written before a setting existed ran without it.
+BEFORE = {"student_init": "random", "student_freeze": "none"}
 # Settings whose flag is not the key with dashes.
 FLAG = {"replay_batches": "replay"}
 rows = []
@@ -20,7 +23,7 @@ for d in sys.argv[1:]:
     for line in open(f"{d}/events.jsonl"):
         e = json.loads(line)
         if e["type"] == "config" and config is None:
-            config = e["settings"]
+            config = {**BEFORE, **e["settings"]}
         elif e["type"] == "eval":
             evals.append(e)
         elif e["type"] == "end":

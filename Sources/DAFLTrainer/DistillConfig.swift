@@ -108,7 +108,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             // final accuracy on each of five seeds. The replay memory holds the last 256 batches: keeping all
             // 1,000 (`--replay 1000`) gained 0.7 points on the mean of six paired runs, but lost on 2 cores
             // (docs/PRESETS.md), for 2.6× the memory. The student starts as the teacher pruned to half width
-            // (`--student-init teacher`): +4.2 points on the mean of seeds 0–2 (docs/PRESETS.md).
+            // (`--student-init teacher`): +3.3 points on the mean of seeds 0–2, every seed higher (docs/PRESETS.md).
             return DistillConfig(preset: "cpu", batch: 128, iterations: 1000, latent: 100, generatorWidth: 64,
                                  lrG: 0.2, lrS: 2e-3, weights: LossWeights(oneHot: 1, alpha: 0.1, beta: 5, adversarial: 3, discrepancy: .kl),
                                  studentOptimizer: "adam", studentMomentum: 0, studentWeightDecay: 0, studentLRSchedule: "cosine",

@@ -62,6 +62,10 @@ public struct DashboardModel: Sendable {
     /// The adversarial term, when on: how it measures disagreement (`l1`, `kl`) and its weight.
     public var discrepancyMeasure = "l1"
     public var adversarialWeight: Double?
+    /// How the student started, when not from random weights: `teacher` (`--student-init teacher`), with
+    /// the layers kept as they started (`--student-freeze`).
+    public var studentStart: String?
+    public var frozenStudentLayers: String?
     /// The image prior's weight when on (`--tv`).
     public var tvWeight: Double?
     /// Images in the student's replay memory and its capacity, as last reported (nil: no replay).
@@ -102,6 +106,8 @@ public struct DashboardModel: Sendable {
             beta = Double(c.settings["beta"] ?? "") ?? beta
             ohWeight = Double(c.settings["oh"] ?? "") ?? ohWeight
             discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
+            studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
+            frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
             if !c.classNames.isEmpty { classNames = c.classNames }
             teacherAccuracy = c.teacherAccuracy ?? teacherAccuracy
             step = c.step

@@ -163,8 +163,10 @@ public enum DashboardView {
         if let t = model.teacherAccuracy { o.reference = (t, String(format: "teacher %.2f%%", t), theme.color("teacher")) }
         let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
         // With --student-ema the curve is the weight average's; the trained student's latest value beside it.
-        let title = model.evals.last?.trainedStudentAccuracy.map { String(format: "EMA student%@  trained %.2f%%", best, $0) }
-            ?? "student test accuracy\(best)"
+        // A student pruned from the teacher says so: its curve starts high for that reason.
+        let start = model.studentStart == "teacher" ? "  · pruned teacher" + (model.frozenStudentLayers.map { ", \($0) frozen" } ?? "") : ""
+        let title = (model.evals.last?.trainedStudentAccuracy.map { String(format: "EMA student%@  trained %.2f%%", best, $0) }
+            ?? "student test accuracy\(best)") + start
         LineChart.draw(&buf, r, title: title, steps: model.evals.map(\.step),
                        values: model.evals.map(\.studentAccuracy), color: theme.color("student"), theme: theme, options: o)
     }

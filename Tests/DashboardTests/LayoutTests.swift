@@ -16,6 +16,18 @@ import Testing
         #expect(t.contains("teacher 90.50%"))
     }
 
+    /// A student pruned from the teacher is named in the accuracy panel's title; a random start is not.
+    @Test func aStudentPrunedFromTheTeacherSaysSo() {
+        var m = Events.model()
+        #expect(!DashboardView.render(m, view: ViewState(), width: 200, height: 60, theme: .dark).text.contains("pruned teacher"))
+        m.apply(.config(ConfigEvent(step: 0, time: 0, run: "testrun", preset: "cpu",
+                                    settings: ["iterations": "100", "student_init": "teacher", "student_freeze": "conv1"],
+                                    classNames: [], resumed: false, teacherAccuracy: 90.5)))
+        m.apply(Events.eval(60, 80))
+        let t = DashboardView.render(m, view: ViewState(), width: 200, height: 60, theme: .dark).text
+        #expect(t.contains("student test accuracy  best 80.00%  · pruned teacher, conv1 frozen"))
+    }
+
     @Test(arguments: [(79, 24), (80, 23), (40, 10), (10, 3)])
     func belowTheMinimumSaysSo(width: Int, height: Int) {
         let t = DashboardView.render(Events.model(), view: ViewState(), width: width, height: height, theme: .dark).text

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Screen student-side ideas in minutes: train a LeNet-5-half on a finished run's replay memory.
+
+    /usr/bin/python3 scripts/replay_proxy.py --checkpoint RUN/checkpoint-00001000.safetensors [--init prune] ...
+
+The images are the generated ones a `dafl distill` checkpoint keeps for replay (the last 256 batches of
+the cpu preset: 32,768 images), so the data is fixed and only the student's side changes. Each step
+draws 256 of them, shifts (±2 px, wrapped), mirrors and mixes them as `--augment shift,flip,mixup` does,
+has the teacher label the result and takes one Adam step on KL(teacher ‖ student), the learning rate
+under a cosine schedule. The test split only measures. It prints the test accuracy every 500 steps.
+
+--init random        PyTorch's default initialisation
+--init prune         the teacher pruned to half width, units kept by their weights' L1 norm
+                     (--crit in, as `dafl distill --student-init teacher`; out: outgoing weights; inout: product)
+--init gradual       the full-width teacher, whose units outside the pruned set fade out linearly over
+                     the first --fade of the steps (their outputs times 1 → 0); then exactly the pruned student
+--freeze conv1,...   layers left untrained; --hint W adds W · MSE between the student's 60 features and
+                     the teacher's at the kept units; --loss mse|l1 replaces the KL by a loss on the logits.
+"""
+
+import argparse
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dafl_torch as D  # noqa: E402
+
+LAYERS = ["conv1", "conv2", "conv3", "fc1", "fc2"]
+HALF = [3, 8, 60, 42, 10]
+
+
+def kept_units(state, crit):
+    """Per hidden layer, the teacher's units a half-width student keeps (as LeNet5.inheritUnits)."""
+    kept, inputs = {}, None
+    for i, (name, k) in enumerate(zip(LAYERS[:-1], HALF[:-1])):
+        w = state[name + ".weight"]
+        if inputs is not None:
+            w = w[:, inputs]
+        incoming = w.abs().reshape(w.shape[0], -1).sum(1)
+        nxt = state[LAYERS[i + 1] + ".weight"]
+        outgoing = nxt.abs().transpose(0, 1).reshape(nxt.shape[1], -1).sum(1)
+        score = {"in": incoming, "out": outgoing, "inout": incoming * outgoing}[crit]
+        # Stable sort on the negated score: ties keep the lower index, as the Swift code does.
+        inputs = torch.sort(-score, stable=True).indices[:k].sort().values
+        kept[name] = inputs
+    return kept
+
+
+def pruned_state(state, kept):
+    out, inputs = {}, None
+    for name in LAYERS:
+        w, b = state[name + ".weight"], state[name + ".bias"]
+        if inputs is not None:
+            w = w[:, inputs]
+        units = kept.get(name, torch.arange(w.shape[0]))
+        out[name + ".weight"], out[name + ".bias"] = w[units].clone(), b[units].clone()
+        inputs = units
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--teacher", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models",
+                                                      "teacher-fashion-lenet5.safetensors"))
+    ap.add_argument("--init", choices=["random", "prune", "gradual"], default="random")
+    ap.add_argument("--crit", choices=["in", "out", "inout"], default="in")
+    ap.add_argument("--fade", type=float, default=0.5)
+    ap.add_argument("--freeze", default="")
+    ap.add_argument("--hint", type=float, default=0.0)
+    ap.add_argument("--loss", choices=["kl", "mse", "l1"], default="kl")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+
+    teacher = D.LeNet5(half=False)
+    teacher.load_state_dict(load_file(a.teacher))
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    with safe_open(a.checkpoint, "pt") as f:
+        images = torch.cat([f.get_tensor(k) for k in f.keys() if k.startswith("replay.images.")]).view(-1, 1, 32, 32)
+    state = teacher.state_dict()
+    kept = kept_units(state, a.crit)
+    gradual = a.init == "gradual"
+    student = D.LeNet5(half=not gradual)
+    if a.init == "prune":
+        student.load_state_dict(pruned_state(state, kept))
+    elif gradual:
+        student.load_state_dict(state)
+        masks = {n: torch.zeros(state[n + ".weight"].shape[0]) for n in LAYERS[:-1]}
+        for n in masks:
+            masks[n][kept[n]] = 1
+
+    def forward(x, fade=0.0):
+        """Logits and the 60 kept features; a gradual student's dropped units are scaled by `fade`."""
+        def scale(name, h):
+            if not gradual:
+                return h
+            m = masks[name] + (1 - masks[name]) * fade
+            return h * m.view(1, -1, *([1] * (h.dim() - 2)))
+        s = student
+        h = F.max_pool2d(scale("conv1", F.relu(s.conv1(x))), 2)
+        h = F.max_pool2d(scale("conv2", F.relu(s.conv2(h))), 2)
+        feature = scale("conv3", F.relu(s.conv3(h))).view(x.shape[0], -1)
+        logits = s.fc2(scale("fc1", F.relu(s.fc1(feature))))
+        return logits, (feature[:, kept["conv3"]] if gradual else feature)
+
+    frozen = {n for n in a.freeze.split(",") if n}
+    opt = torch.optim.Adam([p for n, p in student.named_parameters() if n.split(".")[0] not in frozen], lr=a.lr)
+    x_test, y_test = D.load_fashion(D.FASHION_DIR, "test", D.FASHION_MEAN, D.FASHION_STD)
+
+    def accuracy(fade):
+        with torch.no_grad():
+            return (forward(x_test, fade)[0].argmax(1) == y_test).float().mean().item() * 100
+
+    print("images %d, start %.2f %%" % (images.shape[0], accuracy(1.0 if gradual else 0.0)))
+    n = images.shape[0]
+    for step in range(a.steps):
+        fade = max(0.0, 1 - step / (a.fade * a.steps)) if gradual else 0.0
+        x = images[torch.randint(0, n, (256,))]
+        dx, dy = torch.randint(-2, 3, (2,))
+        x = torch.roll(x, (int(dy), int(dx)), (2, 3))
+        flip = torch.rand(256) < 0.5
+        x[flip] = x[flip].flip(3)
+        lam = torch.distributions.Beta(1.0, 1.0).sample((256, 1, 1, 1))
+        x = lam * x + (1 - lam) * x[torch.randperm(256)]
+        with torch.no_grad():
+            t_logits, t_feature = teacher(x, out_feature=True)
+        s_logits, s_feature = forward(x, fade)
+        if a.loss == "kl":
+            loss = F.kl_div(F.log_softmax(s_logits, 1), F.softmax(t_logits, 1), reduction="batchmean")
+        elif a.loss == "mse":
+            loss = F.mse_loss(s_logits, t_logits)
+        else:
+            loss = F.l1_loss(s_logits, t_logits)
+        if a.hint > 0:
+            loss = loss + a.hint * F.mse_loss(s_feature, t_feature[:, kept["conv3"]])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        for g in opt.param_groups:
+            g["lr"] = a.lr * 0.5 * (1 + math.cos(math.pi * (step + 1) / a.steps))
+        if (step + 1) % 500 == 0:
+            print("step %d  test accuracy %.2f %%" % (step + 1, accuracy(fade)), flush=True)
+    print("final %.2f %%" % accuracy(0.0))
+
+
+if __name__ == "__main__":
+    main()
