@@ -163,10 +163,11 @@ public enum DashboardView {
         if let t = model.teacherAccuracy { o.reference = (t, String(format: "teacher %.2f%%", t), theme.color("teacher")) }
         let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
         // With --student-ema the curve is the weight average's; the trained student's latest value beside it.
-        // A student pruned from the teacher says so: its curve starts high for that reason.
-        let start = model.studentStart == "teacher" ? "  · pruned teacher" + (model.frozenStudentLayers.map { ", \($0) frozen" } ?? "") : ""
-        let title = (model.evals.last?.trainedStudentAccuracy.map { String(format: "EMA student%@  trained %.2f%%", best, $0) }
-            ?? "student test accuracy\(best)") + start
+        // A student pruned from the teacher says so (short enough for 120 columns): its curve starts high for that reason.
+        let plain = model.studentStart == "teacher"
+            ? "student acc. (pruned teacher" + (model.frozenStudentLayers.map { ", \($0) frozen" } ?? "") + ")" : "student test accuracy"
+        let title = model.evals.last?.trainedStudentAccuracy.map { String(format: "EMA student%@  trained %.2f%%", best, $0) }
+            ?? plain + best
         LineChart.draw(&buf, r, title: title, steps: model.evals.map(\.step),
                        values: model.evals.map(\.studentAccuracy), color: theme.color("student"), theme: theme, options: o)
     }

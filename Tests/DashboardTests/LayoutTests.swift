@@ -25,7 +25,7 @@ import Testing
                                     classNames: [], resumed: false, teacherAccuracy: 90.5)))
         m.apply(Events.eval(60, 80))
         let t = DashboardView.render(m, view: ViewState(), width: 200, height: 60, theme: .dark).text
-        #expect(t.contains("student test accuracy  best 80.00%  · pruned teacher, conv1 frozen"))
+        #expect(t.contains("student acc. (pruned teacher, conv1 frozen)  best 80.00%"))
     }
 
     @Test(arguments: [(79, 24), (80, 23), (40, 10), (10, 3)])
