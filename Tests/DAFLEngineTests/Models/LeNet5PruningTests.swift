@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DAFLEngine
 
@@ -31,6 +32,32 @@ import Testing
         let (want, got) = GradMode.noGrad { (teacher(x), student(x)) }
         #expect(zip(want.data, got.data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) })
         #expect(want.data.contains { abs($0) > 0.01 })
+    }
+
+    /// The shipped teacher pruned here and by PyTorch code (scripts/make_pruning_fixture.py) keeps the
+    /// same units, and every student weight is the teacher's weight between those units.
+    @Test func theShippedTeacherPrunesAsInPyTorch() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let teacher = try ModelFile.loadClassifier(repo.appendingPathComponent("models/teacher-fashion-lenet5.safetensors")).model
+        let url = try #require(Bundle.module.url(forResource: "lenet5_pruned_units", withExtension: "json", subdirectory: "Fixtures"))
+        let units = try JSONDecoder().decode([String: [Int]].self, from: Data(contentsOf: url))
+        var rng = RNG(seed: 0)
+        let student = LeNet5(.half, rng: &rng)
+        try student.inheritUnits(of: teacher)
+        let pairs: [(String, Layer, Layer)] = [("conv1", student.conv1, teacher.conv1), ("conv2", student.conv2, teacher.conv2),
+                                               ("conv3", student.conv3, teacher.conv3), ("fc1", student.fc1, teacher.fc1), ("fc2", student.fc2, teacher.fc2)]
+        var inputs = [0]
+        for (name, mine, theirs) in pairs {
+            let outs = name == "fc2" ? Array(0..<10) : try #require(units[name])
+            let w = theirs.parameters[0].1, b = theirs.parameters[1].1
+            let taps = w.count / (w.shape[0] * w.shape[1])
+            var want: [Float] = []
+            for o in outs { for c in inputs { want += w.data[((o * w.shape[1] + c) * taps)..<((o * w.shape[1] + c + 1) * taps)] } }
+            #expect(mine.parameters[0].1.data == want, "\(name).weight")
+            #expect(mine.parameters[1].1.data == outs.map { b.data[$0] }, "\(name).bias")
+            inputs = outs
+        }
     }
 
     @Test func aNarrowerTeacherIsRefused() {
