@@ -63,7 +63,7 @@ struct Distill: ParsableCommand {
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "The generator's last step: batchnorm (the reference: standardised over the batch) or grey (tanh onto the grey levels 0…1 a picture holds).")
     var generatorOutput: String?
-    @Option(help: "The student's first weights: random (the reference), or teacher: the teacher's largest units, pruned to the student's width (LeNet-5 students; no data involved).")
+    @Option(help: "The student's first weights: random (paper), or teacher (cpu): the teacher's largest units, pruned to the student's width (LeNet-5 students; no data involved).")
     var studentInit: String?
     @Option(help: "Student layers left as they start, never trained: comma-separated names (e.g. conv1: with --student-init teacher, the teacher's own first filters).")
     var studentFreeze: String?
