@@ -541,6 +541,24 @@ def channel_affine():
 
 
 @case
+def unit_scale():
+    """x * s.view(1, -1, 1, 1) and x * s.view(1, -1) with constant s: a gradually pruned student's faded units."""
+    name = "unit_scale"
+    seed(name)
+    x4, x2 = torch.randn(3, 4, 2, 5), torch.randn(3, 4)
+    s = torch.tensor([1.0, 0.25, 0.0, 0.7])
+    g4, g2 = torch.randn(3, 4, 2, 5), torch.randn(3, 4)
+
+    def run(dtype):
+        a, b = leaf(x4, dtype), leaf(x2, dtype)
+        y4, y2 = a * s.to(dtype).view(1, -1, 1, 1), b * s.to(dtype).view(1, -1)
+        backward(y4, g4)
+        backward(y2, g2)
+        return {"x4": x4, "x2": x2, "scales": s, "gout4": g4, "gout2": g2, "y4": y4, "y2": y2, "dx4": a.grad, "dx2": b.grad}
+    return name, run, {"op": "unit_scale"}, {"x4", "x2", "scales", "gout4", "gout2"}
+
+
+@case
 def group_norm():
     """F.group_norm on [N, C] features with 4 groups and an affine, as the cDR-RS MLP's GroupNorm."""
     name = "group_norm"

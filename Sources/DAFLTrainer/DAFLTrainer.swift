@@ -29,13 +29,17 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// The two together, as saved (`dafl-cgenerator`).
     let conditional: ConditionalGenerator?
     public let teacher: any Classifier
-    public let student: any Classifier
+    /// The student being trained. With `--student-init gradual` it is a copy of the whole teacher until the
+    /// dropped units have faded out, then the half-width student (`GradualPruning`).
+    public private(set) var student: any Classifier
     /// The moving average of the student's weights (`--student-ema`), evaluated and saved in its place.
     public let studentAverage: WeightAverage?
     /// The student the run delivers: the weight average when there is one.
     public var deliveredStudent: any Classifier { (studentAverage?.average as? any Classifier) ?? student }
     let generatorOptimizer: Adam
-    let studentOptimizer: Optimizer
+    private(set) var studentOptimizer: Optimizer
+    /// `--student-init gradual`'s plan; nil otherwise.
+    let pruning: GradualPruning?
     let test: Dataset?
     let teacherTestPredictions: [Int]
     let sink: (RunEvent) -> Void
@@ -101,6 +105,10 @@ public final class DAFLTrainer: @unchecked Sendable {
                  runDir: URL, runName: String, teacherPath: String, dataDir: String,
                  resumeFrom info: CheckpointInfo?, sink: @escaping (RunEvent) -> Void) throws {
         if let p = config.problems().first { throw WeightsError(file: "configuration", problem: p) }
+        var config = config
+        if config.studentInit == "gradual" && config.pruneFade == nil {
+            config.pruneFade = Swift.max(1, config.iterations / 2)   // pinned: a longer resume keeps the fade
+        }
         self.config = config
         self.runDir = runDir
         self.runName = runName
@@ -128,21 +136,31 @@ public final class DAFLTrainer: @unchecked Sendable {
             generator.output = .grey(black: black, white: white)
         }
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
-        if config.studentInit == "teacher" && info == nil {
+        var plan: GradualPruning? = nil
+        if let start = config.studentInit, start != "random" {
             guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5 else {
-                throw WeightsError(file: teacherPath, problem: "--student-init teacher needs a LeNet-5 teacher and student (--student-init random starts from random weights)")
+                throw WeightsError(file: teacherPath, problem: "--student-init \(start) needs a LeNet-5 teacher and student (--student-init random starts from random weights)")
             }
-            do { try narrow.inheritUnits(of: wide) } catch { throw WeightsError(file: teacherPath, problem: "--student-init teacher: \(error)") }
-        }
-        for name in config.frozenStudentLayers {
-            // No gradient reaches a tensor that does not require one, so the optimizer skips it.
-            let tensors = student.namedParameters.filter { $0.0.hasPrefix(name + ".") }
-            guard !tensors.isEmpty else {
-                let layers = Set(student.namedParameters.map { String($0.0.split(separator: ".")[0]) }).sorted()
-                throw WeightsError(file: "configuration", problem: "--student-freeze: the student has no layer '\(name)' (it has \(layers.joined(separator: ", ")))")
+            if start == "teacher" && info == nil {
+                do { try narrow.inheritUnits(of: wide) } catch { throw WeightsError(file: teacherPath, problem: "--student-init teacher: \(error)") }
+            } else if start == "gradual" {
+                let p = GradualPruning(teacher: wide, narrowWidths: narrow.hiddenWidths, fadeIterations: config.pruneFade ?? 1)
+                guard p.units.map(\.count) == narrow.hiddenWidths + [narrow.classes] else {
+                    throw WeightsError(file: teacherPath, problem: "--student-init gradual: a \(narrow.width.rawValue) cannot take its units from a \(wide.width.rawValue) (\(wide.classes) classes)")
+                }
+                plan = p
+                if p.isWide(at: info?.step ?? 0) {
+                    // The teacher's own weights (or, on resume, the checkpoint's); drawn apart from the run's stream.
+                    var scratch = RNG(seed: 0)
+                    let whole = LeNet5(wide.width, classes: wide.classes, inChannels: wide.inChannels, rng: &scratch)
+                    for (mine, theirs) in zip(whole.parameters, wide.parameters) { mine.data = theirs.data }
+                    whole.unitScales = p.scales(at: info?.step ?? 0)
+                    student = whole
+                }
             }
-            for (_, t) in tensors { t.requiresGrad = false }
         }
+        pruning = plan
+        try Self.freeze(config.frozenStudentLayers, of: student)
         if let decay = config.studentEMA, decay > 0 {
             var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the run's stream as without averaging
             let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)
@@ -151,9 +169,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             studentAverage = nil
         }
         generatorOptimizer = Adam(generator.parameters + (labelEmbedding?.parameters.map(\.1) ?? []), lr: config.lrG)
-        studentOptimizer = config.studentOptimizer == "sgd"
-            ? SGD(student.parameters, lr: config.lrS, momentum: config.studentMomentum, weightDecay: config.studentWeightDecay)
-            : Adam(student.parameters, lr: config.lrS, weightDecay: config.studentWeightDecay)
+        studentOptimizer = Self.makeStudentOptimizer(config, student.parameters)
         weights = config.weights
         replay = ReplayBuffer(capacity: config.replayBatches, imageSize: teacher.inChannels * side * side,
                               classes: teacher.classes)
@@ -178,6 +194,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             guard words.count == 4 else { throw WeightsError(file: runDir.path, problem: "checkpoint RNG state is damaged") }
             rng.state = words
             elapsedBefore = info.elapsed
+            if let wide = student as? LeNet5, wide.unitScales != nil { wide.unitScales = pruning?.scales(at: step) }
             bestStudentAccuracy = info.bestStudentAccuracy
             lastStudentAccuracy = info.lastStudentAccuracy
             lastCheckpoint = runDir.appendingPathComponent(info.file).path
@@ -189,6 +206,39 @@ public final class DAFLTrainer: @unchecked Sendable {
     }
 
     private let resumed: Bool
+
+    /// Stops training the named layers: no gradient reaches a tensor that does not require one, so the optimizer skips it.
+    private static func freeze(_ names: [String], of student: any Classifier) throws {
+        for name in names {
+            let tensors = student.namedParameters.filter { $0.0.hasPrefix(name + ".") }
+            guard !tensors.isEmpty else {
+                let layers = Set(student.namedParameters.map { String($0.0.split(separator: ".")[0]) }).sorted()
+                throw WeightsError(file: "configuration", problem: "--student-freeze: the student has no layer '\(name)' (it has \(layers.joined(separator: ", ")))")
+            }
+            for (_, t) in tensors { t.requiresGrad = false }
+        }
+    }
+
+    /// The optimizer `config` asks for, over `parameters`.
+    private static func makeStudentOptimizer(_ config: DistillConfig, _ parameters: [Tensor]) -> Optimizer {
+        config.studentOptimizer == "sgd"
+            ? SGD(parameters, lr: config.lrS, momentum: config.studentMomentum, weightDecay: config.studentWeightDecay)
+            : Adam(parameters, lr: config.lrS, weightDecay: config.studentWeightDecay)
+    }
+
+    /// The end of the fade: the wide student, its dropped units now at 0, becomes the half-width student
+    /// computing the same function, with its weights and optimizer moments at the kept units.
+    private func finishPruning() throws {
+        guard let pruning, let wide = student as? LeNet5, wide.unitScales != nil else { return }
+        var scratch = RNG(seed: 0)
+        guard let narrow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch) as? LeNet5 else { return }
+        studentOptimizer = try pruning.narrow(wide, optimizer: studentOptimizer, into: narrow) { Self.makeStudentOptimizer(config, $0) }
+        try Self.freeze(config.frozenStudentLayers, of: narrow)
+        student = narrow
+        sink(.control(ControlEvent(step: step, time: elapsed, action: "student-pruned",
+                                   key: "the teacher's dropped units have faded out: the student is now the \(narrow.width.rawValue) (\(narrow.parameterCount) parameters)",
+                                   source: "trainer")))
+    }
 
     // MARK: Control
 
@@ -278,6 +328,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     func iterate() -> Bool {
         let t0 = Date()
         let b = config.batch
+        if let pruning, let wide = student as? LeNet5, wide.unitScales != nil { wide.unitScales = pruning.scales(at: step) }
         let z = Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
         let targets = labelEmbedding.map { _ in (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) } }
         let (r, images) = DAFLIteration.run(generator: generator, teacher: teacher, student: student,
@@ -303,6 +354,15 @@ public final class DAFLTrainer: @unchecked Sendable {
                 studentOptimizer.zeroGrad()
                 DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1).backward()
                 studentOptimizer.step()
+            }
+        }
+        if pruning?.fadeIterations == step {
+            do { try finishPruning() } catch {
+                setState(.halted)
+                sink(.halt(HaltEvent(step: step, time: elapsed, reason: "pruning-failed", detail: "\(error)", safeCheckpoint: lastCheckpoint)))
+                sink(.end(EndEvent(step: step, time: elapsed, reason: "halted", bestStudentAccuracy: bestStudentAccuracy,
+                                   lastStudentAccuracy: lastStudentAccuracy)))
+                return false
             }
         }
         studentAverage?.update()
@@ -472,7 +532,9 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// `student.safetensors` (self-describing, `dafl eval` reads it) and `generator.safetensors`.
     public func writeFinalModels() throws {
         // A ResNet's preprocessing is CIFAR's per-channel one, not the grey kind the metadata holds.
-        try ModelFile.save(deliveredStudent, preprocessing: student is ResNet ? nil : preprocessing,
+        // A run stopped while its units fade delivers the wide student with the fade folded into its weights.
+        let delivered = (deliveredStudent as? LeNet5).flatMap { $0.unitScales == nil ? nil : $0.foldingUnitScales() } ?? deliveredStudent
+        try ModelFile.save(delivered, preprocessing: student is ResNet ? nil : preprocessing,
                            extra: ["trained_by": "dafl distill", "teacher": teacherPath, "step": "\(step)"],
                            to: runDir.appendingPathComponent("student.safetensors"))
         // A targeted run's generator is a class-conditional one (`dafl cgan sample` and `quality` read it).

@@ -67,9 +67,13 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// The generator's last step: `batchnorm` (nil, the reference) or `grey` (tanh onto grey levels 0…1 in the
     /// teacher's normalised units; `Generator.Output`).
     public var generatorOutput: String? = nil
-    /// The student's first weights: `random` (nil, the reference) or `teacher`, the teacher's largest units
-    /// pruned to the student's width (`LeNet5.inheritUnits(of:)`).
+    /// The student's first weights: `random` (nil, the reference); `teacher`, the teacher's largest units
+    /// pruned to the student's width (`LeNet5.inheritUnits(of:)`); or `gradual`, the whole teacher, whose
+    /// units outside that set fade out over `pruneFade` iterations before it becomes the pruned student.
     public var studentInit: String? = nil
+    /// With `studentInit` `gradual`: iterations over which the dropped units' outputs fall from 1 to 0
+    /// (nil: half the run, pinned when the run starts so that a longer resume keeps it).
+    public var pruneFade: Int? = nil
     /// Student layers never trained, comma-separated (`conv1`): they keep their first weights. Nil or empty: none.
     public var studentFreeze: String? = nil
     /// `studentFreeze` as a list of layer names.
@@ -152,8 +156,11 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, blur, contrast, levels, gamma, cutmix, mixup")
         }
         if !["batchnorm", "grey"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm or grey") }
-        if !["random", "teacher"].contains(studentInit ?? "random") { p.append("--student-init must be random or teacher") }
-        if studentInit == "teacher" && (student ?? "lenet5-half") != "lenet5-half" { p.append("--student-init teacher needs a LeNet-5 student (lenet5-half)") }
+        if !["random", "teacher", "gradual"].contains(studentInit ?? "random") { p.append("--student-init must be random, teacher or gradual") }
+        if let i = studentInit, i != "random", (student ?? "lenet5-half") != "lenet5-half" { p.append("--student-init \(i) needs a LeNet-5 student (lenet5-half)") }
+        if let f = pruneFade, !(1...Swift.max(iterations, 1)).contains(f) { p.append("--prune-fade must be between 1 and --iterations (\(iterations))") }
+        if pruneFade != nil && studentInit != "gradual" { p.append("--prune-fade needs --student-init gradual") }
+        if studentInit == "gradual" && (studentEMA ?? 0) > 0 { p.append("--student-init gradual and --student-ema cannot be combined (the average would span two widths)") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
@@ -181,6 +188,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
+            "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",
             "student": student ?? "lenet5-half", "student_width": studentWidth.map(String.init) ?? "64",

@@ -66,6 +66,13 @@ public struct DashboardModel: Sendable {
     /// the layers kept as they started (`--student-freeze`).
     public var studentStart: String?
     public var frozenStudentLayers: String?
+    /// With `--student-init gradual`: the iterations over which the dropped units fade out.
+    public var pruneFade: Int?
+    /// The multiplier of the dropped units at the current step while they fade (`gradual` runs), else nil.
+    public var fadingUnitsScale: Double? {
+        guard studentStart == "gradual", let f = pruneFade, f > 0, step < f else { return nil }
+        return 1 - Double(step) / Double(f)
+    }
     /// The image prior's weight when on (`--tv`).
     public var tvWeight: Double?
     /// Images in the student's replay memory and its capacity, as last reported (nil: no replay).
@@ -108,6 +115,7 @@ public struct DashboardModel: Sendable {
             discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
             studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
+            pruneFade = c.settings["prune_fade"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
             if !c.classNames.isEmpty { classNames = c.classNames }
             teacherAccuracy = c.teacherAccuracy ?? teacherAccuracy
             step = c.step

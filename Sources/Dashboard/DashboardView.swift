@@ -164,8 +164,14 @@ public enum DashboardView {
         let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
         // With --student-ema the curve is the weight average's; the trained student's latest value beside it.
         // A student pruned from the teacher says so (short enough for 120 columns): its curve starts high for that reason.
-        let plain = model.studentStart == "teacher"
-            ? "student acc. (pruned teacher" + (model.frozenStudentLayers.map { ", \($0) frozen" } ?? "") + ")" : "student test accuracy"
+        // A gradually pruned one shows how far its dropped units have faded, live.
+        let frozen = model.frozenStudentLayers.map { ", \($0) frozen" } ?? ""
+        let plain = switch model.studentStart {
+        case "teacher": "student acc. (pruned teacher\(frozen))"
+        case "gradual": model.fadingUnitsScale.map { String(format: "student acc. (fading ×%.2f", $0) + frozen + ")" }
+            ?? "student acc. (gradual pruning\(frozen))"
+        default: "student test accuracy"
+        }
         let title = model.evals.last?.trainedStudentAccuracy.map { String(format: "EMA student%@  trained %.2f%%", best, $0) }
             ?? plain + best
         LineChart.draw(&buf, r, title: title, steps: model.evals.map(\.step),

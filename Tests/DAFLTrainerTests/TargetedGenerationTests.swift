@@ -180,7 +180,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         var resnet = Self.config(); resnet.student = "resnet18"
         #expect(resnet.problems().contains { $0.contains("--student-init") })
         var typo = Self.config(); typo.studentInit = "teachr"
-        #expect(typo.problems().contains { $0.contains("--student-init must be random or teacher") })
+        #expect(typo.problems().contains { $0.contains("--student-init must be random, teacher or gradual") })
     }
 
     @Test func theImagePriorIsLoggedPerStep() throws {

@@ -28,6 +28,21 @@ import Testing
         #expect(t.contains("student acc. (pruned teacher, conv1 frozen)  best 80.00%"))
     }
 
+    /// A gradually pruned student shows its dropped units' multiplier while they fade, then that it is pruned.
+    @Test func aGraduallyPrunedStudentShowsItsFade() {
+        var m = Events.model()
+        m.apply(.config(ConfigEvent(step: 0, time: 0, run: "testrun", preset: "cpu",
+                                    settings: ["iterations": "100", "student_init": "gradual", "prune_fade": "80"],
+                                    classNames: [], resumed: false, teacherAccuracy: 90.5)))
+        m.apply(Events.eval(60, 80))
+        m.step = 60
+        var t = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).text
+        #expect(t.contains("student acc. (fading ×0.25)  best 80.00%"))
+        m.step = 80
+        t = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).text
+        #expect(t.contains("student acc. (gradual pruning)  best 80.00%"))
+    }
+
     @Test(arguments: [(79, 24), (80, 23), (40, 10), (10, 3)])
     func belowTheMinimumSaysSo(width: Int, height: Int) {
         let t = DashboardView.render(Events.model(), view: ViewState(), width: width, height: height, theme: .dark).text

@@ -18,6 +18,13 @@ public final class LeNet5: Model {
     public let classes: Int
     public let conv1, conv2, conv3: Conv2d
     public let fc1, fc2: Linear
+    /// Constant multipliers of the hidden units' outputs after their ReLU, one list per layer (conv1,
+    /// conv2, conv3, fc1); nil: all 1. A gradually pruned student fades its dropped units out with them.
+    public var unitScales: [[Float]]? = nil {
+        didSet { precondition(unitScales.map { zip($0, hiddenWidths).allSatisfy { $0.count == $1 } && $0.count == 4 } ?? true) }
+    }
+    /// Units of conv1, conv2, conv3 and fc1.
+    public var hiddenWidths: [Int] { [conv1.weight, conv2.weight, conv3.weight, fc1.weight].map { $0.shape[0] } }
 
     public init(_ width: Width, classes: Int = 10, inChannels: Int = 1, rng: inout RNG) {
         let (c1, c2, c3, f1) = width.channels
@@ -40,10 +47,12 @@ public final class LeNet5: Model {
 
     /// Logits [N, classes] and the feature after conv3's ReLU [N, 120 or 60].
     public func forwardWithFeatures(_ x: Tensor) -> (logits: Tensor, features: Tensor) {
-        var h = conv1(x).relu().maxPool2d(2)
-        h = conv2(h).relu().maxPool2d(2)
-        let features = conv3(h).relu().flattened()
-        let logits = fc2(fc1(features).relu())
+        // Scaling by s ≥ 0 commutes with max pooling; it comes after the ReLU as in the PyTorch screen.
+        func scaled(_ h: Tensor, _ layer: Int) -> Tensor { unitScales.map { h.scalingUnits(by: $0[layer]) } ?? h }
+        var h = scaled(conv1(x).relu(), 0).maxPool2d(2)
+        h = scaled(conv2(h).relu(), 1).maxPool2d(2)
+        let features = scaled(conv3(h).relu(), 2).flattened()
+        let logits = fc2(scaled(fc1(features).relu(), 3))
         return (logits, features)
     }
 

@@ -63,10 +63,12 @@ struct Distill: ParsableCommand {
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "The generator's last step: batchnorm (the reference: standardised over the batch) or grey (tanh onto the grey levels 0…1 a picture holds).")
     var generatorOutput: String?
-    @Option(help: "The student's first weights: random (paper), or teacher (cpu): the teacher's largest units, pruned to the student's width (LeNet-5 students; no data involved).")
+    @Option(help: "The student's first weights: random (paper); teacher (cpu): the teacher's largest units, pruned to the student's width; or gradual: the whole teacher, whose other units fade out over --prune-fade iterations (LeNet-5 students; no data involved).")
     var studentInit: String?
     @Option(help: "Student layers left as they start, never trained: comma-separated names (e.g. conv1: with --student-init teacher, the teacher's own first filters).")
     var studentFreeze: String?
+    @Option(help: "With --student-init gradual: iterations over which the teacher's dropped units fade from 1 to 0 before the student becomes half width (default: half the run).")
+    var pruneFade: Int?
     @Option(help: "Student optimizer: adam or sgd.") var studentOptimizer: String?
     @Option(name: .customLong("lr-s-schedule"), help: "Student learning-rate schedule: constant or cosine.") var lrSSchedule: String?
     @Option(help: "Student SGD momentum.") var momentum: Float?
@@ -121,6 +123,7 @@ struct Distill: ParsableCommand {
         if let v = generatorOutput { c.generatorOutput = v }
         if let v = studentInit { c.studentInit = v }
         if let v = studentFreeze { c.studentFreeze = v }
+        if let v = pruneFade { c.pruneFade = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
         if let v = lrSSchedule { c.studentLRSchedule = v }
         if let v = momentum { c.studentMomentum = v }

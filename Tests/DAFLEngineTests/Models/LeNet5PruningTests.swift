@@ -68,3 +68,54 @@ import Testing
         #expect(throws: PruningError.self) { try half.inheritUnits(of: eleven) }
     }
 }
+
+/// The pieces of gradual pruning: units faded by a constant, the fade folded into weights, and the
+/// switch to the narrow net, which must compute what the wide one does once the dropped units reach 0.
+@Suite struct UnitScaleTests {
+    @Test func scalingUnitsMatchesPyTorch() throws {
+        let f = try Fixture("unit_scale")
+        let s = f.values("scales")
+        for rank in ["4", "2"] {
+            let x = f.tensor("x" + rank, grad: true)
+            let y = x.scalingUnits(by: s)
+            expectClose(y.data, f.values("y" + rank), "forward, rank \(rank)")
+            y.backward(seed: f.values("gout" + rank))
+            expectClose(x.grad ?? [], f.values("dx" + rank), "dx, rank \(rank)")
+        }
+    }
+
+    @Test func finiteDifferences() {
+        gradCheck([randn([2, 3, 2, 3], seed: 90)]) { $0[0].scalingUnits(by: [0.5, 0, 2]) }
+        gradCheck([randn([4, 3], seed: 91)]) { $0[0].scalingUnits(by: [1, 0.3, -1]) }
+    }
+
+    /// Scales of 1 change nothing; folding any scales into the next layers gives the scaled net's logits.
+    @Test func foldedScalesComputeTheSameFunction() throws {
+        var rng = RNG(seed: 11)
+        let net = LeNet5(.full, rng: &rng)
+        let x = Tensor(shape: [3, 1, 32, 32], data: rng.normal(count: 3 * 1024))
+        let plain = GradMode.noGrad { net(x).data }
+        net.unitScales = net.hiddenWidths.map { [Float](repeating: 1, count: $0) }
+        #expect(GradMode.noGrad { net(x).data } == plain)
+        net.unitScales = net.hiddenWidths.map { w in (0..<w).map { Float($0 % 3) * 0.4 } }
+        let scaled = GradMode.noGrad { net(x).data }
+        let folded = net.foldingUnitScales()
+        #expect(folded.unitScales == nil)
+        expectClose(GradMode.noGrad { folded(x).data }, scaled, "folded logits")
+        #expect(zip(scaled, plain).contains { abs($0 - $1) > 0.01 })   // the scales did change the function
+    }
+
+    /// With every dropped unit at 0 the wide net is the narrow one: `take(units:of:)` must give its logits.
+    @Test func theNarrowNetIsTheWideOneWithItsDroppedUnitsAtZero() throws {
+        var rng = RNG(seed: 12)
+        let wide = LeNet5(.full, rng: &rng), narrow = LeNet5(.half, rng: &rng)
+        let units = LeNet5.keptUnits(of: wide, widths: narrow.hiddenWidths)
+        #expect(units.map(\.count) == [3, 8, 60, 42, 10])
+        wide.unitScales = zip(wide.hiddenWidths, units).map { w, kept in (0..<w).map { kept.contains($0) ? 1 : 0 } }
+        try narrow.take(units: units, of: wide)
+        let x = Tensor(shape: [2, 1, 32, 32], data: rng.normal(count: 2048))
+        expectClose(GradMode.noGrad { narrow(x).data }, GradMode.noGrad { wide(x).data }, "logits")
+        #expect(throws: PruningError.self) { try narrow.take(units: [[0, 1, 2]], of: wide) }
+        #expect(throws: PruningError.self) { try narrow.take(units: units.enumerated().map { $0 == 0 ? [0, 1, 6] : $1 }, of: wide) }
+    }
+}
