@@ -480,11 +480,14 @@ public final class DAFLTrainer: @unchecked Sendable {
         let (preds, acc) = Classification.predictions(deliveredStudent, on: test)
         let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count
         let a = acc * 100
+        // A gradually pruned student is still the wide, fading teacher: measured, but not the student delivered.
+        let fading = pruning.flatMap { $0.isWide(at: step) ? Swift.max(0, 1 - Double(step) / Double($0.fadeIterations)) : nil }
         lastStudentAccuracy = a
-        bestStudentAccuracy = Swift.max(bestStudentAccuracy ?? 0, a)
+        if fading == nil { bestStudentAccuracy = Swift.max(bestStudentAccuracy ?? 0, a) }
         var event = EvalEvent(step: step, time: elapsed, studentAccuracy: a, teacherAccuracy: teacherAccuracy ?? 0,
                               agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100,
-                              bestStudentAccuracy: bestStudentAccuracy ?? a)
+                              bestStudentAccuracy: bestStudentAccuracy)
+        event.fading = fading
         if studentAverage != nil { event.trainedStudentAccuracy = Classification.predictions(student, on: test).accuracy * 100 }
         sink(.eval(event))
     }

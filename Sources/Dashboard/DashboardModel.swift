@@ -100,7 +100,8 @@ public struct DashboardModel: Sendable {
 
     public init() {}
 
-    public var bestStudentAccuracy: Double? { evals.map(\.studentAccuracy).max() }
+    /// The best accuracy of the student the run delivers (not of a gradually pruned student's fading teacher).
+    public var bestStudentAccuracy: Double? { evals.filter { $0.fading == nil }.map(\.studentAccuracy).max() }
 
     public mutating func apply(_ event: RunEvent) {
         switch event {

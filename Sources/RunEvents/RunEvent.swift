@@ -189,11 +189,16 @@ public struct EvalEvent: Codable, Equatable, Sendable {
     public var teacherAccuracy: Double
     /// How often the student predicts the teacher's class.
     public var agreement: Double
-    public var bestStudentAccuracy: Double
+    /// The best `studentAccuracy` so far of the student the run delivers; nil while there is none yet
+    /// (a gradually pruned student is still the fading teacher).
+    public var bestStudentAccuracy: Double?
+    /// With `--student-init gradual`, while the evaluated student is still the wide one: the multiplier of
+    /// its dropped units (1 → 0). Such evaluations are not the delivered student's and do not count as best.
+    public var fading: Double? = nil
     /// With `--student-ema`: `studentAccuracy` is the weight average's (the student the run delivers) and
     /// this the trained student's own. Nil otherwise.
     public var trainedStudentAccuracy: Double? = nil
-    public init(step: Int, time: Double, studentAccuracy: Double, teacherAccuracy: Double, agreement: Double, bestStudentAccuracy: Double) {
+    public init(step: Int, time: Double, studentAccuracy: Double, teacherAccuracy: Double, agreement: Double, bestStudentAccuracy: Double?) {
         self.step = step; self.time = time; self.studentAccuracy = studentAccuracy; self.teacherAccuracy = teacherAccuracy
         self.agreement = agreement; self.bestStudentAccuracy = bestStudentAccuracy
     }

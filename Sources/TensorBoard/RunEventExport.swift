@@ -35,7 +35,7 @@ public enum RunEventExport {
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):
             return scalars([("eval/student_accuracy", e.studentAccuracy), ("eval/teacher_accuracy", e.teacherAccuracy),
-                            ("eval/agreement", e.agreement), ("eval/best_student_accuracy", e.bestStudentAccuracy)])
+                            ("eval/agreement", e.agreement)] + (e.bestStudentAccuracy.map { [("eval/best_student_accuracy", $0)] } ?? []))
         case .metrics(let m):
             var v = scalars(m.values.sorted { $0.key < $1.key }.map { ("\(m.stage)/\($0.key)", $0.value) })
             for (name, perClass) in (m.perClass ?? [:]).sorted(by: { $0.key < $1.key }) {

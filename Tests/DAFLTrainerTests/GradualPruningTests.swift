@@ -86,6 +86,24 @@ import Testing
         expectCloseFloats(GradMode.noGrad { saved(x).data }, GradMode.noGrad { t.student(x).data }, "logits")
     }
 
+    /// Evaluations of the wide, fading student say so and are not the run's best: that is the delivered student's.
+    @Test func evaluationsWhileFadingAreMarkedAndNotTheBest() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = RNG(seed: 9)
+        let test = Dataset(images: rng.normal(count: 8 * 1024), labels: (0..<8).map { $0 % 10 }, side: 32, classes: 10)
+        var c = Self.config(fade: 2); c.evalEvery = 1
+        let t = try DAFLTrainer(config: c, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: test, runDir: dir,
+                                runName: "t", teacherPath: "t.safetensors", dataDir: "-", sink: box.add)
+        #expect(t.run() == .completed)
+        let evals = box.all.compactMap { if case .eval(let e) = $0 { e } else { nil } }
+        #expect(evals.map(\.step) == [1, 2, 3, 4])
+        #expect(evals.map(\.fading) == [0.5, nil, nil, nil])
+        #expect(evals[0].bestStudentAccuracy == nil)
+        #expect(evals[3].bestStudentAccuracy == evals[1...].map(\.studentAccuracy).max())
+        #expect(t.bestStudentAccuracy == evals[1...].map(\.studentAccuracy).max())
+    }
+
     @Test func resumesExactlyAcrossTheSwitch() throws {
         let (a, b2) = try straightAndResumed(Self.config(fade: 3))
         defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }

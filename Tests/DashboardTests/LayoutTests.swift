@@ -35,6 +35,9 @@ import Testing
                                     settings: ["iterations": "100", "student_init": "gradual", "prune_fade": "80"],
                                     classNames: [], resumed: false, teacherAccuracy: 90.5)))
         m.apply(Events.eval(60, 80))
+        var fading = EvalEvent(step: 40, time: 40, studentAccuracy: 89.5, teacherAccuracy: 90.5, agreement: 95, bestStudentAccuracy: nil)
+        fading.fading = 0.5
+        m.apply(.eval(fading))   // the wide net's 89.5 % is not the student's best
         m.step = 60
         var t = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).text
         #expect(t.contains("student acc. (fading ×0.25)  best 80.00%"))

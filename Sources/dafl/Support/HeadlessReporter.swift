@@ -12,6 +12,9 @@ final class HeadlessReporter: @unchecked Sendable {
 
     init(total: Int, every: Int) { self.total = total; self.every = every }
 
+    /// "84.11%", or "–" when there is no value yet.
+    static func percent(_ v: Double?) -> String { v.map { String(format: "%.2f%%", $0) } ?? "–" }
+
     func handle(_ event: RunEvent) {
         lock.lock(); defer { lock.unlock() }
         switch event {
@@ -19,12 +22,14 @@ final class HeadlessReporter: @unchecked Sendable {
             let eta = s.stepsPerSecond > 0 ? Double(total - s.step) / s.stepsPerSecond : .nan
             var line = String(format: "step %6d/%d  oh %.4f  a %.4f  ie %.4f  kd %.4f  %.2f it/s  ETA %@",
                               s.step, total, s.oh, s.a, s.ie, s.kd, s.stepsPerSecond, formatDuration(eta))
-            if let e = lastEval { line += String(format: "  student %.2f%% (best %.2f%%)", e.studentAccuracy, e.bestStudentAccuracy) }
+            if let e = lastEval { line += String(format: "  student %.2f%% (best ", e.studentAccuracy) + Self.percent(e.bestStudentAccuracy) + ")" }
             emit(line)
         case .eval(let e):
             lastEval = e
-            emit(String(format: "eval  step %6d  student %.2f%%  best %.2f%%  teacher %.2f%%  agreement %.2f%%  (%@)",
-                        e.step, e.studentAccuracy, e.bestStudentAccuracy, e.teacherAccuracy, e.agreement, formatDuration(e.time)))
+            // While a gradually pruned student fades, the accuracy is the wide net's: say so.
+            let who = e.fading.map { String(format: "fading ×%.2f", $0) } ?? "student"
+            emit(String(format: "eval  step %6d  %@ %.2f%%  best %@  teacher %.2f%%  agreement %.2f%%  (%@)",
+                        e.step, who, e.studentAccuracy, Self.percent(e.bestStudentAccuracy), e.teacherAccuracy, e.agreement, formatDuration(e.time)))
         case .control(let c) where c.action == "warning" || c.action == "generator-reset":
             emit("WARNING at step \(c.step): \(c.key ?? "")")
         case .control(let c):
