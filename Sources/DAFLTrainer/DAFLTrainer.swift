@@ -170,6 +170,10 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         generatorOptimizer = Adam(generator.parameters + (labelEmbedding?.parameters.map(\.1) ?? []), lr: config.lrG)
         studentOptimizer = Self.makeStudentOptimizer(config, student.parameters)
+        if let plan, let wide = student as? LeNet5, wide.unitScales != nil {
+            // Only the units the student keeps learn; the dropped ones stay the teacher's while they fade.
+            studentOptimizer = PartialOptimizer(studentOptimizer, training: LeNet5.keptEntries(of: wide, units: plan.units))
+        }
         weights = config.weights
         replay = ReplayBuffer(capacity: config.replayBatches, imageSize: teacher.inChannels * side * side,
                               classes: teacher.classes)

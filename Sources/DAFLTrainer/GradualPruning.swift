@@ -61,3 +61,49 @@ struct GradualPruning {
         return moved
     }
 }
+
+/// An optimizer that trains only the given entries of its parameters; the others keep their values.
+///
+/// While a gradually pruned student fades, only the units it will keep learn: left trainable, the
+/// dropped units' weights grow as their outputs fade (Adam undoes the fade), and the half-width student
+/// left at the end has learned nothing from it (measured: 59 % at the switch after a 1,000-iteration fade).
+/// ```swift
+/// let opt = PartialOptimizer(Adam(wide.parameters, lr: 2e-3), training: LeNet5.keptEntries(of: wide, units: units))
+/// ```
+final class PartialOptimizer: Optimizer {
+    let base: Optimizer
+    /// Per parameter: 1 where the entry trains, 0 where it is held.
+    private let masks: [[Float]]
+    /// The held entries' values, restored after each step (weight decay would move them otherwise).
+    private let held: [[(index: Int, value: Float)]]
+
+    init(_ base: Optimizer, training entries: [[Int]]) {
+        precondition(entries.count == base.parameters.count)
+        self.base = base
+        masks = zip(base.parameters, entries).map { p, kept in
+            var m = [Float](repeating: 0, count: p.count)
+            for i in kept { m[i] = 1 }
+            return m
+        }
+        held = zip(base.parameters, masks).map { p, m in m.indices.filter { m[$0] == 0 }.map { ($0, p.data[$0]) } }
+    }
+
+    var learningRate: Float {
+        get { base.learningRate }
+        set { base.learningRate = newValue }
+    }
+    var parameters: [Tensor] { base.parameters }
+
+    func step() {
+        for (p, m) in zip(parameters, masks) where p.grad != nil {
+            p.grad!.withUnsafeMutableBufferPointer { g in
+                m.withUnsafeBufferPointer { mp in for i in 0..<g.count { g[i] *= mp[i] } }
+            }
+        }
+        base.step()
+        for (p, kept) in zip(parameters, held) { for (i, v) in kept { p.data[i] = v } }
+    }
+
+    func stateTensors() -> [(String, [Float])] { base.stateTensors() }
+    func loadState(_ state: [String: [Float]]) throws { try base.loadState(state) }
+}

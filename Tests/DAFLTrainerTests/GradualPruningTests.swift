@@ -72,6 +72,26 @@ import Testing
         #expect(pinned.config.pruneFade == 2)
     }
 
+    /// While fading, only the kept units learn: every other weight stays the teacher's (else the optimizer
+    /// scales the dropped units back up and the half-width student learns nothing from the fade).
+    @Test func onlyTheKeptUnitsLearnWhileFading() throws {
+        let dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let teacher = TrainerTests.tinyTeacher()
+        var c = Self.config(fade: 4); c.studentLRSchedule = "constant"; c.studentWeightDecay = 0.01
+        let t = try TrainerTests.trainer(c, dir: dir, box: EventBox(), teacher: teacher)
+        t.send(.stepOnce); t.send(.stepOnce); t.send(.stop(reason: "stopped"))
+        #expect(t.run(startPaused: true) == .stopped)
+        let wide = try #require(t.student as? LeNet5)
+        let plan = GradualPruning(teacher: teacher, narrowWidths: [3, 8, 60, 42], fadeIterations: 4)
+        for ((name, now), (was, kept)) in zip(wide.namedParameters, zip(teacher.parameters, LeNet5.keptEntries(of: wide, units: plan.units))) {
+            let keptSet = Set(kept)
+            let heldSame = now.data.indices.allSatisfy { keptSet.contains($0) || now.data[$0] == was.data[$0] }
+            #expect(heldSame, "\(name): a dropped unit's weight moved")
+            #expect(kept.contains { now.data[$0] != was.data[$0] }, "\(name): no kept weight learned")
+        }
+    }
+
     /// Ctrl-C while the units fade: the saved student is the wide one with the fade folded into its weights.
     @Test func aRunStoppedWhileFadingSavesTheFoldedTeacher() throws {
         let dir = try TrainerTests.tempDir()
