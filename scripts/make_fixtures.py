@@ -726,6 +726,26 @@ def discrepancy_kl():
     return name, run, meta, {"t", "s"}
 
 
+@case
+def feature_similarity():
+    """The diversity term: mean cosine similarity of the teacher features over ordered pairs i != j."""
+    name = "feature_similarity"
+    seed(name)
+    features = F.relu(torch.randn(6, 9)) + 0.01 * torch.rand(6, 9)  # post-ReLU-like, no all-zero row
+
+    def run(dtype):
+        f = leaf(features, dtype)
+        n = f.shape[0]
+        u = F.normalize(f, dim=1)
+        sim = u @ u.t()
+        y = (sim.sum() - sim.diagonal().sum()) / (n * (n - 1))
+        y.backward()
+        return {"features": features, "y": y, "dfeatures": f.grad}
+    meta = {"op": "feature_similarity",
+            "formula": "u = F.normalize(f, dim=1); (sum(u u^T) - trace(u u^T)) / (N (N - 1))", "gout": "1"}
+    return name, run, meta, {"features"}
+
+
 def _optim(name, make, meta):
     seed(name)
     p0 = torch.randn(7)

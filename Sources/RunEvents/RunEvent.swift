@@ -126,6 +126,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// The squared total variation of the generated images and its weight (`--tv`); nil when off.
     public var tv: Double? = nil
     public var tvWeight: Double? = nil
+    /// The mean cosine similarity of the batch's teacher features and its weight (`--diversity`); nil when off.
+    public var div: Double? = nil
+    public var divWeight: Double? = nil
     /// Generated images held in the replay memory after this step, and how many it can hold; nil without replay.
     public var memory: Int? = nil
     public var memoryCapacity: Int? = nil

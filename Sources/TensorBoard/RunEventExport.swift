@@ -31,6 +31,8 @@ public enum RunEventExport {
             if let w = s.advWeight { v += scalars([("weights/adversarial", w)]) }
             if let tv = s.tv { v += scalars([("loss/total_variation", tv)]) }
             if let w = s.tvWeight { v += scalars([("weights/tv", w)]) }
+            if let d = s.div { v += scalars([("loss/feature_similarity", d)]) }
+            if let w = s.divWeight { v += scalars([("weights/diversity", w)]) }
             if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):

@@ -72,4 +72,20 @@ import Testing
         let plain = DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(!plain.contains("image prior") && !plain.contains("replay memory"))
     }
+
+    /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
+    /// similarity of the batch's teacher features, which the generator lowers).
+    @Test func theDiversityTermHasAChart() {
+        var m = DashboardModel()
+        m.apply(Events.config())
+        for i in 1...30 {
+            guard case .step(var s) = Events.step(i) else { continue }
+            s.adv = 0.2; s.advWeight = 3
+            s.div = 0.6 - Double(i) / 100; s.divWeight = 1
+            m.apply(.step(s))
+        }
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("7 feature cos×1 ") && text.contains("discrepancy"))
+        #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("feature cos"))
+    }
 }

@@ -10,14 +10,16 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var discrepancy: Discrepancy
     /// Weight of the squared total variation of the generated images, an image prior (0: plain DAFL).
     public var tv: Float
+    /// Weight of the mean cosine similarity of the batch's teacher features, a diversity term (0: plain DAFL).
+    public var diversity: Float
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
-                tv: Float = 0) {
+                tv: Float = 0, diversity: Float = 0) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
-        self.discrepancy = discrepancy; self.tv = tv
+        self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -28,6 +30,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         adversarial = try c.decodeIfPresent(Float.self, forKey: .adversarial) ?? 0
         discrepancy = try c.decodeIfPresent(Discrepancy.self, forKey: .discrepancy) ?? .l1
         tv = try c.decodeIfPresent(Float.self, forKey: .tv) ?? 0
+        diversity = try c.decodeIfPresent(Float.self, forKey: .diversity) ?? 0
     }
 }
 
@@ -46,6 +49,8 @@ public struct IterationResult: Sendable {
     public var discrepancy: Float = 0
     /// Squared total variation of the generated batch (computed only when its weight is above 0).
     public var totalVariation: Float = 0
+    /// Mean cosine similarity of the batch's teacher features (computed only when its weight is above 0).
+    public var featureSimilarity: Float = 0
     /// Targeted generation: the fraction of images the teacher assigns to their target class (nil otherwise).
     public var onTarget: Float? = nil
     /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
@@ -57,7 +62,7 @@ public struct IterationResult: Sendable {
     /// The teacher's logits [N·K] (for replaying the batch to the student).
     public var teacherLogits: [Float]
     /// Whether every loss was finite. When false, no weight was touched.
-    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, total].allSatisfy(\.isFinite) }
+    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, featureSimilarity, total].allSatisfy(\.isFinite) }
 }
 
 /// One DAFL iteration exactly as the reference code: noise → generator → frozen teacher (eval mode);
@@ -102,6 +107,12 @@ public enum DAFLIteration {
             generatorLoss = generatorLoss + tv * w.tv
             lTV = tv
         }
+        var lDiv: Tensor?
+        if w.diversity > 0 {
+            let s = DAFLLoss.featureSimilarity(features)
+            generatorLoss = generatorLoss + s * w.diversity
+            lDiv = s
+        }
         let probs = logits.detached().softmax()
         let classes = logits.argmaxRows()
         let k = logits.shape[1]
@@ -111,6 +122,7 @@ public enum DAFLIteration {
                                      teacherLogits: logits.data)
         result.discrepancy = lAdv?.item ?? 0
         result.totalVariation = lTV?.item ?? 0
+        result.featureSimilarity = lDiv?.item ?? 0
         if conditioned != nil, let targets {
             result.onTarget = Float(zip(classes, targets).filter { $0 == $1 }.count) / Float(Swift.max(targets.count, 1))
         }

@@ -60,3 +60,51 @@ public enum DAFLLoss {
         return Tensor.distillationKL(student: student * inv, teacher: teacher * inv) * (temperature * temperature)
     }
 }
+
+extension DAFLLoss {
+    /// Mean cosine similarity between the teacher features of different images in the batch (every
+    /// ordered pair i ≠ j; PyTorch: `u = F.normalize(f, dim=1); (u.sum(0).square().sum() − u.square().sum()) / (N(N−1))`).
+    /// Added to the generator's objective (weight `LossWeights.diversity`), it pushes the images of a batch
+    /// apart in the teacher's feature space, as CMI's contrastive term does. Not part of DAFL; off by default.
+    /// ```swift
+    /// let (_, f) = teacher.forwardWithFeatures(images)
+    /// let l = DAFLLoss.featureSimilarity(f)   // 1: all alike, 0: orthogonal features
+    /// ```
+    public static func featureSimilarity(_ features: Tensor) -> Tensor {
+        precondition(features.rank == 2 && features.shape[0] >= 2, "featureSimilarity: features [N ≥ 2, D], not \(features.shape)")
+        let n = features.shape[0], d = features.shape[1]
+        // u_i = f_i / max(|f_i|, 1e-12) (F.normalize); the sum over pairs is |Σu|² − Σ|u_i|², with no N×N matrix.
+        var u = [Float](repeating: 0, count: n &* d), norms = [Float](repeating: 0, count: n), total = [Float](repeating: 0, count: d)
+        features.data.withUnsafeBufferPointer { f in
+            for i in 0..<n {
+                var ss: Float = 0
+                for k in 0..<d { ss += f[i &* d &+ k] * f[i &* d &+ k] }
+                let r = Swift.max(ss.squareRoot(), 1e-12)
+                norms[i] = r
+                for k in 0..<d { u[i &* d &+ k] = f[i &* d &+ k] / r; total[k] += u[i &* d &+ k] }
+            }
+        }
+        let pairs = Float(n &* (n &- 1))
+        let self2 = u.reduce(0) { $0 + $1 * $1 }, sum2 = total.reduce(0) { $0 + $1 * $1 }
+        let input = features
+        return .result(shape: [], data: [(sum2 - self2) / pairs], parents: [features]) { g in
+            // dL/du_i = 2(Σu − u_i)/pairs; through the normalisation, df_i = (g_i − u_i(u_i·g_i))/|f_i| (g_i/eps below eps).
+            var df = [Float](repeating: 0, count: n &* d)
+            let scale = 2 * g[0] / pairs
+            input.data.withUnsafeBufferPointer { f in
+                for i in 0..<n {
+                    let base = i &* d
+                    var dot: Float = 0
+                    for k in 0..<d { dot += u[base &+ k] * (total[k] - u[base &+ k]) }
+                    let ss = (0..<d).reduce(Float(0)) { $0 + f[base &+ $1] * f[base &+ $1] }
+                    let projected = ss.squareRoot() > 1e-12
+                    for k in 0..<d {
+                        let gu = scale * (total[k] - u[base &+ k])
+                        df[base &+ k] = (projected ? gu - u[base &+ k] * scale * dot : gu) / norms[i]
+                    }
+                }
+            }
+            df.withUnsafeBufferPointer { input.accumulateGrad($0) }
+        }
+    }
+}

@@ -59,6 +59,19 @@ import Testing
         expectClose(s.grad ?? [], f.values("ds"), "discrepancy kl ds")
     }
 
+    /// The diversity term, checked against PyTorch's N×N cosine matrix (the Swift code never forms it).
+    @Test func featureSimilarity() throws {
+        let f = try Fixture("feature_similarity")
+        let x = f.tensor("features", grad: true)
+        let loss = DAFLLoss.featureSimilarity(x)
+        expectClose([loss.item], f.values("y"), "feature similarity")
+        loss.backward()
+        expectClose(x.grad ?? [], f.values("dfeatures"), "feature similarity dfeatures")
+        // Identical rows are as alike as can be: 1.
+        let same = Tensor(shape: [3, 2], data: [1, 2, 1, 2, 1, 2])
+        expectClose([DAFLLoss.featureSimilarity(same).item], [1], "identical rows")
+    }
+
     @Test func discrepancy() throws {
         let f = try Fixture("discrepancy")
         let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)

@@ -12,6 +12,12 @@ import Testing
         gradCheck([randn([6, 10], seed: 35, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 4) }
     }
 
+    @Test func featureSimilarity() {
+        gradCheck([randn([5, 7], seed: 39)]) { DAFLLoss.featureSimilarity($0[0]) }
+        let relu = Tensor(shape: [4, 6], data: randn([4, 6], seed: 40).data.map { Swift.abs($0) + 0.1 })
+        gradCheck([relu]) { DAFLLoss.featureSimilarity($0[0]) }
+    }
+
     @Test func totalVariation() {
         gradCheck([randn([2, 3, 5, 4], seed: 36)]) { $0[0].totalVariation() }
         gradCheck([randn([1, 1, 2, 7], seed: 37)]) { $0[0].totalVariation() }
