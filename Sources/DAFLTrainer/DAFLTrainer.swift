@@ -198,7 +198,6 @@ public final class DAFLTrainer: @unchecked Sendable {
             guard words.count == 4 else { throw WeightsError(file: runDir.path, problem: "checkpoint RNG state is damaged") }
             rng.state = words
             elapsedBefore = info.elapsed
-            if let wide = student as? LeNet5, wide.unitScales != nil { wide.unitScales = pruning?.scales(at: step) }
             bestStudentAccuracy = info.bestStudentAccuracy
             lastStudentAccuracy = info.lastStudentAccuracy
             lastCheckpoint = runDir.appendingPathComponent(info.file).path
