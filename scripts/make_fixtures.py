@@ -678,6 +678,25 @@ def total_variation():
 
 
 @case
+def border_prior():
+    name = "border_prior"
+    seed(name)
+    x = torch.randn(3, 2, 6, 5)
+    level = -0.8102  # Fashion-MNIST's black, (0 - 0.2860) / 0.3530, rounded
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        mask = torch.ones(6, 5, dtype=dtype)
+        mask[2:4, 2:3] = 0  # a band of 2 pixels: only the inner 2x1 block is off the band
+        y = ((xd - level).pow(2) * mask).sum() / (mask.sum() * 3 * 2)
+        y.backward()
+        return {"x": x, "y": y, "dx": xd.grad}
+    meta = {"op": "border_prior", "formula": "((x - level)^2 * band).sum() / (band.sum() * N * C), band = outer 2 rows and columns",
+            "level": str(level), "band": "2", "gout": "1"}
+    return name, run, meta, {"x"}
+
+
+@case
 def kd_t4():
     name = "kd_t4"
     seed(name)

@@ -77,6 +77,8 @@ public struct DashboardModel: Sendable {
     public var tvWeight: Double?
     /// The diversity term's weight when on (`--diversity`).
     public var divWeight: Double?
+    /// The border prior's weight when on (`--border`).
+    public var borderWeight: Double?
     /// Images in the student's replay memory and its capacity, as last reported (nil: no replay).
     public var memory: Int?
     public var memoryCapacity: Int?
@@ -94,6 +96,7 @@ public struct DashboardModel: Sendable {
         case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
             + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
+            + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
@@ -140,10 +143,15 @@ public struct DashboardModel: Sendable {
             adversarialWeight = s.advWeight
             tvWeight = s.tvWeight
             divWeight = s.divWeight
+            borderWeight = s.borderWeight
             memory = s.memory; memoryCapacity = s.memoryCapacity
             if let v = s.tv {
                 series["tv", default: Series()].steps.append(s.step)
                 series["tv", default: Series()].values.append(v)
+            }
+            if let v = s.border {
+                series["border", default: Series()].steps.append(s.step)
+                series["border", default: Series()].values.append(v)
             }
             if let v = s.div {
                 series["div", default: Series()].steps.append(s.step)

@@ -126,6 +126,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// The squared total variation of the generated images and its weight (`--tv`); nil when off.
     public var tv: Double? = nil
     public var tvWeight: Double? = nil
+    /// The border prior's value (mean squared distance of the images' edge band from black) and weight, when on.
+    public var border: Double? = nil
+    public var borderWeight: Double? = nil
     /// The mean cosine similarity of the batch's teacher features and its weight (`--diversity`); nil when off.
     public var div: Double? = nil
     public var divWeight: Double? = nil

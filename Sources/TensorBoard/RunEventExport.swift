@@ -33,6 +33,8 @@ public enum RunEventExport {
             if let w = s.tvWeight { v += scalars([("weights/tv", w)]) }
             if let d = s.div { v += scalars([("loss/feature_similarity", d)]) }
             if let w = s.divWeight { v += scalars([("weights/diversity", w)]) }
+            if let b = s.border { v += scalars([("loss/border", b)]) }
+            if let w = s.borderWeight { v += scalars([("weights/border", w)]) }
             if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):

@@ -88,4 +88,20 @@ import Testing
         #expect(text.contains("7 feature cos×1 ") && text.contains("discrepancy"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("feature cos"))
     }
+
+    /// `--tv` and `--border` beside the adversarial term: eight charts, each titled, at 120×40.
+    @Test func bothImagePriorsHaveCharts() {
+        var m = DashboardModel()
+        m.apply(Events.config())
+        for i in 1...30 {
+            guard case .step(var s) = Events.step(i) else { continue }
+            s.adv = 0.2; s.advWeight = 3
+            s.tv = 0.9 - Double(i) / 100; s.tvWeight = 1
+            s.border = 1.6 - Double(i) / 50; s.borderWeight = 1
+            m.apply(.step(s))
+        }
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("7 image prior TV×1 ") && text.contains("8 border prior×1 ") && text.contains("discrepancy"))
+        #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("border prior"))
+    }
 }

@@ -12,14 +12,16 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var tv: Float
     /// Weight of the mean cosine similarity of the batch's teacher features, a diversity term (0: plain DAFL).
     public var diversity: Float
+    /// Weight of the images' edge band's squared distance from the background level, an image prior (0: plain DAFL).
+    public var border: Float
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
-                tv: Float = 0, diversity: Float = 0) {
+                tv: Float = 0, diversity: Float = 0, border: Float = 0) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
-        self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity
+        self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity; self.border = border
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -31,6 +33,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         discrepancy = try c.decodeIfPresent(Discrepancy.self, forKey: .discrepancy) ?? .l1
         tv = try c.decodeIfPresent(Float.self, forKey: .tv) ?? 0
         diversity = try c.decodeIfPresent(Float.self, forKey: .diversity) ?? 0
+        border = try c.decodeIfPresent(Float.self, forKey: .border) ?? 0
     }
 }
 
@@ -51,6 +54,8 @@ public struct IterationResult: Sendable {
     public var totalVariation: Float = 0
     /// Mean cosine similarity of the batch's teacher features (computed only when its weight is above 0).
     public var featureSimilarity: Float = 0
+    /// Mean squared distance of the batch's edge band from the background (computed only when its weight is above 0).
+    public var borderDeviation: Float = 0
     /// Targeted generation: the fraction of images the teacher assigns to their target class (nil otherwise).
     public var onTarget: Float? = nil
     /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
@@ -62,7 +67,7 @@ public struct IterationResult: Sendable {
     /// The teacher's logits [N·K] (for replaying the batch to the student).
     public var teacherLogits: [Float]
     /// Whether every loss was finite. When false, no weight was touched.
-    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, featureSimilarity, total].allSatisfy(\.isFinite) }
+    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, featureSimilarity, borderDeviation, total].allSatisfy(\.isFinite) }
 }
 
 /// One DAFL iteration exactly as the reference code: noise → generator → frozen teacher (eval mode);
@@ -83,7 +88,7 @@ public enum DAFLIteration {
     public static func run(generator: Generator, teacher: any Classifier, student: any Classifier,
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, labelEmbedding: Embedding? = nil,
-                           kdTemperature: Float = 1, keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           kdTemperature: Float = 1, background: Float = 0, keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in labelEmbedding.map { z * $0(t) } }
@@ -113,6 +118,12 @@ public enum DAFLIteration {
             generatorLoss = generatorLoss + s * w.diversity
             lDiv = s
         }
+        var lBorder: Tensor?
+        if w.border > 0 {
+            let b = images.borderDeviation(from: background, width: DAFLLoss.borderBand)
+            generatorLoss = generatorLoss + b * w.border
+            lBorder = b
+        }
         let probs = logits.detached().softmax()
         let classes = logits.argmaxRows()
         let k = logits.shape[1]
@@ -123,6 +134,7 @@ public enum DAFLIteration {
         result.discrepancy = lAdv?.item ?? 0
         result.totalVariation = lTV?.item ?? 0
         result.featureSimilarity = lDiv?.item ?? 0
+        result.borderDeviation = lBorder?.item ?? 0
         if conditioned != nil, let targets {
             result.onTarget = Float(zip(classes, targets).filter { $0 == $1 }.count) / Float(Swift.max(targets.count, 1))
         }

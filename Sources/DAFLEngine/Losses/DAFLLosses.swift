@@ -7,6 +7,9 @@
 /// let total = DAFLLoss.oneHot(logits) + 0.1 * DAFLLoss.activation(features) + 5 * DAFLLoss.informationEntropy(logits)
 /// ```
 public enum DAFLLoss {
+    /// Pixels along each edge that the border prior (`LossWeights.border`) holds at the background level.
+    public static let borderBand = 2
+
     /// Cross-entropy of the teacher's logits against their own argmax: low when the teacher is sure.
     public static func oneHot(_ logits: Tensor) -> Tensor {
         Tensor.crossEntropy(logits, targets: logits.argmaxRows())

@@ -38,6 +38,16 @@ import Testing
         expectClose(x.grad ?? [], f.values("dx"), "tv dx")
     }
 
+    /// The border prior (`--border`): the outer two rows and columns held at black.
+    @Test func borderPrior() throws {
+        let f = try Fixture("border_prior")
+        let x = f.tensor("x", grad: true)
+        let loss = x.borderDeviation(from: -0.8102, width: 2)
+        expectClose([loss.item], f.values("y"), "border")
+        loss.backward()
+        expectClose(x.grad ?? [], f.values("dx"), "border dx")
+    }
+
     /// T² · KL at temperature 4 (Hinton's scaling), the student's loss under `--kd-temperature 4`.
     @Test func distillationAtTemperature() throws {
         let f = try Fixture("kd_t4")

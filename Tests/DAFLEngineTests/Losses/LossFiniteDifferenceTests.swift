@@ -23,6 +23,11 @@ import Testing
         gradCheck([randn([1, 1, 2, 7], seed: 37)]) { $0[0].totalVariation() }
     }
 
+    @Test func borderPrior() {
+        gradCheck([randn([2, 3, 6, 5], seed: 38)]) { $0[0].borderDeviation(from: -0.81, width: 2) }
+        gradCheck([randn([1, 2, 4, 4], seed: 39)]) { $0[0].borderDeviation(from: 0.5, width: 1) }
+    }
+
     @Test func daflTerms() {
         // argmax is piecewise constant: the one-hot loss is smooth away from ties.
         let logits = randn([8, 10], seed: 33, scale: 2)
