@@ -14,6 +14,16 @@ under a cosine schedule. The test split only measures. It prints the test accura
                      (--crit in, as `dafl distill --student-init teacher`; out: outgoing weights; inout: product)
 --init gradual       the full-width teacher, whose units outside the pruned set fade out linearly over
                      the first --fade of the steps (their outputs times 1 → 0); then exactly the pruned student
+--init merge         pruned, then each dropped unit merged into the kept unit of the same layer whose incoming
+                     weights (with bias) point the most alike, if their cosine is at least --merge-cos: its outgoing
+                     weights, scaled by the projection of its incoming ones, are added to that unit's (neuron
+                     merging, Kim et al. 2020; exact for a positive multiple, since ReLU and max-pooling commute
+                     with positive scaling). No data.
+--init lsq           pruned, then layer by layer from conv2 on, each layer's weights refitted by least squares
+                     (ridge --ridge) so that, on the student's own inputs, its kept pre-activations match the
+                     teacher's on --fit of the generated images (as ThiNet or channel pruning do with real data)
+--data real          train (and fit) on Fashion-MNIST's training images instead: a ceiling, never a recipe
+--steps 0            only measure the start
 --freeze conv1,...   layers left untrained; --hint W adds W · MSE between the student's 60 features and
                      the teacher's at the kept units; --loss mse|l1 replaces the KL by a loss on the logits.
 """
@@ -64,12 +74,68 @@ def pruned_state(state, kept):
     return out
 
 
+def merged(state, kept, min_cos):
+    """The teacher with each dropped unit's outgoing weights added, scaled, to its most similar kept unit's."""
+    out, inputs = {k: v.clone() for k, v in state.items()}, None
+    for i, name in enumerate(LAYERS[:-1]):
+        w = out[name + ".weight"] if inputs is None else out[name + ".weight"][:, inputs]
+        v = torch.cat([w.reshape(w.shape[0], -1), out[name + ".bias"][:, None]], 1)
+        units, nxt = kept[name], out[LAYERS[i + 1] + ".weight"]
+        for j in range(v.shape[0]):
+            if (units == j).any():
+                continue
+            cos = F.cosine_similarity(v[j][None], v[units], dim=1)
+            c, at = cos.max(0)
+            if c >= min_cos:
+                k = units[at]
+                nxt[:, k] += c * v[j].norm() / v[k].norm() * nxt[:, j]
+        inputs = units
+    return out
+
+
+def refitted(state, kept, x, ridge):
+    """The pruned student with conv2 … fc2 refitted by ridge least squares to the teacher's pre-activations."""
+    s, t = pruned_state(state, kept), state
+
+    def solve(inputs, targets):
+        X = torch.cat([inputs, torch.ones(inputs.shape[0], 1)], 1)
+        A = X.T @ X + ridge * X.shape[0] * torch.diag(torch.cat([torch.ones(X.shape[1] - 1), torch.zeros(1)]))
+        W = torch.linalg.solve(A, X.T @ targets)
+        return W[:-1].T.contiguous(), W[-1].contiguous()
+
+    def conv(name, hs, ht):
+        units, k = kept.get(name, torch.arange(t[name + ".weight"].shape[0])), t[name + ".weight"].shape[-1]
+        y = F.conv2d(ht, t[name + ".weight"], t[name + ".bias"])[:, units]
+        patches = F.unfold(hs, k).transpose(1, 2).reshape(-1, hs.shape[1] * k * k)
+        w, b = solve(patches, y.flatten(2).transpose(1, 2).reshape(-1, len(units)))
+        s[name + ".weight"], s[name + ".bias"] = w.view(len(units), hs.shape[1], k, k), b
+        return F.relu(F.conv2d(hs, s[name + ".weight"], b)), F.relu(F.conv2d(ht, t[name + ".weight"], t[name + ".bias"]))
+
+    def linear(name, hs, ht):
+        units = kept.get(name, torch.arange(t[name + ".weight"].shape[0]))
+        s[name + ".weight"], s[name + ".bias"] = solve(hs, F.linear(ht, t[name + ".weight"], t[name + ".bias"])[:, units])
+        return F.relu(F.linear(hs, s[name + ".weight"], s[name + ".bias"])), F.relu(F.linear(ht, t[name + ".weight"], t[name + ".bias"]))
+
+    with torch.no_grad():
+        hs = F.max_pool2d(F.relu(F.conv2d(x, s["conv1.weight"], s["conv1.bias"])), 2)
+        ht = F.max_pool2d(F.relu(F.conv2d(x, t["conv1.weight"], t["conv1.bias"])), 2)
+        hs, ht = (F.max_pool2d(h, 2) for h in conv("conv2", hs, ht))
+        hs, ht = (h.flatten(1) for h in conv("conv3", hs, ht))
+        hs, ht = linear("fc1", hs, ht)
+        linear("fc2", hs, ht)
+    return s
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--checkpoint", required=True, help="one checkpoint, or several separated by commas (their memories joined)")
     ap.add_argument("--teacher", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models",
                                                       "teacher-fashion-lenet5.safetensors"))
-    ap.add_argument("--init", choices=["random", "prune", "gradual"], default="random")
+    ap.add_argument("--init", choices=["random", "prune", "gradual", "merge", "lsq"], default="random")
+    ap.add_argument("--merge-cos", type=float, default=0.5)
+    ap.add_argument("--ridge", type=float, default=1e-3)
+    ap.add_argument("--fit", type=int, default=8192)
+    ap.add_argument("--data", choices=["generated", "real"], default="generated")
     ap.add_argument("--crit", choices=["in", "out", "inout"], default="in")
     ap.add_argument("--fade", type=float, default=0.5)
     ap.add_argument("--freeze", default="")
@@ -88,14 +154,23 @@ def main():
     teacher.eval()
     for p in teacher.parameters():
         p.requires_grad_(False)
-    with safe_open(a.checkpoint, "pt") as f:
-        images = torch.cat([f.get_tensor(k) for k in f.keys() if k.startswith("replay.images.")]).view(-1, 1, 32, 32)
+    memories = []
+    for path in a.checkpoint.split(","):
+        with safe_open(path, "pt") as f:
+            memories.append(torch.cat([f.get_tensor(k) for k in f.keys() if k.startswith("replay.images.")]))
+    images = torch.cat(memories).view(-1, 1, 32, 32)
+    if a.data == "real":
+        images = D.load_fashion(D.FASHION_DIR, "train", D.FASHION_MEAN, D.FASHION_STD)[0]
     state = teacher.state_dict()
     kept = kept_units(state, a.crit)
     gradual = a.init == "gradual"
     student = D.LeNet5(half=not gradual)
     if a.init == "prune":
         student.load_state_dict(pruned_state(state, kept))
+    elif a.init == "merge":
+        student.load_state_dict(pruned_state(merged(state, kept, a.merge_cos), kept))
+    elif a.init == "lsq":
+        student.load_state_dict(refitted(state, kept, images[torch.randperm(images.shape[0])[:a.fit]], a.ridge))
     elif gradual:
         student.load_state_dict(state)
         masks = {n: torch.zeros(state[n + ".weight"].shape[0]) for n in LAYERS[:-1]}
