@@ -6,13 +6,21 @@ import Testing
 /// A targeted DAFL run (`--targeted`): the class-balance panel says how often the teacher sees the
 /// class each image was generated for, and previews show the class asked for.
 @Suite struct TargetedPanelTests {
-    @Test func onTargetShowsInTheBalancePanelAndPreviewsNameTheTarget() {
+    /// A model after the config and 30 steps, each step event changed by `edit` (given the step number).
+    static func model(_ edit: (inout StepEvent, Int) -> Void) -> DashboardModel {
         var m = DashboardModel()
         m.apply(Events.config())
         for i in 1...30 {
             guard case .step(var s) = Events.step(i) else { continue }
-            s.onTarget = i <= 10 ? 10 : 40
+            edit(&s, i)
             m.apply(.step(s))
+        }
+        return m
+    }
+
+    @Test func onTargetShowsInTheBalancePanelAndPreviewsNameTheTarget() {
+        var m = Self.model { s, i in
+            s.onTarget = i <= 10 ? 10 : 40
         }
         let px = Data((0..<1024).map { UInt8($0 % 256) }).base64EncodedString()
         m.apply(.samples(SamplesEvent(step: 30, time: 15, width: 32, height: 32, images: [.init(pixels: px, label: 7, confidence: 0.9, conditioning: 3)])))
@@ -53,13 +61,9 @@ import Testing
 
     /// `--tv W`: the image prior gets a chart; the replay memory's fill shows under the class balance.
     @Test func theImagePriorHasAChartAndTheMemoryItsFill() {
-        var m = DashboardModel()
-        m.apply(Events.config())
-        for i in 1...30 {
-            guard case .step(var s) = Events.step(i) else { continue }
+        var m = Self.model { s, i in
             s.tv = 0.3; s.tvWeight = 0.5
             s.memory = i * 128; s.memoryCapacity = 128_000
-            m.apply(.step(s))
         }
         var text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("image prior TV×0.5"))
@@ -76,13 +80,9 @@ import Testing
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
     /// similarity of the batch's teacher features, which the generator lowers).
     @Test func theDiversityTermHasAChart() {
-        var m = DashboardModel()
-        m.apply(Events.config())
-        for i in 1...30 {
-            guard case .step(var s) = Events.step(i) else { continue }
+        let m = Self.model { s, i in
             s.adv = 0.2; s.advWeight = 3
             s.div = 0.6 - Double(i) / 100; s.divWeight = 1
-            m.apply(.step(s))
         }
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("7 feature cos×1 ") && text.contains("discrepancy"))
@@ -91,14 +91,10 @@ import Testing
 
     /// `--tv` and `--border` beside the adversarial term: eight charts, each titled, at 120×40.
     @Test func bothImagePriorsHaveCharts() {
-        var m = DashboardModel()
-        m.apply(Events.config())
-        for i in 1...30 {
-            guard case .step(var s) = Events.step(i) else { continue }
+        let m = Self.model { s, i in
             s.adv = 0.2; s.advWeight = 3
             s.tv = 0.9 - Double(i) / 100; s.tvWeight = 1
             s.border = 1.6 - Double(i) / 50; s.borderWeight = 1
-            m.apply(.step(s))
         }
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("7 image prior TV×1 ") && text.contains("8 border prior×1 ") && text.contains("discrepancy"))
