@@ -134,7 +134,10 @@ public struct DashboardModel: Sendable {
             elapsed = s.time
             stepsPerSecond = s.stepsPerSecond
             alpha = s.alpha; beta = s.beta; ohWeight = s.ohWeight
-            for (key, v) in [("oh", s.oh), ("a", s.a), ("ie", s.ie), ("kd", s.kd), ("total", s.total)] {
+            // The optional terms are charted only in runs that report them.
+            let terms: [(String, Double?)] = [("oh", s.oh), ("a", s.a), ("ie", s.ie), ("kd", s.kd), ("total", s.total),
+                                              ("tv", s.tv), ("border", s.border), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget)]
+            for case let (key, v?) in terms {
                 series[key, default: Series()].steps.append(s.step)
                 series[key, default: Series()].values.append(v)
             }
@@ -145,26 +148,6 @@ public struct DashboardModel: Sendable {
             divWeight = s.divWeight
             borderWeight = s.borderWeight
             memory = s.memory; memoryCapacity = s.memoryCapacity
-            if let v = s.tv {
-                series["tv", default: Series()].steps.append(s.step)
-                series["tv", default: Series()].values.append(v)
-            }
-            if let v = s.border {
-                series["border", default: Series()].steps.append(s.step)
-                series["border", default: Series()].values.append(v)
-            }
-            if let v = s.div {
-                series["div", default: Series()].steps.append(s.step)
-                series["div", default: Series()].values.append(v)
-            }
-            if let d = s.adv {
-                series["adv", default: Series()].steps.append(s.step)
-                series["adv", default: Series()].values.append(d)
-            }
-            if let o = s.onTarget {
-                series["on_target", default: Series()].steps.append(s.step)
-                series["on_target", default: Series()].values.append(o)
-            }
             recentHists.append(s.hist)
             if recentHists.count > histWindow { recentHists.removeFirst() }
             windowHist = recentHists.reduce(into: [Int](repeating: 0, count: s.hist.count)) { acc, h in
