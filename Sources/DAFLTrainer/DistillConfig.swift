@@ -145,6 +145,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         for (name, v) in [("--oh", weights.oneHot), ("--alpha", weights.alpha), ("--beta", weights.beta), ("--adversarial", weights.adversarial), ("--tv", weights.tv), ("--diversity", weights.diversity), ("--border", weights.border)] where !(v >= 0 && v.isFinite) {
             p.append("\(name) must be a finite number ≥ 0")
         }
+        if !(1...8).contains(weights.borderBand) { p.append("--border-band must be between 1 and 8 pixels") }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
         if let e = studentEMA, !(e >= 0 && e < 1) { p.append("--student-ema must be in [0, 1)") }
@@ -180,7 +181,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var settings: [String: String] {
         [
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
-            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)",
+            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",

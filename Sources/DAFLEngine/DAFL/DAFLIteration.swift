@@ -14,14 +14,16 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var diversity: Float
     /// Weight of the images' edge band's squared distance from the background level, an image prior (0: plain DAFL).
     public var border: Float
+    /// Pixels along each edge that the border prior holds at the background level.
+    public var borderBand: Int
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
-                tv: Float = 0, diversity: Float = 0, border: Float = 0) {
+                tv: Float = 0, diversity: Float = 0, border: Float = 0, borderBand: Int = DAFLLoss.borderBand) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
-        self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity; self.border = border
+        self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity; self.border = border; self.borderBand = borderBand
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -34,6 +36,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         tv = try c.decodeIfPresent(Float.self, forKey: .tv) ?? 0
         diversity = try c.decodeIfPresent(Float.self, forKey: .diversity) ?? 0
         border = try c.decodeIfPresent(Float.self, forKey: .border) ?? 0
+        borderBand = try c.decodeIfPresent(Int.self, forKey: .borderBand) ?? DAFLLoss.borderBand
     }
 }
 
@@ -120,7 +123,7 @@ public enum DAFLIteration {
         }
         var lBorder: Tensor?
         if w.border > 0 {
-            let b = images.borderDeviation(from: background, width: DAFLLoss.borderBand)
+            let b = images.borderDeviation(from: background, width: w.borderBand)
             generatorLoss = generatorLoss + b * w.border
             lBorder = b
         }

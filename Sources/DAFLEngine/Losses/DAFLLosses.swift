@@ -7,7 +7,7 @@
 /// let total = DAFLLoss.oneHot(logits) + 0.1 * DAFLLoss.activation(features) + 5 * DAFLLoss.informationEntropy(logits)
 /// ```
 public enum DAFLLoss {
-    /// Pixels along each edge that the border prior (`LossWeights.border`) holds at the background level.
+    /// Pixels along each edge that the border prior (`LossWeights.border`) holds at the background level, by default.
     public static let borderBand = 2
 
     /// Cross-entropy of the teacher's logits against their own argmax: low when the teacher is sure.

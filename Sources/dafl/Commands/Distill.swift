@@ -31,8 +31,10 @@ struct Distill: ParsableCommand {
     var adversarial: Float?
     @Option(help: "Weight of the squared total variation of the generated images, an image prior the generator minimises (0: off).")
     var tv: Float?
-    @Option(help: "Weight of the border prior: the mean squared distance of the generated images' two outermost rows and columns from black, which the generator minimises (0: off).")
+    @Option(help: "Weight of the border prior: the mean squared distance of the generated images' outermost rows and columns (--border-band) from black, which the generator minimises (0: off).")
     var border: Float?
+    @Option(help: "Pixels along each edge that --border holds at black (1–8; default 2).")
+    var borderBand: Int?
     @Option(help: "Weight of the mean cosine similarity between the teacher features of a batch's images, a diversity term the generator minimises (0: off).")
     var diversity: Float?
     @Option(help: "How --adversarial measures the disagreement: l1 (of the logits, DFAD) or kl (of the softmax outputs, ZSKT).")
@@ -101,6 +103,7 @@ struct Distill: ParsableCommand {
         if let v = adversarial { c.weights.adversarial = v }
         if let v = tv { c.weights.tv = v }
         if let v = border { c.weights.border = v }
+        if let v = borderBand { c.weights.borderBand = v }
         if let v = diversity { c.weights.diversity = v }
         if let v = discrepancy {
             guard let d = Discrepancy(rawValue: v) else { throw ValidationError("--discrepancy must be l1 or kl, not '\(v)'") }

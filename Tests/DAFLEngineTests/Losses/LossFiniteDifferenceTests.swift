@@ -26,6 +26,7 @@ import Testing
     @Test func borderPrior() {
         gradCheck([randn([2, 3, 6, 5], seed: 38)]) { $0[0].borderDeviation(from: -0.81, width: 2) }
         gradCheck([randn([1, 2, 4, 4], seed: 39)]) { $0[0].borderDeviation(from: 0.5, width: 1) }
+        gradCheck([randn([1, 1, 8, 8], seed: 40)]) { $0[0].borderDeviation(from: 0, width: 3) }
     }
 
     @Test func daflTerms() {
