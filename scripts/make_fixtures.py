@@ -697,6 +697,21 @@ def border_prior():
 
 
 @case
+def jitter():
+    name = "jitter"
+    seed(name)
+    x, gout = torch.randn(2, 2, 5, 6), torch.randn(2, 2, 5, 6)
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y = torch.roll(xd, shifts=(1, -2), dims=(2, 3)).flip(3)
+        backward(y, gout)
+        return {"x": x, "gout": gout, "y": y, "dx": xd.grad}
+    meta = {"op": "jitter", "formula": "roll(x, shifts=(1, -2), dims=(2, 3)).flip(3)", "dy": "1", "dx": "-2", "mirrored": "1"}
+    return name, run, meta, {"x", "gout"}
+
+
+@case
 def kd_t4():
     name = "kd_t4"
     seed(name)

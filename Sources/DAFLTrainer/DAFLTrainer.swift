@@ -334,11 +334,17 @@ public final class DAFLTrainer: @unchecked Sendable {
         if let pruning, let wide = student as? LeNet5, wide.unitScales != nil { wide.unitScales = pruning.scales(at: step) }
         let z = Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
         let targets = labelEmbedding.map { _ in (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) } }
+        // Drawn only when on, so runs without it keep their random stream.
+        let jitter = config.jitter.flatMap { n -> DAFLIteration.Jitter? in
+            guard n > 0 else { return nil }
+            let span = UInt64(2 &* n &+ 1)
+            return DAFLIteration.Jitter(dy: Int(rng.next() % span) &- n, dx: Int(rng.next() % span) &- n, mirrored: rng.next() & 1 == 1)
+        }
         let (r, images) = DAFLIteration.run(generator: generator, teacher: teacher, student: student,
                                             generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer,
                                             noise: z, weights: weights, targets: targets, labelEmbedding: labelEmbedding,
                                             kdTemperature: config.kdTemperature ?? 1,
-                                            background: preprocessing.blackAndWhite.black, keepImages: true)
+                                            background: preprocessing.blackAndWhite.black, jitter: jitter, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
                          ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }

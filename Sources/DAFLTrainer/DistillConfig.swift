@@ -50,6 +50,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var collapseReset: Int? = nil
     /// Re-initialise the generator every this many iterations, keeping the replay memory (nil or 0: never).
     public var generatorRestart: Int? = nil
+    /// The teacher judges each generated batch rolled by up to this many pixels each way and mirrored
+    /// with probability ½ (DeepInversion's jitter; nil or 0: off, as in the reference).
+    public var jitter: Int? = nil
     /// Targeted generation: a target class per image, uniform, conditions the generator (noise × class
     /// embedding) and replaces the one-hot term by the cross-entropy against it. Nil or false: DAFL's generator.
     public var targeted: Bool? = nil
@@ -163,6 +166,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if pruneFade != nil && studentInit != "gradual" { p.append("--prune-fade needs --student-init gradual") }
         if studentInit == "gradual" && (studentEMA ?? 0) > 0 { p.append("--student-init gradual and --student-ema cannot be combined (the average would span two widths)") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
+        if let j = jitter, !(0...8).contains(j) { p.append("--jitter must be between 0 and 8 pixels") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
         // Sizes a two-core engine can hold: a flag typo or a damaged checkpoint sidecar must get a message,
@@ -186,7 +190,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",

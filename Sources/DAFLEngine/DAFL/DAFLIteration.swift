@@ -82,20 +82,32 @@ public struct IterationResult: Sendable {
 /// becomes the cross-entropy against the target instead of the teacher's own argmax, so the classes are
 /// balanced by construction and each class gets its own part of the generator.
 ///
+/// With `jitter` (beyond the paper, as DeepInversion) the teacher and the student see the batch rolled and
+/// mirrored; the image priors judge it as generated, and `keepImages` returns the view the teacher labelled.
+///
 /// ```swift
 /// let r = DAFLIteration.run(generator: g, teacher: t, student: s, generatorOptimizer: og,
 ///                           studentOptimizer: os, noise: z, weights: LossWeights())
 /// print(r.oneHot, r.activation, r.entropy, r.distillation)
 /// ```
 public enum DAFLIteration {
+    /// A shift (wrapping) and mirror of the generated batch before the teacher judges it (`Tensor.jittered`).
+    public struct Jitter: Sendable, Equatable {
+        public var dy: Int, dx: Int, mirrored: Bool
+        public init(dy: Int, dx: Int, mirrored: Bool) { self.dy = dy; self.dx = dx; self.mirrored = mirrored }
+    }
+
     public static func run(generator: Generator, teacher: any Classifier, student: any Classifier,
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, labelEmbedding: Embedding? = nil,
-                           kdTemperature: Float = 1, background: Float = 0, keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           kdTemperature: Float = 1, background: Float = 0, jitter: Jitter? = nil,
+                           keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in labelEmbedding.map { z * $0(t) } }
-        let images = generator(conditioned ?? z)
+        let generated = generator(conditioned ?? z)
+        // Teacher and student see the jittered view; the image priors judge the picture as generated.
+        let images = jitter.map { generated.jittered(dy: $0.dy, dx: $0.dx, mirrored: $0.mirrored) } ?? generated
         let (logits, features) = teacher.forwardWithFeatures(images)
         let lOH = conditioned != nil ? Tensor.crossEntropy(logits, targets: targets!) : DAFLLoss.oneHot(logits)
         let lA = DAFLLoss.activation(features)
@@ -111,7 +123,7 @@ public enum DAFLIteration {
         }
         var lTV: Tensor?
         if w.tv > 0 {
-            let tv = images.totalVariation()
+            let tv = generated.totalVariation()
             generatorLoss = generatorLoss + tv * w.tv
             lTV = tv
         }
@@ -123,7 +135,7 @@ public enum DAFLIteration {
         }
         var lBorder: Tensor?
         if w.border > 0 {
-            let b = images.borderDeviation(from: background, width: w.borderBand)
+            let b = generated.borderDeviation(from: background, width: w.borderBand)
             generatorLoss = generatorLoss + b * w.border
             lBorder = b
         }

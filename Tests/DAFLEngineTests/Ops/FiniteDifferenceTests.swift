@@ -64,6 +64,12 @@ import Testing
         }
     }
 
+    /// Shifts past the image size wrap round, with and without the mirror.
+    @Test func jitter() {
+        gradCheck([randn([2, 2, 5, 4], seed: 41)]) { $0[0].jittered(dy: -7, dx: 1, mirrored: false).tanh() }
+        gradCheck([randn([1, 3, 4, 6], seed: 42)]) { $0[0].jittered(dy: 2, dx: 9, mirrored: true).tanh() }
+    }
+
     @Test func activations() {
         // Keep away from the kinks of relu/abs, where finite differences are undefined.
         let x = randn([3, 4, 5], seed: 15).map({ $0 + ($0 >= 0 ? 0.1 : -0.1) }, derivative: { _, _ in 1 }).detached()

@@ -79,6 +79,7 @@ import Testing
         try check("mean_dim0", inputs: ["x"], grads: ["dx"]) { $0[0].meanOverBatch() }
         try check("sum", inputs: ["x"], grads: ["dx"]) { $0[0].sum() }
         try check("mean", inputs: ["x"], grads: ["dx"]) { $0[0].mean() }
+        try check("jitter", inputs: ["x"], grads: ["dx"]) { $0[0].jittered(dy: 1, dx: -2, mirrored: true) }
     }
 
     @Test func crossEntropy() throws {
