@@ -188,10 +188,11 @@ final class EventBox: @unchecked Sendable {
         #expect(p.weights == LossWeights(oneHot: 1, alpha: 0.1, beta: 5) && p.generatorWidth == 128 && p.studentSteps == 1)
     }
 
-    @Test func cpuPresetAugmentsReplayAndResetsCollapsedGenerators() {
+    @Test func cpuPresetAugmentsReplayResetsCollapsedGeneratorsAndHoldsTheBorder() {
         let c = DistillConfig.preset(.cpu), p = DistillConfig.preset(.paper)
         #expect(c.augmentation == StudentAugmentation(shift: 2, flip: true, mixup: true) && c.collapseReset == 50)
         #expect(c.weights.adversarial == 3 && c.weights.discrepancy == .kl && p.weights.adversarial == 0)
+        #expect(c.weights.border == 3 && c.weights.borderBand == 2 && p.weights.border == 0 && (c.jitter ?? 0) == 0)
         #expect(p.augmentation.isNone && (p.collapseReset ?? 0) == 0 && (p.generatorRestart ?? 0) == 0)
     }
 

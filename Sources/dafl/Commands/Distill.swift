@@ -31,7 +31,7 @@ struct Distill: ParsableCommand {
     var adversarial: Float?
     @Option(help: "Weight of the squared total variation of the generated images, an image prior the generator minimises (0: off).")
     var tv: Float?
-    @Option(help: "Weight of the border prior: the mean squared distance of the generated images' outermost rows and columns (--border-band) from black, which the generator minimises (0: off).")
+    @Option(help: "Weight of the border prior: the mean squared distance of the generated images' outermost rows and columns (--border-band) from black, which the generator minimises (0: off; the cpu preset: 3).")
     var border: Float?
     @Option(help: "Pixels along each edge that --border holds at black (1–8; default 2).")
     var borderBand: Int?
