@@ -6,7 +6,8 @@ public enum Sparklines {
     static let blocks: [Unicode.Scalar] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
     public static func draw(_ buf: inout CellBuffer, _ r: Rect, model: DashboardModel, smoothing: Double, theme: Theme, focused: Bool) {
-        let inner = Box.draw(&buf, r, title: "losses (smoothed; 1-5 expands one)", theme: theme, focused: focused)
+        // The keys 1…9 expand a chart; the title names the ones this run has.
+        let inner = Box.draw(&buf, r, title: "losses (smoothed; 1-\(Swift.min(Swift.max(model.chartSeries.count, 1), 9)) expands one)", theme: theme, focused: focused)
         let bg = theme.color("main_bg")
         let nameW = 20, valueW = 10
         // The min…max range label only where there is room for it and a useful sparkline.

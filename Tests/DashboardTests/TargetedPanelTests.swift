@@ -98,6 +98,8 @@ import Testing
         }
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("7 image prior TV×1 ") && text.contains("8 border prior×1 ") && text.contains("discrepancy"))
+        // Eight charts do not fit 120×40 as charts: the sparkline rows name every key that expands one.
+        #expect(text.contains("1-8 expands one"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("border prior"))
     }
 }
