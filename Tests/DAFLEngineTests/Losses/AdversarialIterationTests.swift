@@ -5,15 +5,11 @@ import Testing
 @Suite struct AdversarialIterationTests {
     /// One iteration from identical starting points, with the discrepancy weight 0 and 1.
     func iterate(adversarial: Float, measure: Discrepancy = .l1) -> (IterationResult, Generator, LeNet5) {
-        var rng = RNG(seed: 5)
-        let g = Generator(latent: 8, width: 8, rng: &rng)
-        let t = LeNet5(.full, rng: &rng), s = LeNet5(.half, rng: &rng)
-        t.setTraining(false); t.freeze()
-        let og = Adam(g.parameters, lr: 0.2), os = Adam(s.parameters, lr: 2e-3)
-        let z = Tensor(shape: [4, 8], data: rng.normal(count: 32))
-        let (r, _) = DAFLIteration.run(generator: g, teacher: t, student: s, generatorOptimizer: og, studentOptimizer: os,
-                                       noise: z, weights: LossWeights(adversarial: adversarial, discrepancy: measure))
-        return (r, g, s)
+        let d = TinyDAFL(seed: 5)
+        let (r, _) = DAFLIteration.run(generator: d.generator, teacher: d.teacher, student: d.student,
+                                       generatorOptimizer: d.generatorOptimizer, studentOptimizer: d.studentOptimizer,
+                                       noise: d.noise, weights: LossWeights(adversarial: adversarial, discrepancy: measure))
+        return (r, d.generator, d.student)
     }
 
     @Test(arguments: Discrepancy.allCases)

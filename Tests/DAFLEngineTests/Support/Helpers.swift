@@ -71,3 +71,22 @@ func expectCloseToScale(_ a: [Float], _ b: [Float], rtol: Float = 1e-4, _ what: 
     let scale = Swift.max(1, b.map { Swift.abs($0) }.max() ?? 0)
     expectClose(a, b, rtol: 0, atol: rtol * scale, what, sourceLocation: sourceLocation)
 }
+
+/// The pieces of one small DAFL iteration, all drawn from one seed: a generator (latent 8, width 8),
+/// a frozen LeNet-5 teacher in eval mode, a LeNet-5-half student, their Adam optimizers and 4 noise vectors.
+struct TinyDAFL {
+    let generator: Generator, teacher: LeNet5, student: LeNet5
+    let generatorOptimizer: Adam, studentOptimizer: Adam
+    let noise: Tensor
+
+    init(seed: UInt64) {
+        var rng = RNG(seed: seed)
+        generator = Generator(latent: 8, width: 8, rng: &rng)
+        teacher = LeNet5(.full, rng: &rng)
+        student = LeNet5(.half, rng: &rng)
+        teacher.setTraining(false); teacher.freeze()
+        generatorOptimizer = Adam(generator.parameters, lr: 0.2)
+        studentOptimizer = Adam(student.parameters, lr: 2e-3)
+        noise = Tensor(shape: [4, 8], data: rng.normal(count: 32))
+    }
+}
