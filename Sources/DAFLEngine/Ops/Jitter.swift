@@ -17,11 +17,13 @@ extension Tensor {
         var out = [Float](repeating: 0, count: count)
         data.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
-                for p in 0..<planes {
-                    let x = xp.baseAddress! + p &* plane, o = op.baseAddress! + p &* plane
-                    for y in 0..<h {
-                        let src = x + rows[y] &* w, dst = o + y &* w
-                        for c in 0..<w { dst[c] = src[cols[c]] }
+                cols.withUnsafeBufferPointer { cp in
+                    for p in 0..<planes {
+                        let x = xp.baseAddress! + p &* plane, o = op.baseAddress! + p &* plane
+                        for y in 0..<h {
+                            let src = x + rows[y] &* w, dst = o + y &* w
+                            for c in 0..<w { dst[c] = src[cp[c]] }
+                        }
                     }
                 }
             }
@@ -30,11 +32,13 @@ extension Tensor {
         return .result(shape: shape, data: out, parents: [self]) { g in
             var dx = [Float](repeating: 0, count: input.count)
             dx.withUnsafeMutableBufferPointer { dp in
-                for p in 0..<planes {
-                    let gi = g.baseAddress! + p &* plane, d = dp.baseAddress! + p &* plane
-                    for y in 0..<h {
-                        let src = gi + y &* w, dst = d + rows[y] &* w
-                        for c in 0..<w { dst[cols[c]] = src[c] }
+                cols.withUnsafeBufferPointer { cp in
+                    for p in 0..<planes {
+                        let gi = g.baseAddress! + p &* plane, d = dp.baseAddress! + p &* plane
+                        for y in 0..<h {
+                            let src = gi + y &* w, dst = d + rows[y] &* w
+                            for c in 0..<w { dst[cp[c]] = src[c] }
+                        }
                     }
                 }
             }
