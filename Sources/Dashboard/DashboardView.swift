@@ -109,12 +109,14 @@ public enum DashboardView {
         return buf
     }
 
-    /// The loss panel: a grid of the run's series (two per row, an odd last one across), or one expanded.
+    /// The loss panel: a grid of the run's series (two per row, three when two would be too short; a
+    /// short last row shares the width), or one expanded; sparkline rows when no grid fits.
     static func drawLosses(_ buf: inout CellBuffer, _ r: Rect, model: DashboardModel, view: ViewState, theme: Theme) {
         let all = model.chartSeries
         var options = LineChart.Options()
         options.smoothing = view.smoothing
         options.markers = model.markers
+        options.keepsTitle = false
         func chart(_ i: Int, _ rect: Rect, focused: Bool) {
             let (key, label) = all[i]
             let s = model.series[key] ?? DashboardModel.Series()
@@ -128,20 +130,30 @@ public enum DashboardView {
             chart(e, r, focused: view.focus == .losses)
             return
         }
-        let rows = (all.count + 1) / 2
-        // Too short for the charts: one sparkline row per series.
-        if r.height < 6 * rows {
+        guard let columns = gridColumns(count: all.count, in: r) else {
             Sparklines.draw(&buf, r, model: model, smoothing: view.smoothing, theme: theme, focused: view.focus == .losses)
             return
         }
-        let rowH = r.height / rows, colW = r.width / 2
-        for i in all.indices {
-            let row = i / 2, y = r.y + row * rowH, h = row == rows - 1 ? r.height - row * rowH : rowH
-            let alone = i == all.count - 1 && i % 2 == 0
-            let rect = alone ? Rect(x: r.x, y: y, width: r.width, height: h)
-                : Rect(x: r.x + (i % 2) * colW, y: y, width: i % 2 == 0 ? colW : r.width - colW, height: h)
-            chart(i, rect, focused: i == 0 && view.focus == .losses)
+        let rows = (all.count + columns - 1) / columns, rowH = r.height / rows
+        for row in 0..<rows {
+            let first = row * columns, n = Swift.min(columns, all.count - first)
+            let y = r.y + row * rowH, h = row == rows - 1 ? r.height - row * rowH : rowH
+            let colW = r.width / n
+            for c in 0..<n {
+                let w = c == n - 1 ? r.width - c * colW : colW
+                chart(first + c, Rect(x: r.x + c * colW, y: y, width: w, height: h), focused: first + c == 0 && view.focus == .losses)
+            }
         }
+    }
+
+    /// Charts per row for `count` loss series in `r`: two, or three when two would leave each chart
+    /// under six rows (seven or eight terms at 120×40); nil when neither fits, for sparklines.
+    static func gridColumns(count: Int, in r: Rect) -> Int? {
+        for columns in [2, 3] {
+            let rows = (Swift.max(count, 1) + columns - 1) / columns
+            if r.height >= 6 * rows && (columns == 2 || r.width / columns >= 26) { return columns }
+        }
+        return nil
     }
 
     static func drawAccuracy(_ buf: inout CellBuffer, _ r: Rect, model: DashboardModel, view: ViewState, theme: Theme) {

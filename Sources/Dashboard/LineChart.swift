@@ -17,6 +17,9 @@ public enum LineChart {
         public var yRange: ClosedRange<Double>?
         public var valueFormat = "%.4f"
         public var xRange: ClosedRange<Int>?
+        /// When the header does not fit: true keeps the whole title and drops the value, false (the loss
+        /// grid) shortens the title to keep the value.
+        public var keepsTitle = true
         public init() {}
     }
 
@@ -25,7 +28,11 @@ public enum LineChart {
         let sm = smoothed(values, weight: options.smoothing)
         var header = title
         if let last = values.last {
-            header += "  " + String(format: options.valueFormat, sm.last ?? last)
+            let value = String(format: options.valueFormat, sm.last ?? last)
+            // A narrow chart shortens its title rather than cut its value (the box's edge takes 6 cells).
+            let room = rect.width - 6 - value.count - 2
+            if title.count > room && room >= 4 && !options.keepsTitle { header = String(title.prefix(room - 1)) + "…" }
+            if header.count <= room || !options.keepsTitle { header += "  " + value }
             let raw = " (raw " + String(format: options.valueFormat, last) + ")"
             if options.smoothing > 0 && header.count + raw.count + 6 <= rect.width { header += raw }
         }

@@ -98,8 +98,11 @@ import Testing
         }
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("7 image prior TV×1 ") && text.contains("8 border prior×1 ") && text.contains("discrepancy"))
-        // Eight charts do not fit 120×40 as charts: the sparkline rows name every key that expands one.
-        #expect(text.contains("1-8 expands one"))
+        // Eight charts fit 120×40 three to a row (two to a row would leave each under six rows).
+        #expect(!text.contains("expands one"))
+        // At 80×24 three columns are too narrow: sparkline rows, which name every key that expands one.
+        let small = DashboardView.render(m, view: ViewState(), width: 80, height: 24, theme: .dark).plainText()
+        #expect(small.contains("1-8 expands one"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("border prior"))
     }
 }

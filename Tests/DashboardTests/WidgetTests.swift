@@ -53,6 +53,21 @@ import Testing
         #expect(b.text.contains("β") && b.text.contains("┊") && b.text.contains("teacher 90%") && b.text.contains("╌"))
     }
 
+    /// In a chart three to a row (28 cells), a long title gives way to the value: "4 distillation L_kd  0." lost
+    /// the value's digits before.
+    @Test func aNarrowChartShortensItsTitleNotItsValue() {
+        var o = LineChart.Options()
+        o.keepsTitle = false
+        var b = CellBuffer(width: 28, height: 7)
+        LineChart.draw(&b, Rect(x: 0, y: 0, width: 28, height: 7), title: "4 distillation L_kd", steps: [1, 2],
+                       values: [0.0512, 0.0512], color: nil, theme: .dark, options: o)
+        #expect(b.line(0).contains("4 distillatio…  0.0512"), "\(b.line(0))")
+        var wide = CellBuffer(width: 60, height: 7)
+        LineChart.draw(&wide, Rect(x: 0, y: 0, width: 60, height: 7), title: "4 distillation L_kd", steps: [1, 2],
+                       values: [0.0512, 0.0512], color: nil, theme: .dark)
+        #expect(wide.line(0).contains("4 distillation L_kd  0.0512"))
+    }
+
     @Test func emptyChartSaysItIsWaiting() {
         var b = CellBuffer(width: 40, height: 6)
         LineChart.draw(&b, Rect(x: 0, y: 0, width: 40, height: 6), title: "kd", steps: [], values: [], color: nil, theme: .dark)
