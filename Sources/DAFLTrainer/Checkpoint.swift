@@ -46,27 +46,34 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
 }
 
 enum Checkpoint {
+    /// Tensor-name prefixes: the first generator keeps the names of a one-generator run (`generator.`, `opt_g.`),
+    /// the others are numbered from 2 (`generator2.`, `opt_g2.`).
+    static func generatorPrefix(_ i: Int) -> String { i == 0 ? "generator." : "generator\(i + 1)." }
+    static func optimizerPrefix(_ i: Int) -> String { i == 0 ? "opt_g." : "opt_g\(i + 1)." }
+
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
-    static func save(runDir: URL, info: CheckpointInfo, generator: Generator, labelEmbedding: Embedding?, student: any Classifier,
-                     studentAverage: Model?, generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
+    static func save(runDir: URL, info: CheckpointInfo, generators: [Generator], labelEmbedding: Embedding?, student: any Classifier,
+                     studentAverage: Model?, generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
         var tensors = CheckpointFiles.Tensors()
-        tensors.add(model: generator, prefix: "generator.")
+        for (i, g) in generators.enumerated() { tensors.add(model: g, prefix: generatorPrefix(i)) }
         if let labelEmbedding { tensors.all.append(("label_emb.weight", labelEmbedding.weight.shape, labelEmbedding.weight.data)) }
         tensors.add(model: student, prefix: "student.")
         if let studentAverage { tensors.add(model: studentAverage, prefix: "student_avg.") }
-        tensors.add(optimizer: generatorOptimizer, prefix: "opt_g.")
+        for (i, o) in generatorOptimizers.enumerated() { tensors.add(optimizer: o, prefix: optimizerPrefix(i)) }
         tensors.add(optimizer: studentOptimizer, prefix: "opt_s.")
         tensors.all += replay.stateTensors()
         return try CheckpointFiles.write(tensors, kind: "dafl-checkpoint", step: info.step, file: info.file, sidecar: info, runDir: runDir)
     }
 
     /// Restores models and optimizers from the sidecar's tensor file.
-    static func restore(runDir: URL, info: CheckpointInfo, generator: Generator, labelEmbedding: Embedding?, student: any Classifier,
+    static func restore(runDir: URL, info: CheckpointInfo, generators: [Generator], labelEmbedding: Embedding?, student: any Classifier,
                         studentAverage: Model?,
-                        generatorOptimizer: Optimizer, studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
+                        generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
-        try generator.load(stateDict: file.part("generator."), source: url.path + " (generator)")
+        for (i, g) in generators.enumerated() {
+            try g.load(stateDict: file.part(generatorPrefix(i)), source: url.path + " (generator \(i + 1))")
+        }
         try student.load(stateDict: file.part("student."), source: url.path + " (student)")
         try studentAverage?.load(stateDict: file.part("student_avg."), source: url.path + " (student's weight average)")
         if let labelEmbedding {
@@ -76,7 +83,7 @@ enum Checkpoint {
             labelEmbedding.weight.data = e.values
         }
         do {
-            try generatorOptimizer.loadState(file.part("opt_g.").mapValues(\.values))
+            for (i, o) in generatorOptimizers.enumerated() { try o.loadState(file.part(optimizerPrefix(i)).mapValues(\.values)) }
             try studentOptimizer.loadState(file.part("opt_s.").mapValues(\.values))
         } catch let e as WeightsError {
             throw WeightsError(file: url.path, problem: e.problem)

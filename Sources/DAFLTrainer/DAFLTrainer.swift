@@ -22,7 +22,10 @@ public final class DAFLTrainer: @unchecked Sendable {
     public let preprocessing: Preprocessing
     public let teacherAccuracy: Double?
 
-    public let generator: Generator
+    /// The generators, taking turns an iteration each (`--generators`; one in the reference).
+    public let generators: [Generator]
+    /// The first generator (the only one unless `--generators` is above 1).
+    public var generator: Generator { generators[0] }
     /// Targeted generation: the class embedding the noise is multiplied by (with `generator`, a
     /// `ConditionalGenerator` in its `noise` mode). Nil for DAFL's unconditional generator.
     public let labelEmbedding: Embedding?
@@ -36,7 +39,9 @@ public final class DAFLTrainer: @unchecked Sendable {
     public let studentAverage: WeightAverage?
     /// The student the run delivers: the weight average when there is one.
     public var deliveredStudent: any Classifier { (studentAverage?.average as? any Classifier) ?? student }
-    let generatorOptimizer: Adam
+    /// One Adam per generator.
+    let generatorOptimizers: [Adam]
+    var generatorOptimizer: Adam { generatorOptimizers[0] }
     private(set) var studentOptimizer: Optimizer
     /// `--student-init gradual`'s plan; nil otherwise.
     let pruning: GradualPruning?
@@ -57,8 +62,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     let elapsedBefore: Double
     let started = Date()
     private var recentStepTimes: [Double] = []
-    /// Consecutive steps in which the teacher saw one class only: a collapsing generator.
-    private var singleClassSteps = 0
+    /// Per generator, consecutive turns in which the teacher saw one class only: a collapsing generator.
+    private var singleClassSteps: [Int]
     /// Steps of one class in a row before the run log gets a warning.
     static let collapseWarningSteps = 50
 
@@ -122,20 +127,26 @@ public final class DAFLTrainer: @unchecked Sendable {
         teacher.freeze()
         self.teacher = teacher
         let side = preprocessing.size
+        let first: Generator
         if config.targeted == true {
             let conditional = ConditionalGenerator(classes: teacher.classes, latent: config.latent, width: config.generatorWidth,
                                                    channels: teacher.inChannels, imageSize: side, conditioning: .noise, rng: &rng)
-            (generator, labelEmbedding, self.conditional) = (conditional.generator, conditional.labelEmbedding, conditional)
+            (first, labelEmbedding, self.conditional) = (conditional.generator, conditional.labelEmbedding, conditional)
         } else {
-            generator = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.inChannels,
-                                  imageSize: side, rng: &rng)
+            first = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.inChannels,
+                              imageSize: side, rng: &rng)
             (labelEmbedding, conditional) = (nil, nil)
         }
+        student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
+        // Drawn after the student, so that a run with one generator keeps the reference's random stream.
+        generators = [first] + (1..<config.generatorCount).map { _ in
+            Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.inChannels, imageSize: side, rng: &rng)
+        }
+        singleClassSteps = Array(repeating: 0, count: config.generatorCount)
         if config.generatorOutput == "grey" {
             let (black, white) = preprocessing.blackAndWhite
-            generator.output = .grey(black: black, white: white)
+            for g in generators { g.output = .grey(black: black, white: white) }
         }
-        student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
         var plan: GradualPruning? = nil
         if let start = config.studentInit, start != "random" {
             guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5 else {
@@ -168,7 +179,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         } else {
             studentAverage = nil
         }
-        generatorOptimizer = Adam(generator.parameters + (labelEmbedding?.parameters.map(\.1) ?? []), lr: config.lrG)
+        let embedding = labelEmbedding?.parameters.map(\.1) ?? [], made = generators
+        generatorOptimizers = made.enumerated().map { i, g in Adam(g.parameters + (i == 0 ? embedding : []), lr: config.lrG) }
         studentOptimizer = Self.makeStudentOptimizer(config, student.parameters)
         if let plan, let wide = student as? LeNet5, wide.unitScales != nil {
             // Only the units the student keeps learn; the dropped ones stay the teacher's while they fade.
@@ -186,13 +198,13 @@ public final class DAFLTrainer: @unchecked Sendable {
             teacherAccuracy = nil
         }
         if let info {
-            try Checkpoint.restore(runDir: runDir, info: info, generator: generator, labelEmbedding: labelEmbedding, student: student,
+            try Checkpoint.restore(runDir: runDir, info: info, generators: generators, labelEmbedding: labelEmbedding, student: student,
                                    studentAverage: studentAverage?.average,
-                                   generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: &replay)
+                                   generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: &replay)
             step = info.step
             studentAverage?.restore(updates: info.studentEMAUpdates ?? 0)
             weights = info.weights
-            generatorOptimizer.learningRate = info.lrG
+            for o in generatorOptimizers { o.learningRate = info.lrG }
             studentOptimizer.learningRate = info.lrS
             let words = info.rng.compactMap(UInt64.init)
             guard words.count == 4 else { throw WeightsError(file: runDir.path, problem: "checkpoint RNG state is damaged") }
@@ -340,8 +352,10 @@ public final class DAFLTrainer: @unchecked Sendable {
             let span = UInt64(2 &* n &+ 1)
             return DAFLIteration.Jitter(dy: Int(rng.next() % span) &- n, dx: Int(rng.next() % span) &- n, mirrored: rng.next() & 1 == 1)
         }
-        let (r, images) = DAFLIteration.run(generator: generator, teacher: teacher, student: student,
-                                            generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer,
+        // Generators take turns; the one whose turn it is generates, is judged and steps.
+        let active = step % generators.count
+        let (r, images) = DAFLIteration.run(generator: generators[active], teacher: teacher, student: student,
+                                            generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
                                             noise: z, weights: weights, targets: targets, labelEmbedding: labelEmbedding,
                                             kdTemperature: config.kdTemperature ?? 1,
                                             background: preprocessing.blackAndWhite.black, jitter: jitter, keepImages: true)
@@ -379,15 +393,15 @@ public final class DAFLTrainer: @unchecked Sendable {
         if let every = config.generatorRestart, every > 0, step % every == 0, step < config.iterations {
             // A generator settles on its own few modes; a new one brings images the student has not seen,
             // while the replay memory still holds the last one's.
-            reinitialiseGenerator()
+            for i in generators.indices { reinitialiseGenerator(i) }
             sink(.control(ControlEvent(step: step, time: elapsed, action: "generator-restart", source: "trainer")))
         }
         if config.studentLRSteps.contains(step) { studentOptimizer.learningRate *= config.lrStepFactor }
         if config.studentLRSchedule == "cosine" {
             studentOptimizer.learningRate = config.lrS * Float(0.5 * (1 + cos(Double.pi * Double(step) / Double(config.iterations))))
         }
-        emitStep(r, seconds: Date().timeIntervalSince(t0))
-        watchForCollapse(r)
+        emitStep(r, generator: active, seconds: Date().timeIntervalSince(t0))
+        watchForCollapse(r, generator: active)
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r, targets: targets) }
         if step % config.evalEvery == 0 || step == config.iterations { evaluate() }
         if step % config.checkpointEvery == 0, let error = saveCheckpointReporting(reason: "periodic") {
@@ -417,7 +431,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         return (x, t)
     }
 
-    private func emitStep(_ r: IterationResult, seconds: Double) {
+    private func emitStep(_ r: IterationResult, generator active: Int, seconds: Double) {
         let k = teacher.classes
         var hist = [Int](repeating: 0, count: k)
         for c in r.teacherClasses { hist[c] += 1 }
@@ -437,39 +451,44 @@ public final class DAFLTrainer: @unchecked Sendable {
         if weights.diversity > 0 { event.div = Double(r.featureSimilarity); event.divWeight = Double(weights.diversity) }
         if config.replayBatches > 0 { event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch }
         event.onTarget = r.onTarget.map { Double($0) * 100 }
+        if generators.count > 1 { event.generator = active + 1; event.generators = generators.count }
         sink(.step(event))
     }
 
     /// DAFL's generator can collapse (Adam at lr_G 0.2 can saturate its tanh): every image the same,
     /// one class. With `collapseReset` the generator starts afresh; otherwise the user is warned once per episode.
-    private func watchForCollapse(_ r: IterationResult) {
-        singleClassSteps = Set(r.teacherClasses).count == 1 ? singleClassSteps + 1 : 0
-        if let n = config.collapseReset, n > 0, singleClassSteps >= n {
-            resetGenerator(afterSingleClassSteps: singleClassSteps)
-        } else if singleClassSteps == Self.collapseWarningSteps {
+    private func watchForCollapse(_ r: IterationResult, generator i: Int) {
+        singleClassSteps[i] = Set(r.teacherClasses).count == 1 ? singleClassSteps[i] + 1 : 0
+        let which = generators.count > 1 ? "generator \(i + 1) of \(generators.count)" : "generator"
+        if let n = config.collapseReset, n > 0, singleClassSteps[i] >= n {
+            resetGenerator(i, afterSingleClassSteps: singleClassSteps[i])
+        } else if singleClassSteps[i] == Self.collapseWarningSteps {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
-                                       key: "generator collapsed: the teacher sees one class in every generated image for \(Self.collapseWarningSteps) steps; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
+                                       key: "\(which) collapsed: the teacher sees one class in every image it generated for \(Self.collapseWarningSteps) turns; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
                                        source: "trainer")))
         }
     }
 
-    /// Starts the generator afresh: new weights from the run's RNG and a new Adam state.
-    private func reinitialiseGenerator() {
+    /// Starts generator `i` afresh: new weights from the run's RNG and a new Adam state.
+    private func reinitialiseGenerator(_ i: Int) {
+        let generator = generators[i]
         let fresh = Generator(latent: generator.latent, width: generator.width, channels: generator.channels,
                               imageSize: generator.initSize * 4, rng: &rng)
         for ((_, mine), (_, new)) in zip(generator.stateDict, fresh.stateDict) { mine.data = new.data }
-        if let labelEmbedding { labelEmbedding.weight.data = rng.normal(count: labelEmbedding.weight.count) }
-        generatorOptimizer.reset()
+        if i == 0, let labelEmbedding { labelEmbedding.weight.data = rng.normal(count: labelEmbedding.weight.count) }
+        generatorOptimizers[i].reset()
     }
 
     /// A collapsed generator cannot leave its fixed point (with every image identical, the last batch
-    /// norm passes back exactly zero gradient): start it afresh and forget its collapsed batches.
-    private func resetGenerator(afterSingleClassSteps n: Int) {
-        reinitialiseGenerator()
-        replay.dropNewest(n)
-        singleClassSteps = 0
+    /// norm passes back exactly zero gradient): start it afresh and forget its collapsed batches (with
+    /// generators taking turns, every K-th from the newest).
+    private func resetGenerator(_ i: Int, afterSingleClassSteps n: Int) {
+        reinitialiseGenerator(i)
+        replay.dropNewest(n, stride: generators.count)
+        singleClassSteps[i] = 0
+        let which = generators.count > 1 ? "generator \(i + 1) of \(generators.count)" : "generator"
         sink(.control(ControlEvent(step: step, time: elapsed, action: "generator-reset",
-                                   key: "generator collapsed (one class for \(n) steps): re-initialised it and dropped its last \(n) batches from replay",
+                                   key: "\(which) collapsed (one class for \(n) turns): re-initialised it and dropped its last \(n) batches from replay",
                                    source: "trainer")))
     }
 
@@ -513,9 +532,9 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy,
                                   studentEMAUpdates: studentAverage?.updates,
                                   config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
-        let url = try Checkpoint.save(runDir: runDir, info: info, generator: generator, labelEmbedding: labelEmbedding, student: student,
+        let url = try Checkpoint.save(runDir: runDir, info: info, generators: generators, labelEmbedding: labelEmbedding, student: student,
                                       studentAverage: studentAverage?.average,
-                                      generatorOptimizer: generatorOptimizer, studentOptimizer: studentOptimizer, replay: replay)
+                                      generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: replay)
         lastCheckpoint = url.path
         return url
     }
@@ -556,5 +575,9 @@ public final class DAFLTrainer: @unchecked Sendable {
         let saved: Model = conditional ?? generator
         try ModelFile.save(saved, preprocessing: preprocessing, extra: ["step": "\(step)"],
                            to: runDir.appendingPathComponent("generator.safetensors"))
+        for (i, g) in generators.enumerated().dropFirst() {
+            try ModelFile.save(g, preprocessing: preprocessing, extra: ["step": "\(step)"],
+                               to: runDir.appendingPathComponent("generator-\(i + 1).safetensors"))
+        }
     }
 }

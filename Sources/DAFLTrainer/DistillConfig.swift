@@ -50,6 +50,12 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var collapseReset: Int? = nil
     /// Re-initialise the generator every this many iterations, keeping the replay memory (nil or 0: never).
     public var generatorRestart: Int? = nil
+    /// Generators that take turns, one iteration each, with their own weights and Adam state, filling one
+    /// replay memory (nil or 1: the reference's single generator). Each finds its own images; the student learns
+    /// from all of them.
+    public var generators: Int? = nil
+    /// `generators`, at least 1.
+    public var generatorCount: Int { Swift.max(generators ?? 1, 1) }
     /// The teacher judges each generated batch rolled by up to this many pixels each way and mirrored
     /// with probability ½ (DeepInversion's jitter; nil or 0: off, as in the reference).
     public var jitter: Int? = nil
@@ -168,6 +174,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if pruneFade != nil && studentInit != "gradual" { p.append("--prune-fade needs --student-init gradual") }
         if studentInit == "gradual" && (studentEMA ?? 0) > 0 { p.append("--student-init gradual and --student-ema cannot be combined (the average would span two widths)") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
+        if let g = generators, !(1...8).contains(g) { p.append("--generators must be between 1 and 8") }
+        if generatorCount > 1 && targeted == true { p.append("--generators above 1 cannot be combined with --targeted (one label embedding)") }
         if let j = jitter, !(0...8).contains(j) { p.append("--jitter must be between 0 and 8 pixels") }
         if let r = collapseReset, r < 0 { p.append("--collapse-reset must be 0 (never) or a number of steps") }
         if evalEvery < 1 || checkpointEvery < 1 || samplesEvery < 1 { p.append("--eval-every, --checkpoint-every and --samples-every must be positive") }
@@ -192,7 +200,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",

@@ -51,6 +51,11 @@ public enum ClassBalanceView {
             buf.text("replay memory \(Self.compact(held))/\(Self.compact(cap))\(full)", x: inner.x, y: inner.y + k + 2,
                      fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
         }
+        // Generators taking turns: the bars above are the batch of the one whose turn it was.
+        if inner.height > k + 3, let turn = model.generatorTurn {
+            buf.text("batch from generator \(turn.generator) of \(turn.of)", x: inner.x, y: inner.y + k + 3,
+                     fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
+        }
         // Targeted generation: how much of the batch the teacher sees as the class asked for (the last 20 steps).
         if inner.height > k + 1, let hits = model.series["on_target"]?.values.suffix(20), !hits.isEmpty {
             buf.text(String(format: "teacher sees the target: %.0f%%", hits.reduce(0, +) / Double(hits.count)), x: inner.x, y: inner.y + k + 1,

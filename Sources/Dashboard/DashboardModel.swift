@@ -82,6 +82,8 @@ public struct DashboardModel: Sendable {
     /// Images in the student's replay memory and its capacity, as last reported (nil: no replay).
     public var memory: Int?
     public var memoryCapacity: Int?
+    /// With generators taking turns (`--generators`): whose batch the latest step was (from 1), and how many.
+    public var generatorTurn: (generator: Int, of: Int)?
     /// Values a user tunes live that are not DAFL's loss weights (`lr_g`, `lr_d`), as last reported.
     public var tunables: [String: Double] = [:]
 
@@ -148,6 +150,7 @@ public struct DashboardModel: Sendable {
             divWeight = s.divWeight
             borderWeight = s.borderWeight
             memory = s.memory; memoryCapacity = s.memoryCapacity
+            generatorTurn = s.generator.flatMap { g in s.generators.map { (g, $0) } }
             recentHists.append(s.hist)
             if recentHists.count > histWindow { recentHists.removeFirst() }
             windowHist = recentHists.reduce(into: [Int](repeating: 0, count: s.hist.count)) { acc, h in

@@ -137,6 +137,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     public var memoryCapacity: Int? = nil
     /// Targeted generation (`--targeted`): percent of the batch the teacher assigns to the class each image was generated for.
     public var onTarget: Double? = nil
+    /// With generators taking turns (`--generators`): which one made this step's batch (from 1), of how many; nil with one.
+    public var generator: Int? = nil
+    public var generators: Int? = nil
 
     public init(step: Int, time: Double, oh: Double, a: Double, ie: Double, kd: Double, total: Double,
                 alpha: Double, beta: Double, ohWeight: Double, lrG: Double, lrS: Double,

@@ -16,6 +16,18 @@ import Testing
         #expect(r.images == [[7]])
     }
 
+    /// With generators taking turns, a collapsed one's batches are every K-th from the newest: only those go.
+    @Test func dropNewestWithAStrideForgetsOneGeneratorsBatches() {
+        var r = ReplayBuffer(capacity: 8, imageSize: 1, classes: 1)
+        for i in 0..<10 { r.add(images: [Float(i)], logits: [Float(i)]) }   // holds 2…9, ring order
+        r.dropNewest(3, stride: 2)   // 9, 7, 5: the generator that made the newest batch
+        #expect(r.images == [[2], [3], [4], [6], [8]] && r.logits == [[2], [3], [4], [6], [8]])
+        r.add(images: [10], logits: [10])
+        #expect(r.images.last == [10] && r.images.count == 6)
+        r.dropNewest(10, stride: 3)   // 10, 4: fewer than asked are held that far back
+        #expect(r.images == [[2], [3], [6], [8]])
+    }
+
     /// Balanced draws: every class held comes up about equally often, however rare, and the index
     /// follows ring overwrites (a class that left the memory is never drawn).
     @Test func balancedDrawsGiveEachHeldClassAnEqualShare() {

@@ -74,7 +74,12 @@ import Testing
         text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("replay memory 128k/128k, full"))
         let plain = DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
-        #expect(!plain.contains("image prior") && !plain.contains("replay memory"))
+        #expect(!plain.contains("image prior") && !plain.contains("replay memory") && !plain.contains("generator 1"))
+        // Generators taking turns: the class balance says whose batch it shows.
+        s.generator = 2; s.generators = 3
+        m.apply(.step(s))
+        text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("batch from generator 2 of 3"))
     }
 
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
