@@ -146,6 +146,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         if config.generatorOutput == "grey" {
             let (black, white) = preprocessing.blackAndWhite
             for g in generators { g.output = .grey(black: black, white: white) }
+        } else if config.generatorOutput == "linear" {
+            for g in generators { g.output = .linear }
         }
         var plan: GradualPruning? = nil
         if let start = config.studentInit, start != "random" {

@@ -73,8 +73,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var hardSamples: Float? = nil
     /// Draw replayed images class-balanced (by the teacher's class) instead of uniformly. Nil or false: uniform.
     public var balancedReplay: Bool? = nil
-    /// The generator's last step: `batchnorm` (nil, the reference) or `grey` (tanh onto grey levels 0…1 in the
-    /// teacher's normalised units; `Generator.Output`).
+    /// The generator's last step: `batchnorm` (nil, the reference), `grey` (tanh onto grey levels 0…1 in the
+    /// teacher's normalised units) or `linear` (the batch norm without the tanh); `Generator.Output`.
     public var generatorOutput: String? = nil
     /// The student's first weights: `random` (nil, the reference); `teacher`, the teacher's largest units
     /// pruned to the student's width (`LeNet5.inheritUnits(of:)`); or `gradual`, the whole teacher, whose
@@ -167,7 +167,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
             p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, blur, contrast, levels, gamma, cutmix, mixup")
         }
-        if !["batchnorm", "grey"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm or grey") }
+        if !["batchnorm", "grey", "linear"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm, grey or linear") }
         if !["random", "teacher", "gradual"].contains(studentInit ?? "random") { p.append("--student-init must be random, teacher or gradual") }
         if let i = studentInit, i != "random", (student ?? "lenet5-half") != "lenet5-half" { p.append("--student-init \(i) needs a LeNet-5 student (lenet5-half)") }
         if let f = pruneFade, !(1...Swift.max(iterations, 1)).contains(f) { p.append("--prune-fade must be between 1 and --iterations (\(iterations))") }

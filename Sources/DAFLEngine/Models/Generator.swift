@@ -32,6 +32,9 @@ public final class Generator: Model {
         /// (`black` and `white` are grey levels 0 and 1 after normalisation). `bn3` stays, unused, so the
         /// state dict keeps the reference's names.
         case grey(black: Float, white: Float)
+        /// No tanh: the batch norm standardises the last convolution's output itself. tanh saturates (Adam at
+        /// lr_G 0.2 drives it there), which leaves the reference's images two-tone; without it grey levels remain.
+        case linear
     }
 
     public init(latent: Int = 100, width: Int = 128, channels: Int = 1, imageSize: Int = 32, rng: inout RNG) {
@@ -59,6 +62,7 @@ public final class Generator: Model {
         var m = ["arch": "dafl-generator", "latent": String(latent), "width": String(width),
                  "channels": String(channels), "image_size": String(initSize * 4)]
         if case let .grey(black, white) = output { (m["output"], m["output_black"], m["output_white"]) = ("grey", "\(black)", "\(white)") }
+        if output == .linear { m["output"] = "linear" }
         return m
     }
 
@@ -66,6 +70,7 @@ public final class Generator: Model {
     public static func output(metadata m: [String: String]) -> Output? {
         switch m["output"] ?? "batchnorm" {
         case "batchnorm": return .batchNorm
+        case "linear": return .linear
         case "grey":
             guard let b = m["output_black"].flatMap(Float.init), let w = m["output_white"].flatMap(Float.init),
                   b.isFinite, w.isFinite, w > b else { return nil }
@@ -74,11 +79,12 @@ public final class Generator: Model {
         }
     }
 
-    /// The last step on the last convolution's output: tanh, then `output`.
+    /// The last step on the last convolution's output: tanh, then `output` (`.linear`: the batch norm alone).
     public func finish(_ h: Tensor) -> Tensor {
         switch output {
         case .batchNorm: return bn3(h.tanh())
         case let .grey(black, white): return (h.tanh() + 1) * ((white - black) / 2) + black
+        case .linear: return bn3(h)
         }
     }
 

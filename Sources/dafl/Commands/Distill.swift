@@ -69,7 +69,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Move half of each replayed batch one signed-gradient step of this size up the student's loss (hard samples, relabelled by the teacher; 0: off).")
     var hardSamples: Float?
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
-    @Option(help: "The generator's last step: batchnorm (the reference: standardised over the batch) or grey (tanh onto the grey levels 0…1 a picture holds).")
+    @Option(help: "The generator's last step: batchnorm (the reference: tanh, standardised over the batch), grey (tanh onto the grey levels 0…1 a picture holds) or linear (standardised, no tanh: grey levels stay).")
     var generatorOutput: String?
     @Option(help: "The student's first weights: random (paper); teacher (cpu): the teacher's largest units, pruned to the student's width; or gradual: the whole teacher, whose other units fade out over --prune-fade iterations (LeNet-5 students; no data involved).")
     var studentInit: String?
