@@ -521,8 +521,20 @@ public final class DAFLTrainer: @unchecked Sendable {
                               agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100,
                               bestStudentAccuracy: bestStudentAccuracy)
         event.fading = fading
+        event.classAgreement = Self.classAgreement(student: preds, teacher: teacherTestPredictions, classes: teacher.classes)
         if studentAverage != nil { event.trainedStudentAccuracy = Classification.predictions(student, on: test).accuracy * 100 }
         sink(.eval(event))
+    }
+
+    /// Per teacher class, the percent of its test images on which the student gives the same class (nil-free:
+    /// a class the teacher never predicts gets 100).
+    static func classAgreement(student: [Int], teacher: [Int], classes: Int) -> [Double] {
+        var same = [Int](repeating: 0, count: classes), total = same
+        for (s, t) in zip(student, teacher) where t >= 0 && t < classes {
+            total[t] += 1
+            if s == t { same[t] += 1 }
+        }
+        return (0..<classes).map { total[$0] == 0 ? 100 : Double(same[$0]) / Double(total[$0]) * 100 }
     }
 
     // MARK: Saving

@@ -17,7 +17,10 @@ public enum ClassBalanceView {
         let window = Swift.max(1, model.windowHist.reduce(0, +))
         let nameWidth = Swift.min(10, Swift.max(2, (model.classNames.map(\.count).max() ?? 1)))
         let countWidth = 5
-        let barWidth = inner.width - nameWidth - countWidth - 2
+        // The student's agreement with the teacher per class (last evaluation), where there is room for it.
+        let agreement = model.evals.last?.classAgreement.flatMap { $0.count == k ? $0 : nil }
+        let agreeWidth = agreement != nil && inner.width - nameWidth - countWidth - 2 >= 4 + 5 ? 5 : 0
+        let barWidth = inner.width - nameWidth - countWidth - agreeWidth - 2
         guard barWidth >= 4 else { return }
         // Scale: the largest share shown fills the bar; the ideal 1/K is marked.
         let maxShare = Swift.max(model.latestHist.map { Double($0) / Double(batch) }.max() ?? 0,
@@ -40,6 +43,11 @@ public enum ClassBalanceView {
                                                fg: theme.color("ideal"), bg: cell.bg ?? bg))
             }
             buf.text(String(format: "%4d", model.latestHist[c]), x: bx + barWidth + 1, y: y, fg: theme.color("main_fg"), bg: bg)
+            if agreeWidth > 0, let a = agreement?[c] {
+                // The classes where the student still differs from its teacher stand out.
+                buf.text(String(format: "%4.0f%%", a), x: bx + barWidth + 1 + countWidth - 1, y: y,
+                         fg: a < 80 ? theme.color("warning") : theme.color("graph_text"), bg: bg)
+            }
         }
         if inner.height > k {
             buf.text("█ batch ░ last \(model.histWindow) ┆ uniform", x: inner.x, y: inner.y + k, fg: theme.color("inactive_fg"), bg: bg,
@@ -55,6 +63,10 @@ public enum ClassBalanceView {
         if inner.height > k + 3, let turn = model.generatorTurn {
             buf.text("batch from generator \(turn.generator) of \(turn.of)", x: inner.x, y: inner.y + k + 3,
                      fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
+        }
+        if agreeWidth > 0, inner.height > k + 4, let at = model.evals.last?.step {
+            buf.text("% student agrees (test, step \(at))", x: inner.x, y: inner.y + k + 4,
+                     fg: theme.color("inactive_fg"), bg: bg, maxWidth: inner.width)
         }
         // Targeted generation: how much of the batch the teacher sees as the class asked for (the last 20 steps).
         if inner.height > k + 1, let hits = model.series["on_target"]?.values.suffix(20), !hits.isEmpty {

@@ -39,6 +39,11 @@ public enum HeadlessReplay {
         if let last = m.evals.last {
             s += String(format: "student accuracy: final %.2f%%  best %.2f%%  teacher %.2f%%  agreement %.2f%%\n",
                         last.studentAccuracy, m.bestStudentAccuracy ?? last.studentAccuracy, last.teacherAccuracy, last.agreement)
+            if let per = last.classAgreement, per.count == m.classNames.count {
+                // Where the student still differs from its teacher: the three classes it agrees on least.
+                let worst = per.indices.sorted { per[$0] < per[$1] }.prefix(3)
+                s += "student agrees least on (test): " + worst.map { String(format: "%@ %.1f%%", m.classNames[$0], per[$0]) }.joined(separator: ", ") + "\n"
+            }
         } else if m.kind == .ccganDistill, let mae = m.series["test_mae"] {
             s += String(format: "student test MAE: final %.3f  best %.3f  teacher %.3f\n", mae.last ?? .nan, mae.values.min() ?? .nan,
                         m.series["teacher_mae"]?.last ?? .nan)

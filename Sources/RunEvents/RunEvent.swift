@@ -207,6 +207,9 @@ public struct EvalEvent: Codable, Equatable, Sendable {
     /// With `--student-ema`: `studentAccuracy` is the weight average's (the student the run delivers) and
     /// this the trained student's own. Nil otherwise.
     public var trainedStudentAccuracy: Double? = nil
+    /// Per class, in percent: of the test images the teacher puts in that class, how many the student puts there too
+    /// (where the student still differs from its teacher). Measured only; nil in older logs.
+    public var classAgreement: [Double]? = nil
     public init(step: Int, time: Double, studentAccuracy: Double, teacherAccuracy: Double, agreement: Double, bestStudentAccuracy: Double?) {
         self.step = step; self.time = time; self.studentAccuracy = studentAccuracy; self.teacherAccuracy = teacherAccuracy
         self.agreement = agreement; self.bestStudentAccuracy = bestStudentAccuracy

@@ -110,4 +110,22 @@ import Testing
         #expect(small.contains("1-8 expands one"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("border prior"))
     }
+
+    /// The last evaluation's per-class agreement sits beside the class bars (under 80 % in the warning colour), with
+    /// a legend; the headless summary names the three classes the student agrees on least. Older logs show neither.
+    @Test func theStudentsAgreementPerClassShowsBesideTheBars() {
+        var m = Events.model()
+        #expect(!DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("student agrees"))
+        guard case .eval(var e) = Events.eval(60, 80) else { return }
+        e.classAgreement = [88, 91, 67, 90, 37, 83, 71, 57, 92, 98]
+        m.apply(.eval(e))
+        let buf = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark), text = buf.plainText()
+        #expect(text.contains("% student agrees (test, step 60)"))
+        let coat = text.split(separator: "\n").first { $0.contains("Coat ") }.map(String.init) ?? ""
+        #expect(coat.contains(" 37%"), "\(coat)")
+        #expect(HeadlessReplay.summary(m).contains("student agrees least on (test): Coat 37.0%, Sneaker 57.0%, Pullover 67.0%"))
+        // Too narrow for the column (80×24): the bars keep their width and no number is cut.
+        let small = DashboardView.render(m, view: ViewState(), width: 80, height: 24, theme: .dark).plainText()
+        #expect(!small.contains("37%") || small.contains(" 37%"))
+    }
 }
