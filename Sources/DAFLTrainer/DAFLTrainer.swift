@@ -375,8 +375,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         step += 1
         if let images, config.replayBatches > 0 {
             replay.add(images: images.data, logits: r.teacherLogits)
-            for _ in 1..<config.studentSteps {
-                let (x, t) = replayBatch()
+            for i in 1..<config.studentSteps {
+                let (x, t) = replayBatch(boundary: i == config.studentSteps - 1)
                 studentOptimizer.zeroGrad()
                 DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1).backward()
                 studentOptimizer.step()
@@ -415,7 +415,7 @@ public final class DAFLTrainer: @unchecked Sendable {
 
     /// A batch for an extra student step: drawn from replay, and when augmenting, changed and
     /// relabelled by the teacher. Returns images and target logits.
-    func replayBatch() -> (Tensor, Tensor) {
+    func replayBatch(boundary: Bool = false) -> (Tensor, Tensor) {
         let b = config.batch, augmentation = config.augmentation
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
@@ -428,6 +428,12 @@ public final class DAFLTrainer: @unchecked Sendable {
             HardSamples.climb(&x, targets: t, student: student, epsilon: eps, count: b / 2,
                               temperature: config.kdTemperature ?? 1)
             studentOptimizer.zeroGrad()
+            t = GradMode.noGrad { teacher(x) }
+        }
+        if boundary, let eps = config.boundarySamples, eps > 0 {
+            // Drawn only when on, so runs without it keep their random stream.
+            let toward = (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) }
+            BoundarySamples.walk(&x, toward: toward, teacher: teacher, epsilon: eps, steps: BoundarySamples.steps)
             t = GradMode.noGrad { teacher(x) }
         }
         return (x, t)

@@ -1,0 +1,47 @@
+import DAFLEngine
+import Foundation
+import Testing
+@testable import DAFLTrainer
+
+/// `--boundary-samples ε`: the last replayed batch of an iteration walks toward a class drawn per image, and
+/// the teacher labels it where it ends; logged, resumed exactly, off by default.
+@Suite struct BoundarySamplesTests {
+    /// Five signed steps of ε each: every pixel moves by a multiple of ε, at most 5ε, and the teacher's
+    /// probability of the target class rises on every image.
+    @Test func theWalkRaisesTheTeachersProbabilityOfTheTarget() {
+        var rng = RNG(seed: 6)
+        let teacher = TrainerTests.tinyTeacher()
+        let x0 = Tensor(shape: [4, 1, 32, 32], data: rng.normal(count: 4 * 1024))
+        let before = GradMode.noGrad { teacher(x0).softmax() }
+        let targets = (0..<4).map { i in (0..<10).min { before.data[i * 10 + $0] < before.data[i * 10 + $1] }! }   // the least likely class
+        var x = Tensor(shape: x0.shape, data: x0.data)
+        BoundarySamples.walk(&x, toward: targets, teacher: teacher, epsilon: 0.05, steps: BoundarySamples.steps)
+        for (a, b) in zip(x.data, x0.data) {
+            let k = abs(a - b) / 0.05
+            #expect(k <= 5.0001 && abs(k - k.rounded()) < 1e-3)
+        }
+        let after = GradMode.noGrad { teacher(x).softmax() }
+        for (i, c) in targets.enumerated() { #expect(after.data[i * 10 + c] > before.data[i * 10 + c], "image \(i)") }
+    }
+
+    @Test func resumesExactlyAndIsLogged() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.boundarySamples = 0.02
+        let (a, b2) = try straightAndResumed(c)
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.config.boundarySamples == 0.02)
+        #expect(b2.run() == .completed)
+        #expect(a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data))
+        #expect(c.settings["boundary_samples"] == "0.02" && TrainerTests.tinyConfig().settings["boundary_samples"] == "0.0")
+        // On, it changes what the student learns from; off, the run is the default's.
+        let dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = try TrainerTests.trainer(TrainerTests.tinyConfig(iterations: 4), dir: dir, box: EventBox())
+        #expect(plain.run() == .completed)
+        #expect(plain.student.namedParameters.map(\.1.data) != a.student.namedParameters.map(\.1.data))
+        for bad: Float in [-1, 11, .nan] {
+            var d = c; d.boundarySamples = bad
+            #expect(d.problems().contains { $0.contains("--boundary-samples must be in [0, 10]") })
+        }
+    }
+}
