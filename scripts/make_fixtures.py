@@ -697,6 +697,21 @@ def border_prior():
 
 
 @case
+def symmetry_prior():
+    name = "symmetry_prior"
+    seed(name)
+    x = torch.randn(3, 2, 5, 6)
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y = (xd - xd.flip(3)).pow(2).mean()
+        y.backward()
+        return {"x": x, "y": y, "dx": xd.grad}
+    meta = {"op": "symmetry_prior", "formula": "(x - x.flip(3)).pow(2).mean() (mirror-symmetry prior)", "gout": "1"}
+    return name, run, meta, {"x"}
+
+
+@case
 def jitter():
     name = "jitter"
     seed(name)

@@ -363,7 +363,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                             background: preprocessing.blackAndWhite.black, jitter: jitter, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
-                         ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
+                         ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
             setState(.halted)
             sink(.halt(HaltEvent(step: step, time: elapsed, reason: "non-finite-loss",
                                  detail: "at iteration \(step + 1): \(which.joined(separator: ", ")); no weight was updated",
@@ -456,6 +456,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(weights.adversarial) }
         if weights.tv > 0 { event.tv = Double(r.totalVariation); event.tvWeight = Double(weights.tv) }
         if weights.border > 0 { event.border = Double(r.borderDeviation); event.borderWeight = Double(weights.border) }
+        if weights.symmetry > 0 { event.sym = Double(r.mirrorAsymmetry); event.symWeight = Double(weights.symmetry) }
         if weights.diversity > 0 { event.div = Double(r.featureSimilarity); event.divWeight = Double(weights.diversity) }
         if config.replayBatches > 0 { event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch }
         event.onTarget = r.onTarget.map { Double($0) * 100 }

@@ -79,6 +79,7 @@ public struct DashboardModel: Sendable {
     public var divWeight: Double?
     /// The border prior's weight when on (`--border`).
     public var borderWeight: Double?
+    public var symWeight: Double?
     /// Images in the student's replay memory and its capacity, as last reported (nil: no replay).
     public var memory: Int?
     public var memoryCapacity: Int?
@@ -99,6 +100,7 @@ public struct DashboardModel: Sendable {
             + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
+            + (series["sym"] == nil ? [] : [("sym", "symmetry prior×\(String(format: "%.3g", symWeight ?? 0))")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
@@ -138,7 +140,7 @@ public struct DashboardModel: Sendable {
             alpha = s.alpha; beta = s.beta; ohWeight = s.ohWeight
             // The optional terms are charted only in runs that report them.
             let terms: [(String, Double?)] = [("oh", s.oh), ("a", s.a), ("ie", s.ie), ("kd", s.kd), ("total", s.total),
-                                              ("tv", s.tv), ("border", s.border), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget)]
+                                              ("tv", s.tv), ("border", s.border), ("sym", s.sym), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget)]
             for case let (key, v?) in terms {
                 series[key, default: Series()].steps.append(s.step)
                 series[key, default: Series()].values.append(v)
@@ -149,6 +151,7 @@ public struct DashboardModel: Sendable {
             tvWeight = s.tvWeight
             divWeight = s.divWeight
             borderWeight = s.borderWeight
+            symWeight = s.symWeight
             memory = s.memory; memoryCapacity = s.memoryCapacity
             generatorTurn = s.generator.flatMap { g in s.generators.map { (g, $0) } }
             recentHists.append(s.hist)

@@ -129,6 +129,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// The border prior's value (mean squared distance of the images' edge band from black) and weight, when on.
     public var border: Double? = nil
     public var borderWeight: Double? = nil
+    /// The symmetry prior's value (mean squared difference of the images from their mirror images) and weight, when on.
+    public var sym: Double? = nil
+    public var symWeight: Double? = nil
     /// The mean cosine similarity of the batch's teacher features and its weight (`--diversity`); nil when off.
     public var div: Double? = nil
     public var divWeight: Double? = nil

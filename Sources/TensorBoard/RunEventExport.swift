@@ -35,6 +35,8 @@ public enum RunEventExport {
             if let w = s.divWeight { v += scalars([("weights/diversity", w)]) }
             if let b = s.border { v += scalars([("loss/border", b)]) }
             if let w = s.borderWeight { v += scalars([("weights/border", w)]) }
+            if let a = s.sym { v += scalars([("loss/symmetry", a)]) }
+            if let w = s.symWeight { v += scalars([("weights/symmetry", w)]) }
             if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):

@@ -127,7 +127,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         c.kdTemperature = 4; c.hardSamples = 0.25; c.studentAugment = "shift,contrast,mixup"; c.weights.tv = 0.5
         c.balancedReplay = true; c.generatorOutput = "grey"; c.studentAugment = "shift,contrast,levels,mixup"
         c.studentInit = "teacher"; c.studentFreeze = "conv1"; c.weights.diversity = 0.5; c.weights.border = 0.5
-        c.weights.borderBand = 3; c.jitter = 2
+        c.weights.borderBand = 3; c.jitter = 2; c.weights.symmetry = 0.25
         return c
     }
 
@@ -135,14 +135,14 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         let (a, b2) = try straightAndResumed(Self.config())
         defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
         #expect(b2.config.kdTemperature == 4 && b2.config.hardSamples == 0.25 && b2.weights.tv == 0.5 && b2.weights.diversity == 0.5)
-        #expect(b2.weights.border == 0.5 && b2.weights.borderBand == 3 && b2.config.jitter == 2)
+        #expect(b2.weights.border == 0.5 && b2.weights.borderBand == 3 && b2.config.jitter == 2 && b2.weights.symmetry == 0.25)
         #expect(b2.config.augmentation.contrast)
         #expect(b2.run() == .completed)
         #expect(a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data))
         #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
         let s = Self.config().settings
         #expect(s["kd_temperature"] == "4.0" && s["hard_samples"] == "0.25" && s["tv"] == "0.5" && s["augment"] == "shift,contrast,levels,mixup")
-        #expect(s["diversity"] == "0.5" && s["border"] == "0.5" && s["border_band"] == "3" && s["jitter"] == "2")
+        #expect(s["diversity"] == "0.5" && s["border"] == "0.5" && s["border_band"] == "3" && s["jitter"] == "2" && s["symmetry"] == "0.25")
         #expect(s["generator_output"] == "grey" && b2.generator.output == a.generator.output)
         guard case let .grey(black, white) = b2.generator.output else { Issue.record("the resumed generator lost its grey output"); return }
         #expect(black == b2.preprocessing.blackAndWhite.black && white == b2.preprocessing.blackAndWhite.white && white > black)
@@ -194,6 +194,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(box.steps.count == 4 && box.steps.allSatisfy { ($0.tv ?? -1) > 0 && $0.tvWeight == 0.5 })
         #expect(box.steps.allSatisfy { ($0.div ?? -1) > 0 && ($0.div ?? 2) <= 1 && $0.divWeight == 0.5 })
         #expect(box.steps.allSatisfy { ($0.border ?? -1) > 0 && $0.borderWeight == 0.5 })
+        #expect(box.steps.allSatisfy { ($0.sym ?? -1) > 0 && $0.symWeight == 0.25 })
     }
 
     @Test func badValuesAreNamed() {
@@ -207,6 +208,8 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(c.problems().contains { $0.contains("--diversity") })
         c = Self.config(); c.weights.border = .infinity
         #expect(c.problems().contains { $0.contains("--border") })
+        c = Self.config(); c.weights.symmetry = -0.5
+        #expect(c.problems().contains { $0.contains("--symmetry") })
         c = Self.config(); c.jitter = 9
         #expect(c.problems().contains { $0.contains("--jitter must be between 0 and 8") })
         for band in [0, 9] {

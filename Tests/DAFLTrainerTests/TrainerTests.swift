@@ -281,7 +281,7 @@ struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 @Suite struct CheckpointCompatibilityTests {
-    /// Sidecars written before --augment, --collapse-reset, --adversarial and --border-band existed still resume,
+    /// Sidecars written before --augment, --collapse-reset, --adversarial, --border-band, --symmetry and --generators existed still resume,
     /// with those features off (as the run was trained).
     @Test func olderSidecarDecodesWithNewSettingsOff() throws {
         var c = DistillConfig.preset(.cpu)
@@ -296,11 +296,13 @@ struct UncheckedBox<T>: @unchecked Sendable {
         var configWeights = config["weights"] as! [String: Any]
         configWeights["adversarial"] = nil; weights["adversarial"] = nil
         configWeights["borderBand"] = nil; weights["borderBand"] = nil
+        configWeights["symmetry"] = nil; weights["symmetry"] = nil
         config["weights"] = configWeights
         json["config"] = config; json["weights"] = weights
         let old = try JSONDecoder().decode(CheckpointInfo.self, from: JSONSerialization.data(withJSONObject: json))
         #expect(old.config.augmentation.isNone && (old.config.collapseReset ?? 0) == 0)
         #expect(old.weights.adversarial == 0 && old.config.weights.adversarial == 0 && old.step == 3)
         #expect(old.weights.borderBand == DAFLLoss.borderBand && old.config.weights.borderBand == 2)
+        #expect(old.weights.symmetry == 0 && old.config.weights.symmetry == 0 && old.config.generatorCount == 1)
     }
 }

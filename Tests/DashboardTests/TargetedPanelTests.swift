@@ -109,6 +109,12 @@ import Testing
         let small = DashboardView.render(m, view: ViewState(), width: 80, height: 24, theme: .dark).plainText()
         #expect(small.contains("1-8 expands one"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("border prior"))
+        // The symmetry prior, a ninth chart: still three to a row.
+        var m9 = m
+        guard case .step(var s9) = Events.step(60) else { return }
+        s9.adv = 0.2; s9.advWeight = 3; s9.tv = 0.5; s9.tvWeight = 1; s9.border = 0.3; s9.borderWeight = 1; s9.sym = 0.7; s9.symWeight = 2
+        m9.apply(.step(s9))
+        #expect(DashboardView.render(m9, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("9 symmetry"))
     }
 
     /// The last evaluation's per-class agreement sits beside the class bars (under 80 % in the warning colour), with

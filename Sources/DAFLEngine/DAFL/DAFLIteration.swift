@@ -16,14 +16,17 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var border: Float
     /// Pixels along each edge that the border prior holds at the background level.
     public var borderBand: Int
+    /// Weight of the images' mean squared difference from their mirror images, an image prior (0: plain DAFL).
+    public var symmetry: Float
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
-                tv: Float = 0, diversity: Float = 0, border: Float = 0, borderBand: Int = DAFLLoss.borderBand) {
+                tv: Float = 0, diversity: Float = 0, border: Float = 0, borderBand: Int = DAFLLoss.borderBand, symmetry: Float = 0) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
         self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity; self.border = border; self.borderBand = borderBand
+        self.symmetry = symmetry
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand, symmetry }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -37,6 +40,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         diversity = try c.decodeIfPresent(Float.self, forKey: .diversity) ?? 0
         border = try c.decodeIfPresent(Float.self, forKey: .border) ?? 0
         borderBand = try c.decodeIfPresent(Int.self, forKey: .borderBand) ?? DAFLLoss.borderBand
+        symmetry = try c.decodeIfPresent(Float.self, forKey: .symmetry) ?? 0
     }
 }
 
@@ -59,6 +63,8 @@ public struct IterationResult: Sendable {
     public var featureSimilarity: Float = 0
     /// Mean squared distance of the batch's edge band from the background (computed only when its weight is above 0).
     public var borderDeviation: Float = 0
+    /// Mean squared difference of the batch from its mirror images (computed only when its weight is above 0).
+    public var mirrorAsymmetry: Float = 0
     /// Targeted generation: the fraction of images the teacher assigns to their target class (nil otherwise).
     public var onTarget: Float? = nil
     /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
@@ -70,7 +76,7 @@ public struct IterationResult: Sendable {
     /// The teacher's logits [N·K] (for replaying the batch to the student).
     public var teacherLogits: [Float]
     /// Whether every loss was finite. When false, no weight was touched.
-    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, featureSimilarity, borderDeviation, total].allSatisfy(\.isFinite) }
+    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, featureSimilarity, borderDeviation, mirrorAsymmetry, total].allSatisfy(\.isFinite) }
 }
 
 /// One DAFL iteration exactly as the reference code: noise → generator → frozen teacher (eval mode);
@@ -139,6 +145,12 @@ public enum DAFLIteration {
             generatorLoss = generatorLoss + b * w.border
             lBorder = b
         }
+        var lSym: Tensor?
+        if w.symmetry > 0 {
+            let a = generated.mirrorAsymmetry()
+            generatorLoss = generatorLoss + a * w.symmetry
+            lSym = a
+        }
         let probs = logits.detached().softmax()
         let classes = logits.argmaxRows()
         let k = logits.shape[1]
@@ -150,6 +162,7 @@ public enum DAFLIteration {
         result.totalVariation = lTV?.item ?? 0
         result.featureSimilarity = lDiv?.item ?? 0
         result.borderDeviation = lBorder?.item ?? 0
+        result.mirrorAsymmetry = lSym?.item ?? 0
         if conditioned != nil, let targets {
             result.onTarget = Float(zip(classes, targets).filter { $0 == $1 }.count) / Float(Swift.max(targets.count, 1))
         }

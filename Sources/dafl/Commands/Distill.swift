@@ -33,6 +33,8 @@ struct Distill: ParsableCommand {
     var tv: Float?
     @Option(help: "Weight of the border prior: the mean squared distance of the generated images' outermost rows and columns (--border-band) from black, which the generator minimises (0: off; the cpu preset: 3).")
     var border: Float?
+    @Option(help: "Weight of the symmetry prior: the mean squared difference of the generated images from their mirror images, which the generator minimises (0: off).")
+    var symmetry: Float?
     @Option(help: "Pixels along each edge that --border holds at black (1–8; default 2).")
     var borderBand: Int?
     @Option(help: "Weight of the mean cosine similarity between the teacher features of a batch's images, a diversity term the generator minimises (0: off).")
@@ -107,6 +109,7 @@ struct Distill: ParsableCommand {
         if let v = adversarial { c.weights.adversarial = v }
         if let v = tv { c.weights.tv = v }
         if let v = border { c.weights.border = v }
+        if let v = symmetry { c.weights.symmetry = v }
         if let v = borderBand { c.weights.borderBand = v }
         if let v = diversity { c.weights.diversity = v }
         if let v = discrepancy {

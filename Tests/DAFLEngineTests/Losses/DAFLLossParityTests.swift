@@ -48,6 +48,16 @@ import Testing
         expectClose(x.grad ?? [], f.values("dx"), "border dx")
     }
 
+    /// The symmetry prior (`--symmetry`): the images' mean squared difference from their mirror images.
+    @Test func symmetryPrior() throws {
+        let f = try Fixture("symmetry_prior")
+        let x = f.tensor("x", grad: true)
+        let loss = x.mirrorAsymmetry()
+        expectClose([loss.item], f.values("y"), "symmetry")
+        loss.backward()
+        expectClose(x.grad ?? [], f.values("dx"), "symmetry dx")
+    }
+
     /// T² · KL at temperature 4 (Hinton's scaling), the student's loss under `--kd-temperature 4`.
     @Test func distillationAtTemperature() throws {
         let f = try Fixture("kd_t4")

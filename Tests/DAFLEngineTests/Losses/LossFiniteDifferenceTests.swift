@@ -27,6 +27,9 @@ import Testing
         gradCheck([randn([2, 3, 6, 5], seed: 38)]) { $0[0].borderDeviation(from: -0.81, width: 2) }
         gradCheck([randn([1, 2, 4, 4], seed: 39)]) { $0[0].borderDeviation(from: 0.5, width: 1) }
         gradCheck([randn([1, 1, 8, 8], seed: 40)]) { $0[0].borderDeviation(from: 0, width: 3) }
+        // The symmetry prior, odd and even widths (an odd width's middle column is its own mirror).
+        gradCheck([randn([2, 3, 4, 5], seed: 41)]) { $0[0].mirrorAsymmetry() }
+        gradCheck([randn([1, 2, 3, 6], seed: 42)]) { $0[0].mirrorAsymmetry() }
     }
 
     @Test func daflTerms() {
