@@ -62,6 +62,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     let elapsedBefore: Double
     let started = Date()
     private var recentStepTimes: [Double] = []
+    /// `--boundary-samples`: percent of the last walked batch that the teacher puts in the class it walked toward.
+    private var boundaryHits: Double?
     /// Per generator, consecutive turns in which the teacher saw one class only: a collapsing generator.
     private var singleClassSteps: [Int]
     /// Steps of one class in a row before the run log gets a warning.
@@ -435,6 +437,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             let toward = (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) }
             BoundarySamples.walk(&x, toward: toward, teacher: teacher, epsilon: eps, steps: BoundarySamples.steps)
             t = GradMode.noGrad { teacher(x) }
+            boundaryHits = Double(zip(t.argmaxRows(), toward).filter { $0 == $1 }.count) / Double(Swift.max(b, 1)) * 100
         }
         return (x, t)
     }
@@ -461,6 +464,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if config.replayBatches > 0 { event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch }
         event.onTarget = r.onTarget.map { Double($0) * 100 }
         if generators.count > 1 { event.generator = active + 1; event.generators = generators.count }
+        event.boundaryHits = boundaryHits
         sink(.step(event))
     }
 

@@ -143,6 +143,8 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// With generators taking turns (`--generators`): which one made this step's batch (from 1), of how many; nil with one.
     public var generator: Int? = nil
     public var generators: Int? = nil
+    /// `--boundary-samples`: percent of this step's walked batch the teacher puts in the class each image walked toward.
+    public var boundaryHits: Double? = nil
 
     public init(step: Int, time: Double, oh: Double, a: Double, ie: Double, kd: Double, total: Double,
                 alpha: Double, beta: Double, ohWeight: Double, lrG: Double, lrS: Double,

@@ -38,6 +38,7 @@ public enum RunEventExport {
             if let a = s.sym { v += scalars([("loss/symmetry", a)]) }
             if let w = s.symWeight { v += scalars([("weights/symmetry", w)]) }
             if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
+            if let h = s.boundaryHits { v += scalars([("boundary/reach_target_percent", h)]) }
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):
             return scalars([("eval/student_accuracy", e.studentAccuracy), ("eval/teacher_accuracy", e.teacherAccuracy),

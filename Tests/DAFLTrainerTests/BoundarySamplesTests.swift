@@ -32,6 +32,11 @@ import Testing
         #expect(b2.config.boundarySamples == 0.02)
         #expect(b2.run() == .completed)
         #expect(a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data))
+        // Every step reports how far its walk got.
+        let box = EventBox(), dir0 = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir0) }
+        #expect(try TrainerTests.trainer(c, dir: dir0, box: box).run() == .completed)
+        #expect(box.steps.count == 4 && box.steps.allSatisfy { ($0.boundaryHits ?? -1) >= 0 && $0.boundaryHits! <= 100 })
         #expect(c.settings["boundary_samples"] == "0.02" && TrainerTests.tinyConfig().settings["boundary_samples"] == "0.0")
         // On, it changes what the student learns from; off, the run is the default's.
         let dir = try TrainerTests.tempDir()

@@ -80,6 +80,10 @@ import Testing
         m.apply(.step(s))
         text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("batch from generator 2 of 3"))
+        // Boundary samples: how often the walks reach their class.
+        s.boundaryHits = 58
+        m.apply(.step(s))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("boundary walks reach target: 58%"))
     }
 
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
