@@ -378,7 +378,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if let images, config.replayBatches > 0 {
             replay.add(images: images.data, logits: r.teacherLogits)
             for i in 1..<config.studentSteps {
-                let (x, t) = replayBatch(boundary: i == config.studentSteps - 1)
+                let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
                 studentOptimizer.zeroGrad()
                 DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1).backward()
                 studentOptimizer.step()

@@ -71,9 +71,12 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Hard samples: half of each replayed batch takes one signed-gradient step of this size (FGSM) up the
     /// student's distillation loss, then the teacher labels the moved images. Nil or 0: off.
     public var hardSamples: Float? = nil
-    /// Boundary samples: the last replayed batch of each iteration walks 5 signed-gradient steps of this size toward
-    /// a class drawn uniformly per image (down the teacher's cross-entropy), then the teacher labels it. Nil or 0: off.
+    /// Boundary samples: the last `boundaryBatches` replayed batches of each iteration walk 5 signed-gradient steps of
+    /// this size toward a class drawn uniformly per image (down the teacher's cross-entropy), then the teacher labels
+    /// them. Nil or 0: off.
     public var boundarySamples: Float? = nil
+    /// How many of an iteration's replayed batches walk under `boundarySamples` (nil: 1).
+    public var boundaryBatches: Int? = nil
     /// Draw replayed images class-balanced (by the teacher's class) instead of uniformly. Nil or false: uniform.
     public var balancedReplay: Bool? = nil
     /// The generator's last step: `batchnorm` (nil, the reference), `grey` (tanh onto grey levels 0…1 in the
@@ -165,6 +168,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let e = studentEMA, !(e >= 0 && e < 1) { p.append("--student-ema must be in [0, 1)") }
         if let e = hardSamples, !(e >= 0 && e <= 10) { p.append("--hard-samples must be in [0, 10]") }
         if let e = boundarySamples, !(e >= 0 && e <= 10) { p.append("--boundary-samples must be in [0, 10]") }
+        if let n = boundaryBatches, !(1...Swift.max(studentSteps - 1, 1)).contains(n) {
+            p.append("--boundary-batches must be between 1 and the replayed batches per iteration (--student-steps − 1 = \(studentSteps - 1))")
+        }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
@@ -205,7 +211,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
-            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "balanced_replay": "\(balancedReplay ?? false)",
+            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "balanced_replay": "\(balancedReplay ?? false)",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",

@@ -44,6 +44,22 @@ import Testing
         let plain = try TrainerTests.trainer(TrainerTests.tinyConfig(iterations: 4), dir: dir, box: EventBox())
         #expect(plain.run() == .completed)
         #expect(plain.student.namedParameters.map(\.1.data) != a.student.namedParameters.map(\.1.data))
+        for n in [0, 2] {
+            var d = c; d.boundaryBatches = n   // tinyConfig replays one batch per iteration
+            #expect(d.problems().contains { $0.contains("--boundary-batches must be between 1 and") })
+        }
+        #expect(c.settings["boundary_batches"] == "1")
+        // Two of three replayed batches walking train another student than one of three.
+        var one = c; one.studentSteps = 4
+        var two = one; two.boundaryBatches = 2
+        let students = try [one, two].map { cfg -> [[Float]] in
+            let d = try TrainerTests.tempDir()
+            defer { try? FileManager.default.removeItem(at: d) }
+            let t = try TrainerTests.trainer(cfg, dir: d, box: EventBox())
+            #expect(t.run() == .completed)
+            return t.student.namedParameters.map(\.1.data)
+        }
+        #expect(students[0] != students[1] && two.settings["boundary_batches"] == "2")
         for bad: Float in [-1, 11, .nan] {
             var d = c; d.boundarySamples = bad
             #expect(d.problems().contains { $0.contains("--boundary-samples must be in [0, 10]") })

@@ -70,8 +70,10 @@ struct Distill: ParsableCommand {
     var kdTemperature: Float?
     @Option(help: "Move half of each replayed batch one signed-gradient step of this size up the student's loss (hard samples, relabelled by the teacher; 0: off).")
     var hardSamples: Float?
-    @Option(help: "Walk the last replayed batch of each iteration 5 signed-gradient steps of this size toward a class drawn per image, then have the teacher label it (boundary samples; 0: off).")
+    @Option(help: "Walk the last replayed batch (--boundary-batches) of each iteration 5 signed-gradient steps of this size toward a class drawn per image, then have the teacher label it (boundary samples; 0: off).")
     var boundarySamples: Float?
+    @Option(help: "How many of each iteration's replayed batches walk under --boundary-samples (default 1).")
+    var boundaryBatches: Int?
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "The generator's last step: batchnorm (the reference: tanh, standardised over the batch), grey (tanh onto the grey levels 0…1 a picture holds) or linear (standardised, no tanh: grey levels stay).")
     var generatorOutput: String?
@@ -138,6 +140,7 @@ struct Distill: ParsableCommand {
         if let v = kdTemperature { c.kdTemperature = v }
         if let v = hardSamples { c.hardSamples = v }
         if let v = boundarySamples { c.boundarySamples = v }
+        if let v = boundaryBatches { c.boundaryBatches = v }
         if balancedReplay { c.balancedReplay = true }
         if let v = generatorOutput { c.generatorOutput = v }
         if let v = studentInit { c.studentInit = v }
