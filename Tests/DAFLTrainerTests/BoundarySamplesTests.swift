@@ -37,11 +37,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir0) }
         #expect(try TrainerTests.trainer(c, dir: dir0, box: box).run() == .completed)
         #expect(box.steps.count == 4 && box.steps.allSatisfy { ($0.boundaryHits ?? -1) >= 0 && $0.boundaryHits! <= 100 })
-        #expect(c.settings["boundary_samples"] == "0.02" && TrainerTests.tinyConfig().settings["boundary_samples"] == "0.0")
+        var off = TrainerTests.tinyConfig(iterations: 4); off.boundarySamples = 0
+        #expect(c.settings["boundary_samples"] == "0.02" && off.settings["boundary_samples"] == "0.0")
         // On, it changes what the student learns from; off, the run is the default's.
         let dir = try TrainerTests.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let plain = try TrainerTests.trainer(TrainerTests.tinyConfig(iterations: 4), dir: dir, box: EventBox())
+        let plain = try TrainerTests.trainer(off, dir: dir, box: EventBox())
         #expect(plain.run() == .completed)
         #expect(plain.student.namedParameters.map(\.1.data) != a.student.namedParameters.map(\.1.data))
         for n in [0, 2] {

@@ -194,6 +194,7 @@ final class EventBox: @unchecked Sendable {
         #expect(c.weights.adversarial == 3 && c.weights.discrepancy == .kl && p.weights.adversarial == 0)
         #expect(c.weights.border == 3 && c.weights.borderBand == 2 && p.weights.border == 0 && (c.jitter ?? 0) == 0)
         #expect(p.augmentation.isNone && (p.collapseReset ?? 0) == 0 && (p.generatorRestart ?? 0) == 0)
+        #expect(c.boundarySamples == 0.02 && (c.boundaryBatches ?? 1) == 1 && (p.boundarySamples ?? 0) == 0)
     }
 
     @Test func corruptCheckpointSidecarIsAClearError() throws {
