@@ -28,34 +28,22 @@ import Testing
         expectClose(s.grad ?? [], f.values("ds"), "kd ds")
     }
 
-    /// The squared total-variation image prior (`--tv`).
-    @Test func totalVariation() throws {
-        let f = try Fixture("total_variation")
+    /// The image priors, each a scalar of images `x` whose fixture holds `y` and `dx`: the squared total variation
+    /// (`--tv`), the border prior (`--border`: the outer two rows and columns held at black) and the symmetry prior
+    /// (`--symmetry`: the images' mean squared difference from their mirror images).
+    @Test(arguments: ["total_variation", "border_prior", "symmetry_prior"])
+    func imagePrior(_ name: String) throws {
+        let prior: (Tensor) -> Tensor = switch name {
+        case "total_variation": { $0.totalVariation() }
+        case "border_prior": { $0.borderDeviation(from: -0.8102, width: 2) }
+        default: { $0.mirrorAsymmetry() }
+        }
+        let f = try Fixture(name)
         let x = f.tensor("x", grad: true)
-        let loss = x.totalVariation()
-        expectClose([loss.item], f.values("y"), "tv")
+        let loss = prior(x)
+        expectClose([loss.item], f.values("y"), name)
         loss.backward()
-        expectClose(x.grad ?? [], f.values("dx"), "tv dx")
-    }
-
-    /// The border prior (`--border`): the outer two rows and columns held at black.
-    @Test func borderPrior() throws {
-        let f = try Fixture("border_prior")
-        let x = f.tensor("x", grad: true)
-        let loss = x.borderDeviation(from: -0.8102, width: 2)
-        expectClose([loss.item], f.values("y"), "border")
-        loss.backward()
-        expectClose(x.grad ?? [], f.values("dx"), "border dx")
-    }
-
-    /// The symmetry prior (`--symmetry`): the images' mean squared difference from their mirror images.
-    @Test func symmetryPrior() throws {
-        let f = try Fixture("symmetry_prior")
-        let x = f.tensor("x", grad: true)
-        let loss = x.mirrorAsymmetry()
-        expectClose([loss.item], f.values("y"), "symmetry")
-        loss.backward()
-        expectClose(x.grad ?? [], f.values("dx"), "symmetry dx")
+        expectClose(x.grad ?? [], f.values("dx"), "\(name) dx")
     }
 
     /// T² · KL at temperature 4 (Hinton's scaling), the student's loss under `--kd-temperature 4`.
