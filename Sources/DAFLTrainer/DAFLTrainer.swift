@@ -472,15 +472,18 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// one class. With `collapseReset` the generator starts afresh; otherwise the user is warned once per episode.
     private func watchForCollapse(_ r: IterationResult, generator i: Int) {
         singleClassSteps[i] = Set(r.teacherClasses).count == 1 ? singleClassSteps[i] + 1 : 0
-        let which = generators.count > 1 ? "generator \(i + 1) of \(generators.count)" : "generator"
         if let n = config.collapseReset, n > 0, singleClassSteps[i] >= n {
             resetGenerator(i, afterSingleClassSteps: singleClassSteps[i])
         } else if singleClassSteps[i] == Self.collapseWarningSteps {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
-                                       key: "\(which) collapsed: the teacher sees one class in every image it generated for \(Self.collapseWarningSteps) turns; it rarely recovers: --resume from a checkpoint before it, or start another --seed",
+                                       key: "\(generatorName(i)) collapsed: the teacher sees one class in every image it generated for \(Self.collapseWarningSteps) \(turns); it rarely recovers: --resume from a checkpoint before it, or start another --seed",
                                        source: "trainer")))
         }
     }
+
+    /// How messages name generator `i`, and what its iterations are called: its turns when several take turns.
+    private func generatorName(_ i: Int) -> String { generators.count > 1 ? "generator \(i + 1) of \(generators.count)" : "generator" }
+    private var turns: String { generators.count > 1 ? "turns" : "steps" }
 
     /// Starts generator `i` afresh: new weights from the run's RNG and a new Adam state.
     private func reinitialiseGenerator(_ i: Int) {
@@ -499,9 +502,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         reinitialiseGenerator(i)
         replay.dropNewest(n, stride: generators.count)
         singleClassSteps[i] = 0
-        let which = generators.count > 1 ? "generator \(i + 1) of \(generators.count)" : "generator"
         sink(.control(ControlEvent(step: step, time: elapsed, action: "generator-reset",
-                                   key: "\(which) collapsed (one class for \(n) turns): re-initialised it and dropped its last \(n) batches from replay",
+                                   key: "\(generatorName(i)) collapsed (one class for \(n) \(turns)): re-initialised it and dropped its last \(n) batches from replay",
                                    source: "trainer")))
     }
 
