@@ -12,8 +12,30 @@ import DAFLEngine
 /// let labels = teacher(x)   // the teacher labels the moved images
 /// ```
 enum BoundarySamples {
-    /// Steps per walk.
+    /// Steps per walk (`--boundary-steps`, default).
     static let steps = 5
+
+    /// Which class an image walks toward (`--boundary-toward`).
+    enum Toward: String, CaseIterable {
+        /// A class drawn uniformly per image: every pair of classes, the rare ones' included.
+        case uniform
+        /// The teacher's second class for the image: the nearest boundary, between the classes it confuses.
+        case runnerUp = "runner-up"
+        /// The student's likeliest class other than the teacher's: where the student would cross first.
+        case student
+    }
+
+    /// For each row of `scores` (`[n, k]`), the highest-scoring class other than `excluded[row]`.
+    static func likeliestOther(_ scores: Tensor, excluding excluded: [Int]) -> [Int] {
+        let k = scores.shape[1]
+        return scores.data.withUnsafeBufferPointer { p in
+            excluded.enumerated().map { row, skip in
+                var best = skip == 0 ? 1 : 0
+                for c in 0..<k where c != skip && p[row &* k &+ c] > p[row &* k &+ best] { best = c }
+                return best
+            }
+        }
+    }
 
     /// Moves every image of `x` `steps` times by `epsilon`·sign(−∂CE(teacher(x), target)/∂x).
     static func walk(_ x: inout Tensor, toward targets: [Int], teacher: any Classifier, epsilon: Float, steps: Int) {

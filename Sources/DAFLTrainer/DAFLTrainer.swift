@@ -433,9 +433,16 @@ public final class DAFLTrainer: @unchecked Sendable {
             t = GradMode.noGrad { teacher(x) }
         }
         if boundary, let eps = config.boundarySamples, eps > 0 {
-            // Drawn only when on, so runs without it keep their random stream.
-            let toward = (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) }
-            BoundarySamples.walk(&x, toward: toward, teacher: teacher, epsilon: eps, steps: BoundarySamples.steps)
+            let toward: [Int]
+            switch BoundarySamples.Toward(rawValue: config.boundaryToward ?? "uniform") ?? .uniform {
+            case .uniform:   // drawn only when on, so runs without it keep their random stream
+                toward = (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) }
+            case .runnerUp:
+                toward = BoundarySamples.likeliestOther(t, excluding: t.argmaxRows())
+            case .student:
+                toward = BoundarySamples.likeliestOther(GradMode.noGrad { student(x) }, excluding: t.argmaxRows())
+            }
+            BoundarySamples.walk(&x, toward: toward, teacher: teacher, epsilon: eps, steps: config.boundarySteps ?? BoundarySamples.steps)
             t = GradMode.noGrad { teacher(x) }
             boundaryHits = Double(zip(t.argmaxRows(), toward).filter { $0 == $1 }.count) / Double(Swift.max(b, 1)) * 100
         }

@@ -77,6 +77,11 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var boundarySamples: Float? = nil
     /// How many of an iteration's replayed batches walk under `boundarySamples` (nil: 1).
     public var boundaryBatches: Int? = nil
+    /// Where boundary samples walk (`BoundarySamples.Toward`): `uniform` (nil), a class drawn per image; `runner-up`,
+    /// the teacher's second class for the image; `student`, the student's likeliest class other than the teacher's.
+    public var boundaryToward: String? = nil
+    /// Signed-gradient steps per boundary walk (nil: `BoundarySamples.steps`, 5).
+    public var boundarySteps: Int? = nil
     /// Draw replayed images class-balanced (by the teacher's class) instead of uniformly. Nil or false: uniform.
     public var balancedReplay: Bool? = nil
     /// The generator's last step: `batchnorm` (nil, the reference), `grey` (tanh onto grey levels 0…1 in the
@@ -173,6 +178,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let n = boundaryBatches, !(1...Swift.max(studentSteps - 1, 1)).contains(n) {
             p.append("--boundary-batches must be between 1 and the replayed batches per iteration (--student-steps − 1 = \(studentSteps - 1))")
         }
+        if let t = boundaryToward, BoundarySamples.Toward(rawValue: t) == nil {
+            p.append("--boundary-toward must be uniform, runner-up or student")
+        }
+        if let n = boundarySteps, !(1...50).contains(n) { p.append("--boundary-steps must be between 1 and 50") }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
@@ -213,7 +222,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
-            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "balanced_replay": "\(balancedReplay ?? false)",
+            "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",

@@ -66,4 +66,38 @@ import Testing
             #expect(d.problems().contains { $0.contains("--boundary-samples must be in [0, 10]") })
         }
     }
+
+    /// `likeliestOther` is the row's best class but the excluded one, ties to the lowest index.
+    @Test func likeliestOtherSkipsTheExcludedClass() {
+        let scores = Tensor(shape: [3, 4], data: [0.1, 0.7, 0.2, 0.0,
+                                                  0.9, 0.05, 0.05, 0.0,
+                                                  0.3, 0.3, 0.3, 0.1])
+        #expect(BoundarySamples.likeliestOther(scores, excluding: [1, 0, 0]) == [2, 1, 1])
+        #expect(BoundarySamples.likeliestOther(scores, excluding: scores.argmaxRows()) == [2, 1, 1])
+    }
+
+    /// The runner-up and student targets: validated, logged, resumed exactly, and each trains another student than
+    /// uniform targets; the number of steps is an option too.
+    @Test func whereTheWalkGoesIsAnOption() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.boundarySamples = 0.02
+        #expect(c.settings["boundary_toward"] == "uniform" && c.settings["boundary_steps"] == "5")
+        var students: [[[Float]]] = []
+        for (toward, steps) in [("uniform", 5), ("runner-up", 5), ("student", 5), ("uniform", 2)] {
+            var d = c; d.boundaryToward = toward; d.boundarySteps = steps
+            #expect(d.problems().isEmpty && d.settings["boundary_toward"] == toward && d.settings["boundary_steps"] == "\(steps)")
+            let (a, b) = try straightAndResumed(d)
+            defer { for t in [a, b] { try? FileManager.default.removeItem(at: t.runDir) } }
+            #expect(b.config.boundaryToward == toward && b.run() == .completed)
+            #expect(a.student.namedParameters.map(\.1.data) == b.student.namedParameters.map(\.1.data), "\(toward) \(steps)")
+            students.append(a.student.namedParameters.map(\.1.data))
+        }
+        for i in 1..<students.count { #expect(students[i] != students[0], "setting \(i)") }
+        var bad = c; bad.boundaryToward = "nearest"
+        #expect(bad.problems().contains { $0.contains("--boundary-toward must be uniform, runner-up or student") })
+        for n in [0, 51] {
+            var d = c; d.boundarySteps = n
+            #expect(d.problems().contains { $0.contains("--boundary-steps must be between 1 and 50") })
+        }
+    }
 }

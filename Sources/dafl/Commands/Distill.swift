@@ -74,6 +74,10 @@ struct Distill: ParsableCommand {
     var boundarySamples: Float?
     @Option(help: "How many of each iteration's replayed batches walk under --boundary-samples (default 1).")
     var boundaryBatches: Int?
+    @Option(help: "Where --boundary-samples walk: uniform (a class drawn per image), runner-up (the teacher's second class) or student (the student's likeliest class other than the teacher's).")
+    var boundaryToward: String?
+    @Option(help: "Signed-gradient steps per boundary walk (default 5).")
+    var boundarySteps: Int?
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "The generator's last step: batchnorm (the reference: tanh, standardised over the batch), grey (tanh onto the grey levels 0…1 a picture holds) or linear (standardised, no tanh: grey levels stay).")
     var generatorOutput: String?
@@ -141,6 +145,8 @@ struct Distill: ParsableCommand {
         if let v = hardSamples { c.hardSamples = v }
         if let v = boundarySamples { c.boundarySamples = v }
         if let v = boundaryBatches { c.boundaryBatches = v }
+        if let v = boundaryToward { c.boundaryToward = v }
+        if let v = boundarySteps { c.boundarySteps = v }
         if balancedReplay { c.balancedReplay = true }
         if let v = generatorOutput { c.generatorOutput = v }
         if let v = studentInit { c.studentInit = v }
