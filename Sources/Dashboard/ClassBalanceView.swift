@@ -70,7 +70,8 @@ public enum ClassBalanceView {
         }
         // Boundary samples: how far the walks get (the teacher's class is the one walked toward), the last 20 steps.
         if inner.height > k + 1, let hits = model.series["boundary_hits"]?.values.suffix(20), !hits.isEmpty, model.series["on_target"] == nil {
-            buf.text(String(format: "boundary walks reach target: %.0f%%", hits.reduce(0, +) / Double(hits.count)), x: inner.x, y: inner.y + k + 1,
+            let walks = model.boundaryToward.map { "walks to \($0) reach it" } ?? "boundary walks reach target"
+            buf.text(walks + String(format: ": %.0f%%", hits.reduce(0, +) / Double(hits.count)), x: inner.x, y: inner.y + k + 1,
                      fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
         }
         // Targeted generation: how much of the batch the teacher sees as the class asked for (the last 20 steps).

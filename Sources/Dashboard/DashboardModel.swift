@@ -65,6 +65,8 @@ public struct DashboardModel: Sendable {
     /// How the student started, when not from random weights: `teacher` (`--student-init teacher`), with
     /// the layers kept as they started (`--student-freeze`).
     public var studentStart: String?
+    /// Where boundary samples walk, when not to a uniformly drawn class (`runner-up`, `student`).
+    public var boundaryToward: String?
     public var frozenStudentLayers: String?
     /// With `--student-init gradual`: the iterations over which the dropped units fade out.
     public var pruneFade: Int?
@@ -125,6 +127,7 @@ public struct DashboardModel: Sendable {
             ohWeight = Double(c.settings["oh"] ?? "") ?? ohWeight
             discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
             studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
+            boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
             pruneFade = c.settings["prune_fade"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
             if !c.classNames.isEmpty { classNames = c.classNames }

@@ -84,6 +84,12 @@ import Testing
         s.boundaryHits = 58
         m.apply(.step(s))
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("boundary walks reach target: 58%"))
+        // Walks to the teacher's runner-up class say so.
+        guard case .config(var c) = Events.config() else { Issue.record("no config"); return }
+        c.settings["boundary_toward"] = "runner-up"
+        m.apply(.config(c))
+        m.apply(.step(s))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("walks to runner-up reach it: 58%"))
     }
 
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
