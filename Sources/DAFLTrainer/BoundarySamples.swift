@@ -23,6 +23,22 @@ enum BoundarySamples {
         case runnerUp = "runner-up"
         /// The student's likeliest class other than the teacher's: where the student would cross first.
         case student
+        /// A class drawn with odds ∝ 1 / (its count in the replay memory + the mean count): the classes the
+        /// generator draws least, most often (an empty class twice as often as one at the mean).
+        case rare
+    }
+
+    /// `size` classes drawn with odds ∝ 1 / (count + mean count), one `rng.next()` each.
+    static func drawRare(counts: [Int], size: Int, rng: inout RNG) -> [Int] {
+        let mean = Double(counts.reduce(0, +)) / Double(Swift.max(counts.count, 1))
+        let odds = counts.map { 1 / (Double($0) + Swift.max(mean, 1)) }
+        let total = odds.reduce(0, +)
+        var cumulative: [Double] = [], sum = 0.0
+        for o in odds { sum += o / total; cumulative.append(sum) }
+        return (0..<size).map { _ in
+            let u = Double(rng.next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+            return cumulative.firstIndex { u < $0 } ?? counts.count - 1
+        }
     }
 
     /// For each row of `scores` (`[n, k]`), the highest-scoring class other than `excluded[row]`.

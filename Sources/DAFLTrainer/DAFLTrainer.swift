@@ -441,6 +441,8 @@ public final class DAFLTrainer: @unchecked Sendable {
                 toward = BoundarySamples.likeliestOther(t, excluding: t.argmaxRows())
             case .student:
                 toward = BoundarySamples.likeliestOther(GradMode.noGrad { student(x) }, excluding: t.argmaxRows())
+            case .rare:
+                toward = BoundarySamples.drawRare(counts: replay.classCounts(), size: b, rng: &rng)
             }
             BoundarySamples.walk(&x, toward: toward, teacher: teacher, epsilon: eps, steps: config.boundarySteps ?? BoundarySamples.steps)
             t = GradMode.noGrad { teacher(x) }

@@ -78,7 +78,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// How many of an iteration's replayed batches walk under `boundarySamples` (nil: 1).
     public var boundaryBatches: Int? = nil
     /// Where boundary samples walk (`BoundarySamples.Toward`): `uniform` (nil), a class drawn per image; `runner-up`,
-    /// the teacher's second class for the image; `student`, the student's likeliest class other than the teacher's.
+    /// the teacher's second class for the image; `student`, the student's likeliest class other than the teacher's;
+    /// `rare`, a class drawn with odds ∝ 1 / (its count in the replay memory + the mean count).
     public var boundaryToward: String? = nil
     /// Signed-gradient steps per boundary walk (nil: `BoundarySamples.steps`, 5).
     public var boundarySteps: Int? = nil
@@ -179,7 +180,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             p.append("--boundary-batches must be between 1 and the replayed batches per iteration (--student-steps − 1 = \(studentSteps - 1))")
         }
         if let t = boundaryToward, BoundarySamples.Toward(rawValue: t) == nil {
-            p.append("--boundary-toward must be uniform, runner-up or student")
+            p.append("--boundary-toward must be uniform, runner-up, student or rare")
         }
         if let n = boundarySteps, !(1...50).contains(n) { p.append("--boundary-steps must be between 1 and 50") }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }

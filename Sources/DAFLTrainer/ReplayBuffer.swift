@@ -70,6 +70,25 @@ struct ReplayBuffer {
     /// it uniformly: the student sees every class the generator produced equally often, however rarely it did.
     mutating func sampleBalanced(size: Int, side: Int, rng: inout RNG) -> (Tensor, Tensor) {
         let per = images.first.map { $0.count / imageSize } ?? 0
+        refreshClassIndex()
+        let held = byClass.indices.filter { !byClass[$0].isEmpty }
+        let picks = (0..<size).map { _ -> (Int, Int) in
+            let c = held[Int(rng.next() % UInt64(held.count))]
+            let at = byClass[c][Int(rng.next() % UInt64(byClass[c].count))]
+            return (at / per, at % per)
+        }
+        return gather(picks, side: side)
+    }
+
+    /// How many held images the teacher puts in each class.
+    mutating func classCounts() -> [Int] {
+        refreshClassIndex()
+        return byClass.map(\.count)
+    }
+
+    /// Rebuilds the class index when the memory changed since it was built.
+    private mutating func refreshClassIndex() {
+        let per = images.first.map { $0.count / imageSize } ?? 0
         if byClassVersion != version {
             byClass = Array(repeating: [], count: classes)
             for (slot, l) in logits.enumerated() {
@@ -84,13 +103,6 @@ struct ReplayBuffer {
             }
             byClassVersion = version
         }
-        let held = byClass.indices.filter { !byClass[$0].isEmpty }
-        let picks = (0..<size).map { _ -> (Int, Int) in
-            let c = held[Int(rng.next() % UInt64(held.count))]
-            let at = byClass[c][Int(rng.next() % UInt64(byClass[c].count))]
-            return (at / per, at % per)
-        }
-        return gather(picks, side: side)
     }
 
     /// A batch of `size` samples drawn uniformly from everything held: images [B, 1, S, S] and logits [B, K].

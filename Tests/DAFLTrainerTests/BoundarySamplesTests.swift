@@ -83,7 +83,7 @@ import Testing
         c.boundarySamples = 0.02
         #expect(c.settings["boundary_toward"] == "uniform" && c.settings["boundary_steps"] == "5")
         var students: [[[Float]]] = []
-        for (toward, steps) in [("uniform", 5), ("runner-up", 5), ("student", 5), ("uniform", 2)] {
+        for (toward, steps) in [("uniform", 5), ("runner-up", 5), ("student", 5), ("rare", 5), ("uniform", 2)] {
             var d = c; d.boundaryToward = toward; d.boundarySteps = steps
             #expect(d.problems().isEmpty && d.settings["boundary_toward"] == toward && d.settings["boundary_steps"] == "\(steps)")
             let (a, b) = try straightAndResumed(d)
@@ -94,10 +94,21 @@ import Testing
         }
         for i in 1..<students.count { #expect(students[i] != students[0], "setting \(i)") }
         var bad = c; bad.boundaryToward = "nearest"
-        #expect(bad.problems().contains { $0.contains("--boundary-toward must be uniform, runner-up or student") })
+        #expect(bad.problems().contains { $0.contains("--boundary-toward must be uniform, runner-up, student or rare") })
         for n in [0, 51] {
             var d = c; d.boundarySteps = n
             #expect(d.problems().contains { $0.contains("--boundary-steps must be between 1 and 50") })
         }
+    }
+
+    /// Rare targets follow odds ∝ 1 / (count + mean): an empty class is drawn twice as often as one at the mean,
+    /// and a class three times the mean half as often as that one.
+    @Test func rareTargetsFavourTheClassesTheMemoryHoldsLeast() {
+        var rng = RNG(seed: 3)
+        let counts = [0, 100, 300, 0]   // mean 100: odds 1/100, 1/200, 1/400, 1/100
+        let draws = BoundarySamples.drawRare(counts: counts, size: 40_000, rng: &rng)
+        let share = (0..<4).map { c in Double(draws.filter { $0 == c }.count) / 40_000 }
+        let expected = [4.0, 2, 1, 4].map { $0 / 11 }
+        for c in 0..<4 { #expect(abs(share[c] - expected[c]) < 0.01, "class \(c): \(share[c]) against \(expected[c])") }
     }
 }

@@ -74,7 +74,7 @@ struct Distill: ParsableCommand {
     var boundarySamples: Float?
     @Option(help: "How many of each iteration's replayed batches walk under --boundary-samples (default 1).")
     var boundaryBatches: Int?
-    @Option(help: "Where --boundary-samples walk: uniform (a class drawn per image), runner-up (the teacher's second class) or student (the student's likeliest class other than the teacher's).")
+    @Option(help: "Where --boundary-samples walk: uniform (a class drawn per image), runner-up (the teacher's second class) or student (the student's likeliest class other than the teacher's) or rare (classes the replay memory holds least, most often).")
     var boundaryToward: String?
     @Option(help: "Signed-gradient steps per boundary walk (default 5).")
     var boundarySteps: Int?
