@@ -71,9 +71,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Hard samples: half of each replayed batch takes one signed-gradient step of this size (FGSM) up the
     /// student's distillation loss, then the teacher labels the moved images. Nil or 0: off.
     public var hardSamples: Float? = nil
-    /// Boundary samples: the last `boundaryBatches` replayed batches of each iteration walk 5 signed-gradient steps of
-    /// this size toward a class drawn uniformly per image (down the teacher's cross-entropy), then the teacher labels
-    /// them. Nil or 0: off.
+    /// Boundary samples: the last `boundaryBatches` replayed batches of each iteration walk signed-gradient steps of
+    /// this size (`boundarySteps` of them) toward a class (`boundaryToward`; drawn uniformly per image by default), down
+    /// the teacher's cross-entropy, then the teacher labels them. Nil or 0: off.
     public var boundarySamples: Float? = nil
     /// How many of an iteration's replayed batches walk under `boundarySamples` (nil: 1).
     public var boundaryBatches: Int? = nil

@@ -70,11 +70,11 @@ struct Distill: ParsableCommand {
     var kdTemperature: Float?
     @Option(help: "Move half of each replayed batch one signed-gradient step of this size up the student's loss (hard samples, relabelled by the teacher; 0: off).")
     var hardSamples: Float?
-    @Option(help: "Walk the last replayed batch (--boundary-batches) of each iteration 5 signed-gradient steps of this size toward a class drawn per image, then have the teacher label it (boundary samples; 0: off).")
+    @Option(help: "Walk the last replayed batch (--boundary-batches) of each iteration --boundary-steps signed-gradient steps (5) of this size toward a class (--boundary-toward; drawn per image by default), then have the teacher label it (boundary samples; 0: off).")
     var boundarySamples: Float?
     @Option(help: "How many of each iteration's replayed batches walk under --boundary-samples (default 1).")
     var boundaryBatches: Int?
-    @Option(help: "Where --boundary-samples walk: uniform (a class drawn per image), runner-up (the teacher's second class) or student (the student's likeliest class other than the teacher's) or rare (classes the replay memory holds least, most often).")
+    @Option(help: "Where --boundary-samples walk: uniform (a class drawn per image), runner-up (the teacher's second class), student (the student's likeliest class other than the teacher's) or rare (classes the replay memory holds least, most often).")
     var boundaryToward: String?
     @Option(help: "Signed-gradient steps per boundary walk (default 5).")
     var boundarySteps: Int?
