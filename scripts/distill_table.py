@@ -1,5 +1,5 @@
 """Summarises `dafl distill` run directories for docs/PRESETS.md: per run, the final and best test
-accuracy of the student it delivers (the weight average with --student-ema, whose trained student's
+accuracy of the student it delivers (the weight average with --student-ema or --student-swa, whose trained student's
 final accuracy is shown too), its wall time, and the flags that differ from the cpu preset; then per
 recipe the mean and standard deviation of the final accuracy over its seeds. Test accuracy is only
 measured here, never used to choose anything: "best" is test-set selection.
@@ -9,14 +9,14 @@ measured here, never used to choose anything: "best" is test-set selection.
 import json, statistics, sys
 
 # The cpu preset's values; a run whose setting differs shows that flag.
-DEFAULTS = {"targeted": "false", "student_ema": "0.0", "adversarial": "3.0", "discrepancy": "kl", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false", "generator_output": "batchnorm", "collapse_reset": "50",
+DEFAULTS = {"targeted": "false", "student_ema": "0.0", "student_swa": "off", "adversarial": "3.0", "discrepancy": "kl", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false", "generator_output": "batchnorm", "collapse_reset": "50",
             "iterations": "1000", "replay_batches": "256", "student_steps": "32", "augment": "shift,flip,mixup",
             "generator_width": "64", "generator_restart": "0", "oh": "1.0", "batch": "128", "lr_g": "0.2", "lr_s": "0.002",
             "student_init": "teacher", "student_freeze": "none", "prune_fade": "0", "diversity": "0.0", "border": "3.0", "border_band": "2", "jitter": "0",
             "alpha": "0.1", "beta": "5.0", "generators": "1", "symmetry": "0.0", "boundary_samples": "0.02", "boundary_batches": "1",
             "boundary_toward": "uniform", "boundary_steps": "5"}
 # Logs written before a setting existed ran without it.
-BEFORE = {"student_init": "random", "student_freeze": "none", "prune_fade": "0", "diversity": "0.0", "border": "0.0", "border_band": "2", "jitter": "0",
+BEFORE = {"student_swa": "off", "student_init": "random", "student_freeze": "none", "prune_fade": "0", "diversity": "0.0", "border": "0.0", "border_band": "2", "jitter": "0",
           "generators": "1", "symmetry": "0.0", "boundary_samples": "0.0", "boundary_batches": "1", "boundary_toward": "uniform", "boundary_steps": "5"}
 # Settings whose flag is not the key with dashes.
 FLAG = {"replay_batches": "replay"}

@@ -180,6 +180,10 @@ public final class DAFLTrainer: @unchecked Sendable {
             var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the run's stream as without averaging
             let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)
             studentAverage = WeightAverage(of: student, into: shadow, decay: decay)
+        } else if let from = config.studentSWA {
+            var scratch = RNG(seed: 0)
+            let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)
+            studentAverage = WeightAverage(of: student, into: shadow, start: from, uniform: true)
         } else {
             studentAverage = nil
         }

@@ -65,6 +65,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Decay of an exponential moving average of the student's weights, updated once per iteration after
     /// its steps; the average is evaluated and saved as the student. Nil or 0: the trained student itself.
     public var studentEMA: Float? = nil
+    /// Stochastic weight averaging: from this iteration on, the student evaluated and saved is the plain mean
+    /// of the trained student's weights after every iteration (nil: off). Excludes `studentEMA`.
+    public var studentSWA: Int? = nil
     /// Temperature T of the student's distillation loss, T² · KL(softmax(t/T) ‖ softmax(s/T)), on fresh and
     /// replayed batches. Nil or 1: the reference's KL of the plain softmaxes.
     public var kdTemperature: Float? = nil
@@ -174,6 +177,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
         if let e = studentEMA, !(e >= 0 && e < 1) { p.append("--student-ema must be in [0, 1)") }
+        if let n = studentSWA, !(0..<Swift.max(iterations, 1)).contains(n) { p.append("--student-swa must be an iteration from 0 to --iterations − 1 (\(iterations - 1))") }
+        if studentSWA != nil && (studentEMA ?? 0) > 0 { p.append("--student-swa and --student-ema cannot be combined (one weight average)") }
+        if studentInit == "gradual" && studentSWA != nil { p.append("--student-init gradual and --student-swa cannot be combined (the average would span two widths)") }
         if let e = hardSamples, !(e >= 0 && e <= 10) { p.append("--hard-samples must be in [0, 10]") }
         if let e = boundarySamples, !(e >= 0 && e <= 10) { p.append("--boundary-samples must be in [0, 10]") }
         if let n = boundaryBatches, !(1...Swift.max(studentSteps - 1, 1)).contains(n) {
@@ -222,7 +228,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off",
             "kd_temperature": "\(kdTemperature ?? 1)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",

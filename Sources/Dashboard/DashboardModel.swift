@@ -67,6 +67,8 @@ public struct DashboardModel: Sendable {
     public var studentStart: String?
     /// Where boundary samples walk, when not to a uniformly drawn class (`runner-up`, `student`).
     public var boundaryToward: String?
+    /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
+    public var weightAverage = "EMA"
     public var frozenStudentLayers: String?
     /// With `--student-init gradual`: the iterations over which the dropped units fade out.
     public var pruneFade: Int?
@@ -128,6 +130,7 @@ public struct DashboardModel: Sendable {
             discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
             studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
             boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
+            weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
             pruneFade = c.settings["prune_fade"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
             if !c.classNames.isEmpty { classNames = c.classNames }

@@ -174,7 +174,7 @@ public enum DashboardView {
         }
         if let t = model.teacherAccuracy { o.reference = (t, String(format: "teacher %.2f%%", t), theme.color("teacher")) }
         let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
-        // With --student-ema the curve is the weight average's; the trained student's latest value beside it.
+        // With --student-ema or --student-swa the curve is the weight average's; the trained student's latest value beside it.
         // A student pruned from the teacher says so (short enough for 120 columns): its curve starts high for that reason.
         // A gradually pruned one shows how far its dropped units have faded, live.
         let frozen = model.frozenStudentLayers.map { ", \($0) frozen" } ?? ""
@@ -184,7 +184,7 @@ public enum DashboardView {
             ?? "student acc. (gradual pruning\(frozen))"
         default: "student test accuracy"
         }
-        let title = model.evals.last?.trainedStudentAccuracy.map { String(format: "EMA student%@  trained %.2f%%", best, $0) }
+        let title = model.evals.last?.trainedStudentAccuracy.map { String(format: "%@ student%@  trained %.2f%%", model.weightAverage, best, $0) }
             ?? plain + best
         LineChart.draw(&buf, r, title: title, steps: model.evals.map(\.step),
                        values: model.evals.map(\.studentAccuracy), color: theme.color("student"), theme: theme, options: o)

@@ -87,6 +87,45 @@ import Testing
     }
 }
 
+/// `--student-swa N`: the plain mean of the student's weights from iteration N on is what the run
+/// evaluates and saves, logged in the config, restored exactly on resume, and refused with --student-ema.
+@Suite struct StudentSWATests {
+    static func config(iterations: Int = 4) -> DistillConfig {
+        var c = TrainerTests.tinyConfig(iterations: iterations)
+        c.studentSWA = 1
+        return c
+    }
+
+    @Test func theMeanIsWhatTheRunDelivers() throws {
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(Self.config(), dir: dir, box: box)
+        #expect(t.run() == .completed)
+        let avg = t.studentAverage!.average.namedParameters.map(\.1.data), trained = t.student.namedParameters.map(\.1.data)
+        #expect(avg != trained && t.studentAverage!.uniform && t.studentAverage!.updates == 4)
+        let (saved, _, _) = try ModelFile.loadClassifier(dir.appendingPathComponent("student.safetensors"))
+        #expect(saved.namedParameters.map(\.1.data) == avg)
+        #expect(box.all.contains { if case .config(let c) = $0 { c.settings["student_swa"] == "1" } else { false } })
+        #expect(DistillConfig.preset(.cpu).settings["student_swa"] == "off")
+    }
+
+    @Test func badValuesAreNamed() {
+        var late = Self.config(); late.studentSWA = 4
+        #expect(late.problems().contains { $0.contains("--student-swa") })
+        var both = Self.config(); both.studentEMA = 0.9
+        #expect(both.problems().contains { $0.contains("--student-swa and --student-ema") })
+        #expect(Self.config().problems().isEmpty)
+    }
+
+    @Test func resumeRestoresTheMean() throws {
+        let (a, b2) = try straightAndResumed(Self.config())
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.studentAverage?.updates == 2)
+        #expect(b2.run() == .completed)
+        #expect(a.studentAverage!.average.namedParameters.map(\.1.data) == b2.studentAverage!.average.namedParameters.map(\.1.data))
+    }
+}
+
 /// A run of `config` straight through, and the same run stopped after two steps and resumed (not yet run on).
 func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTrainer, resumed: DAFLTrainer) {
     let dirA = try TrainerTests.tempDir(), dirB = try TrainerTests.tempDir()

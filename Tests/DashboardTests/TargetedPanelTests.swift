@@ -38,6 +38,13 @@ import Testing
         m.apply(.eval(e))
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("EMA student  best 75.00%  trained 71.50%"))
+        // --student-swa: the plain mean, named as such.
+        guard case .config(var c) = Events.config() else { Issue.record("no config"); return }
+        c.settings["student_swa"] = "500"
+        var swa = DashboardModel()
+        swa.apply(.config(c)); swa.apply(.eval(e))
+        #expect(DashboardView.render(swa, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+            .contains("SWA student  best 75.00%  trained 71.50%"))
     }
 
     /// `--adversarial X --discrepancy kl`: the discrepancy the generator climbs gets its own chart, titled
