@@ -33,6 +33,8 @@ __all__ = [
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MEAN = 0.2860
 FASHION_STD = 0.3530
+# The teacher the repository ships (models/), the default of the scripts that measure students against it.
+SHIPPED_TEACHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "teacher-fashion-lenet5.safetensors")
 
 
 # ---------------------------------------------------------------------------
@@ -352,6 +354,13 @@ def load_safetensors(path):
     with safe_open(path, framework="pt") as fh:
         meta = fh.metadata() or {}
     return tensors, dict(sorted(meta.items()))
+
+
+def load_lenet5(path, half=False):
+    """A LeNet-5 (half: LeNet-5-half) with the weights of a safetensors file, in eval mode."""
+    model = LeNet5(half=half)
+    model.load_state_dict(load_safetensors(path)[0])
+    return model.eval()
 
 
 def param_count(model):

@@ -11,7 +11,6 @@ import os
 import sys
 
 import torch
-from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dafl_torch as D  # noqa: E402
@@ -22,21 +21,16 @@ NAMES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("students", nargs="+")
-    ap.add_argument("--teacher", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models",
-                                                      "teacher-fashion-lenet5.safetensors"))
+    ap.add_argument("--teacher", default=D.SHIPPED_TEACHER)
     a = ap.parse_args()
     torch.set_num_threads(1)
     x, y = D.load_fashion(split="test")
-    teacher = D.LeNet5()
-    teacher.load_state_dict(load_file(a.teacher))
-    teacher.eval()
+    teacher = D.load_lenet5(a.teacher)
     with torch.no_grad():
         pt = teacher(x).argmax(1)
     print(f"teacher accuracy {(pt == y).float().mean().item() * 100:.2f} %")
     for path in a.students:
-        s = D.LeNet5(half=True)
-        s.load_state_dict(load_file(path))
-        s.eval()
+        s = D.load_lenet5(path, half=True)
         with torch.no_grad():
             ps = s(x).argmax(1)
         print(f"{path}: accuracy {(ps == y).float().mean().item() * 100:.2f} %, agreement with the teacher "

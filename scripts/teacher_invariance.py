@@ -14,7 +14,6 @@ import sys
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dafl_torch as D  # noqa: E402
@@ -34,15 +33,12 @@ def shifted(x, dy, dx):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--teacher", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models",
-                                                      "teacher-fashion-lenet5.safetensors"))
+    ap.add_argument("--teacher", default=D.SHIPPED_TEACHER)
     ap.add_argument("--max-shift", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(1)
     x, y = D.load_fashion(split="test")
-    teacher = D.LeNet5()
-    teacher.load_state_dict(load_file(a.teacher))
-    teacher.eval()
+    teacher = D.load_lenet5(a.teacher)
 
     def recall(images):
         with torch.no_grad():
