@@ -176,14 +176,13 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         pruning = plan
         try Self.freeze(config.frozenStudentLayers, of: student)
-        if let decay = config.studentEMA, decay > 0 {
+        let decay = (config.studentEMA ?? 0) > 0 ? config.studentEMA : nil
+        if decay != nil || config.studentSWA != nil {
             var scratch = RNG(seed: 0)   // overwritten by the copy; keeps the run's stream as without averaging
             let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)
-            studentAverage = WeightAverage(of: student, into: shadow, decay: decay)
-        } else if let from = config.studentSWA {
-            var scratch = RNG(seed: 0)
-            let shadow = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &scratch)
-            studentAverage = WeightAverage(of: student, into: shadow, start: from, uniform: true)
+            let trained = student
+            studentAverage = config.studentSWA.map { WeightAverage(of: trained, into: shadow, start: $0, uniform: true) }
+                ?? WeightAverage(of: trained, into: shadow, decay: decay ?? 0)
         } else {
             studentAverage = nil
         }
