@@ -64,6 +64,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     private var recentStepTimes: [Double] = []
     /// `--boundary-samples`: percent of the last walked batch that the teacher puts in the class it walked toward.
     private var boundaryHits: Double?
+    /// `--stable-views`: this iteration's shifted or mirrored replay images, and how many of them kept their view.
+    private var viewsMoved = 0, viewsKept = 0
     /// Per generator, consecutive turns in which the teacher saw one class only: a collapsing generator.
     private var singleClassSteps: [Int]
     /// Steps of one class in a row before the run log gets a warning.
@@ -426,7 +428,15 @@ public final class DAFLTrainer: @unchecked Sendable {
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         if !augmentation.isNone {
             let (black, white) = preprocessing.blackAndWhite
-            augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
+            if config.stableViews == true {
+                let stored = x.data
+                augmentation.move(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
+                let (moved, kept) = StableViews.keep(&x, stored: stored, storedClasses: t.argmaxRows(), teacher: teacher)
+                viewsMoved &+= moved; viewsKept &+= kept
+                augmentation.repaint(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
+            } else {
+                augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
+            }
             t = GradMode.noGrad { teacher(x) }
         }
         if let eps = config.hardSamples, eps > 0 {
@@ -477,6 +487,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         event.onTarget = r.onTarget.map { Double($0) * 100 }
         if generators.count > 1 { event.generator = active + 1; event.generators = generators.count }
         event.boundaryHits = boundaryHits
+        if viewsMoved > 0 { event.viewsKept = Double(viewsKept) / Double(viewsMoved) * 100 }
+        viewsMoved = 0; viewsKept = 0
         sink(.step(event))
     }
 

@@ -84,6 +84,15 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// values grey levels 0 and 1 have after the teacher's normalisation (for `levels` and `gamma`).
     public func apply(_ x: inout [Float], count: Int, side: Int, channels: Int, black: Float = 0, white: Float = 1,
                       rng: inout RNG) {
+        move(&x, count: count, side: side, channels: channels, rng: &rng)
+        repaint(&x, count: count, side: side, channels: channels, black: black, white: white, rng: &rng)
+    }
+
+    /// Whether `move` changes anything: a shift or a mirror.
+    public var moves: Bool { shift > 0 || flip }
+
+    /// The first half of `apply`: shifts and mirrors each image (`shift`, `flip`), drawing from `rng` as `apply` does.
+    public func move(_ x: inout [Float], count: Int, side: Int, channels: Int, rng: inout RNG) {
         let plane = side &* side, per = channels &* plane
         precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
         if shift > 0 || flip {
@@ -114,6 +123,14 @@ public struct StudentAugmentation: Equatable, Sendable {
                 }
             }
         }
+    }
+
+    /// The second half of `apply`: every change but the shift and the mirror (blur, contrast, levels, gamma,
+    /// CutMix, mixup), in that order.
+    public func repaint(_ x: inout [Float], count: Int, side: Int, channels: Int, black: Float = 0, white: Float = 1,
+                        rng: inout RNG) {
+        let plane = side &* side, per = channels &* plane
+        precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
         if blur {
             var tmp = [Float](repeating: 0, count: plane)
             x.withUnsafeMutableBufferPointer { xp in

@@ -64,6 +64,11 @@ public enum ClassBalanceView {
             buf.text("batch from generator \(turn.generator) of \(turn.of)", x: inner.x, y: inner.y + k + 3,
                      fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
         }
+        // Stable views: the share of shifted or mirrored replay images that kept their view (the last 20 steps).
+        if inner.height > k + 3, model.generatorTurn == nil, let kept = model.series["views_kept"]?.values.suffix(20), !kept.isEmpty {
+            buf.text(String(format: "stable views kept: %.0f%%", kept.reduce(0, +) / Double(kept.count)), x: inner.x, y: inner.y + k + 3,
+                     fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
+        }
         if agreeWidth > 0, inner.height > k + 4, let at = model.evals.last?.step {
             buf.text("% student agrees (test, step \(at))", x: inner.x, y: inner.y + k + 4,
                      fg: theme.color("inactive_fg"), bg: bg, maxWidth: inner.width)

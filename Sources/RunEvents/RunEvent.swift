@@ -145,6 +145,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     public var generators: Int? = nil
     /// `--boundary-samples`: percent of this step's walked batch the teacher puts in the class each image walked toward.
     public var boundaryHits: Double? = nil
+    /// `--stable-views`: percent of this step's shifted or mirrored replay images whose view was kept (the teacher's
+    /// class unchanged by the move); the rest were replayed unmoved.
+    public var viewsKept: Double? = nil
 
     public init(step: Int, time: Double, oh: Double, a: Double, ie: Double, kd: Double, total: Double,
                 alpha: Double, beta: Double, ohWeight: Double, lrG: Double, lrS: Double,

@@ -39,6 +39,7 @@ public enum RunEventExport {
             if let w = s.symWeight { v += scalars([("weights/symmetry", w)]) }
             if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
             if let h = s.boundaryHits { v += scalars([("boundary/reach_target_percent", h)]) }
+            if let k = s.viewsKept { v += scalars([("replay/views_kept_percent", k)]) }
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):
             return scalars([("eval/student_accuracy", e.studentAccuracy), ("eval/teacher_accuracy", e.teacherAccuracy),

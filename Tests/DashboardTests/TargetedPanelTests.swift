@@ -80,6 +80,12 @@ import Testing
         m.apply(.step(s))
         text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("replay memory 128k/128k, full"))
+        #expect(!text.contains("views kept"))
+        // Stable views: the share of moved replay images that kept their view.
+        s.viewsKept = 42
+        m.apply(.step(s))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("stable views kept: 42%"))
+        s.viewsKept = nil
         let plain = DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(!plain.contains("image prior") && !plain.contains("replay memory") && !plain.contains("generator 1"))
         // Generators taking turns: the class balance says whose batch it shows.
