@@ -743,6 +743,43 @@ def kd_t4():
     return name, run, meta, {"s", "t"}
 
 
+def zscore(x):
+    """Sun et al. 2024's logit standardisation: (x - mean) / (1e-7 + unbiased std), per row."""
+    return (x - x.mean(1, keepdim=True)) / (1e-7 + x.std(1, keepdim=True))
+
+
+@case
+def standardize_rows():
+    name = "standardize_rows"
+    seed(name)
+    x, gout = torch.randn(5, 10) * 3 + 1, torch.randn(5, 10)
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y = zscore(xd)
+        backward(y, gout)
+        return {"x": x, "gout": gout, "y": y, "dx": xd.grad}
+    meta = {"op": "standardize_rows", "formula": "(x - x.mean(1)) / (1e-7 + x.std(1)), unbiased std"}
+    return name, run, meta, {"x", "gout"}
+
+
+@case
+def kd_standardized():
+    name = "kd_standardized"
+    seed(name)
+    s, t = torch.randn(6, 10) * 2, torch.randn(6, 10) * 4
+
+    def run(dtype):
+        sd = leaf(s, dtype)
+        y = F.kl_div(F.log_softmax(zscore(sd) / 2, 1), F.softmax(zscore(t.to(dtype)) / 2, 1), reduction="batchmean") * 4
+        y.backward()
+        return {"s": s, "t": t, "y": y, "ds": sd.grad}
+    meta = {"op": "loss_kd_standardized",
+            "formula": "T^2 * kl_div(log_softmax(z(s)/T,1), softmax(z(t)/T,1), batchmean), z = zscore per row, T = 2",
+            "gout": "1", "teacher": "detached (no dt)"}
+    return name, run, meta, {"s", "t"}
+
+
 @case
 def discrepancy():
     name = "discrepancy"

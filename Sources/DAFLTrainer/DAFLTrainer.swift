@@ -366,7 +366,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let (r, images) = DAFLIteration.run(generator: generators[active], teacher: teacher, student: student,
                                             generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
                                             noise: z, weights: weights, targets: targets, labelEmbedding: labelEmbedding,
-                                            kdTemperature: config.kdTemperature ?? 1,
+                                            kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
                                             background: preprocessing.blackAndWhite.black, jitter: jitter, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
@@ -385,7 +385,8 @@ public final class DAFLTrainer: @unchecked Sendable {
             for i in 1..<config.studentSteps {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
                 studentOptimizer.zeroGrad()
-                DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1).backward()
+                DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1,
+                                      standardized: config.kdStandardize ?? false).backward()
                 studentOptimizer.step()
             }
         }
@@ -441,7 +442,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         if let eps = config.hardSamples, eps > 0 {
             HardSamples.climb(&x, targets: t, student: student, epsilon: eps, count: b / 2,
-                              temperature: config.kdTemperature ?? 1)
+                              temperature: config.kdTemperature ?? 1, standardized: config.kdStandardize ?? false)
             studentOptimizer.zeroGrad()
             t = GradMode.noGrad { teacher(x) }
         }

@@ -13,10 +13,10 @@ enum HardSamples {
     /// Moves the first `count` images of `x` by `epsilon`·sign(∂L/∂x), L = the distillation loss of the
     /// student against `targets`. Leaves gradients in the student's parameters: zero them afterwards.
     static func climb(_ x: inout Tensor, targets: Tensor, student: any Classifier, epsilon: Float, count: Int,
-                      temperature: Float = 1) {
+                      temperature: Float = 1, standardized: Bool = false) {
         let probe = Tensor(shape: x.shape, data: x.data)
         probe.requiresGrad = true
-        DAFLLoss.distillation(student: student(probe), teacher: targets, temperature: temperature).backward()
+        DAFLLoss.distillation(student: student(probe), teacher: targets, temperature: temperature, standardized: standardized).backward()
         guard let g = probe.grad else { return }
         let n = Swift.min(count, x.shape[0]) &* (x.count / Swift.max(x.shape[0], 1))
         x.data.withUnsafeMutableBufferPointer { xp in

@@ -159,14 +159,14 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
 }
 
 /// The student-side options and the image priors (`--kd-temperature`, `--hard-samples`, `--augment contrast`,
-/// `--tv`, `--border`, `--jitter`): logged in the config, kept in checkpoints, and a resumed run continues exactly.
+/// `--tv`, `--border`, `--jitter`, `--kd-standardize`): logged in the config, kept in checkpoints, and a resumed run continues exactly.
 @Suite struct StudentSideOptionTests {
     static func config() -> DistillConfig {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.kdTemperature = 4; c.hardSamples = 0.25; c.studentAugment = "shift,contrast,mixup"; c.weights.tv = 0.5
         c.balancedReplay = true; c.generatorOutput = "grey"; c.studentAugment = "shift,contrast,levels,mixup"
         c.studentInit = "teacher"; c.studentFreeze = "conv1"; c.weights.diversity = 0.5; c.weights.border = 0.5
-        c.weights.borderBand = 3; c.jitter = 2; c.weights.symmetry = 0.25
+        c.weights.borderBand = 3; c.jitter = 2; c.weights.symmetry = 0.25; c.kdStandardize = true
         return c
     }
 
@@ -175,7 +175,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
         #expect(b2.config.kdTemperature == 4 && b2.config.hardSamples == 0.25 && b2.weights.tv == 0.5 && b2.weights.diversity == 0.5)
         #expect(b2.weights.border == 0.5 && b2.weights.borderBand == 3 && b2.config.jitter == 2 && b2.weights.symmetry == 0.25)
-        #expect(b2.config.augmentation.contrast)
+        #expect(b2.config.augmentation.contrast && b2.config.kdStandardize == true)
         #expect(b2.run() == .completed)
         #expect(a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data))
         #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
@@ -188,6 +188,20 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(s["balanced_replay"] == "true" && b2.config.balancedReplay == true)
         #expect(s["student_init"] == "teacher" && b2.config.studentInit == "teacher")
         #expect(s["student_freeze"] == "conv1" && b2.config.frozenStudentLayers == ["conv1"])
+        #expect(s["kd_standardize"] == "true" && TrainerTests.tinyConfig().settings["kd_standardize"] == "false")
+    }
+
+    /// `--kd-standardize` trains another student than the plain logits (the run's random stream is the same).
+    @Test func standardizedLogitsTrainAnotherStudent() throws {
+        let students = try [false, true].map { on -> [[Float]] in
+            var c = TrainerTests.tinyConfig(iterations: 3); c.kdStandardize = on
+            let d = try TrainerTests.tempDir()
+            defer { try? FileManager.default.removeItem(at: d) }
+            let t = try TrainerTests.trainer(c, dir: d, box: EventBox())
+            #expect(t.run() == .completed)
+            return t.student.namedParameters.map(\.1.data)
+        }
+        #expect(students[0] != students[1])
     }
 
     /// `--student-freeze conv1`: the first layer keeps its first weights through a run, the others train.

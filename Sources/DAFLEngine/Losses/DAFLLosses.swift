@@ -53,11 +53,15 @@ public enum DAFLLoss {
     /// The student's distillation loss against the teacher's logits (KL, batch mean), at `temperature` T:
     /// T² · KL(softmax(t/T) ‖ softmax(s/T)), Hinton's scaling, so the gradient's size stays comparable across T.
     /// T = 1 is the reference's `kdloss`, computed without the scaling multiplies (bit for bit as before).
+    /// `standardized` distils both logits z-scored per row first (`standardizedRows`, Sun et al. 2024).
     ///
     /// ```swift
     /// let loss = DAFLLoss.distillation(student: s(x), teacher: tLogits, temperature: 4)
     /// ```
-    public static func distillation(student: Tensor, teacher: Tensor, temperature: Float = 1) -> Tensor {
+    public static func distillation(student: Tensor, teacher: Tensor, temperature: Float = 1, standardized: Bool = false) -> Tensor {
+        if standardized {
+            return distillation(student: student.standardizedRows(), teacher: teacher.standardizedRows(), temperature: temperature)
+        }
         if temperature == 1 { return Tensor.distillationKL(student: student, teacher: teacher) }
         let inv = 1 / temperature
         return Tensor.distillationKL(student: student * inv, teacher: teacher * inv) * (temperature * temperature)

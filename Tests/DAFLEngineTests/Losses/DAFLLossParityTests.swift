@@ -56,6 +56,19 @@ import Testing
         expectClose(s.grad ?? [], f.values("ds"), "kd T=4 ds")
     }
 
+    /// Logit-standardised distillation at T = 2 (`--kd-standardize --kd-temperature 2`): both logits z-scored per row.
+    @Test func standardizedDistillation() throws {
+        let f = try Fixture("kd_standardized")
+        let s = f.tensor("s", grad: true), t = f.tensor("t")
+        let loss = DAFLLoss.distillation(student: s, teacher: t, temperature: 2, standardized: true)
+        expectClose([loss.item], f.values("y"), "kd standardized")
+        loss.backward()
+        expectClose(s.grad ?? [], f.values("ds"), "kd standardized ds")
+        // Shifting or scaling the student's logits changes nothing: only their shape counts.
+        let moved = DAFLLoss.distillation(student: f.tensor("s") * 3 + 1.5, teacher: t, temperature: 2, standardized: true)
+        #expect(abs(moved.item - loss.item) < 1e-5)
+    }
+
     /// KL(teacher ‖ student), with gradients to both logits (the generator moves both).
     @Test func discrepancyKL() throws {
         let f = try Fixture("discrepancy_kl")

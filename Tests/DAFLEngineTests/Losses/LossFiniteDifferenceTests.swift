@@ -10,6 +10,8 @@ import Testing
         let teacher = randn([6, 10], seed: 31, scale: 3)
         gradCheck([randn([6, 10], seed: 32, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher) }
         gradCheck([randn([6, 10], seed: 35, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 4) }
+        gradCheck([randn([6, 10], seed: 36, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true) }
+        gradCheck([randn([6, 10], seed: 37, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 2, standardized: true) }
     }
 
     @Test func featureSimilarity() {

@@ -70,6 +70,14 @@ import Testing
         gradCheck([randn([1, 3, 4, 6], seed: 42)]) { $0[0].jittered(dy: 2, dx: 9, mirrored: true).tanh() }
     }
 
+    /// Logit standardisation: each row's mean off, over its unbiased std; a constant row stays 0.
+    @Test func standardizedRows() {
+        gradCheck([randn([4, 10], seed: 43, scale: 3)]) { $0[0].standardizedRows().tanh() }
+        gradCheck([randn([3, 2], seed: 44)]) { $0[0].standardizedRows().tanh() }
+        let z = Tensor(shape: [2, 3], data: [1, 2, 6, 5, 5, 5]).standardizedRows()
+        #expect(abs(z.data[0] + 0.7559) < 1e-4 && abs(z.data[2] - 1.1339) < 1e-4 && z.data[3...].allSatisfy { $0 == 0 })
+    }
+
     @Test func activations() {
         // Keep away from the kinks of relu/abs, where finite differences are undefined.
         let x = randn([3, 4, 5], seed: 15).map({ $0 + ($0 >= 0 ? 0.1 : -0.1) }, derivative: { _, _ in 1 }).detached()
