@@ -422,23 +422,28 @@ public final class DAFLTrainer: @unchecked Sendable {
     }
 
     /// A batch for an extra student step: drawn from replay, and when augmenting, changed and
-    /// relabelled by the teacher. Returns images and target logits.
+    /// relabelled by the teacher (or, with `--view-labels stored`, given the stored answers, mixed). Returns images and target logits.
     func replayBatch(boundary: Bool = false) -> (Tensor, Tensor) {
         let b = config.batch, augmentation = config.augmentation
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         if !augmentation.isNone {
             let (black, white) = preprocessing.blackAndWhite
-            if config.stableViews == true {
+            if config.viewLabels == ViewLabels.stored.rawValue {
+                augmentation.move(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
+                t = ViewLabels.mixed(t, augmentation.repaint(&x.data, count: b, side: preprocessing.size, channels: x.shape[1],
+                                                             black: black, white: white, rng: &rng))
+            } else if config.stableViews == true {
                 let stored = x.data
                 augmentation.move(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
                 let (moved, kept) = StableViews.keep(&x, stored: stored, storedClasses: t.argmaxRows(), teacher: teacher)
                 viewsMoved &+= moved; viewsKept &+= kept
                 augmentation.repaint(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
+                t = GradMode.noGrad { teacher(x) }
             } else {
                 augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
+                t = GradMode.noGrad { teacher(x) }
             }
-            t = GradMode.noGrad { teacher(x) }
         }
         if let eps = config.hardSamples, eps > 0 {
             HardSamples.climb(&x, targets: t, student: student, epsilon: eps, count: b / 2,

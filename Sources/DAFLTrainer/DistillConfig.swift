@@ -96,6 +96,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// gives the moved image the class it gave the stored one; elsewhere it goes on unmoved to the other changes
     /// (mixup …). Costs one more teacher forward per replayed batch. Nil or false: every view is kept.
     public var stableViews: Bool? = nil
+    /// Who labels a shifted, mirrored or mixed replay image (`ViewLabels`): `teacher` (nil), asked again, or `stored`,
+    /// the teacher's answer for the image as generated, mixed as mixup mixes the pixels.
+    public var viewLabels: String? = nil
     /// The generator's last step: `batchnorm` (nil, the reference), `grey` (tanh onto grey levels 0…1 in the
     /// teacher's normalised units) or `linear` (the batch norm without the tanh); `Generator.Output`.
     public var generatorOutput: String? = nil
@@ -198,6 +201,14 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         }
         if let n = boundarySteps, !(1...50).contains(n) { p.append("--boundary-steps must be between 1 and 50") }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
+        if let v = viewLabels, ViewLabels(rawValue: v) == nil { p.append("--view-labels must be teacher or stored") }
+        if viewLabels == "stored" {
+            let a = augmentation
+            if a.isNone || a.blur || a.contrast || a.levels || a.gamma || a.cutmix {
+                p.append("--view-labels stored needs --augment of shift, flip and mixup only (the changes whose labels it can carry over)")
+            }
+            if stableViews == true { p.append("--view-labels stored and --stable-views cannot be combined (stable views ask the teacher)") }
+        }
         if stableViews == true && !augmentation.moves { p.append("--stable-views needs --augment with shift or flip (the views it keeps or drops)") }
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
@@ -238,7 +249,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off",
-            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "stable_views": "\(stableViews ?? false)",
+            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",

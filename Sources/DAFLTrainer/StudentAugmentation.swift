@@ -126,9 +126,10 @@ public struct StudentAugmentation: Equatable, Sendable {
     }
 
     /// The second half of `apply`: every change but the shift and the mirror (blur, contrast, levels, gamma,
-    /// CutMix, mixup), in that order.
+    /// CutMix, mixup), in that order. Returns mixup's pairs and weights (nil without mixup).
+    @discardableResult
     public func repaint(_ x: inout [Float], count: Int, side: Int, channels: Int, black: Float = 0, white: Float = 1,
-                        rng: inout RNG) {
+                        rng: inout RNG) -> Mixes? {
         let plane = side &* side, per = channels &* plane
         precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
         if blur {
@@ -192,12 +193,21 @@ public struct StudentAugmentation: Equatable, Sendable {
                 }
             }
         }
-        if mixup && count > 1 {
-            Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
-                let lam = rng.uniform()
-                for q in 0..<per { out[q] = lam * mine[q] + (1 - lam) * other[q] }
-            }
+        guard mixup && count > 1 else { return nil }
+        var lambda: [Float] = []
+        lambda.reserveCapacity(count)
+        let partner = Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
+            let lam = rng.uniform()
+            lambda.append(lam)
+            for q in 0..<per { out[q] = lam * mine[q] + (1 - lam) * other[q] }
         }
+        return Mixes(partner: partner, lambda: lambda)
+    }
+
+    /// What mixup did to a batch: image i became λᵢ·xᵢ + (1 − λᵢ)·x_partner(i) (of the images as they were before the mix).
+    public struct Mixes: Equatable, Sendable {
+        public var partner: [Int]
+        public var lambda: [Float]
     }
 
     /// The taps of a normalised Gaussian, radius ⌈2σ⌉ (at most 3).
@@ -244,8 +254,9 @@ public struct StudentAugmentation: Equatable, Sendable {
 
     /// Pairs each image of the batch with a partner (a random permutation) and calls
     /// `body(out, mine, partner's, &rng)` with both read from a copy of the batch taken before any change.
+    @discardableResult
     private static func withPartners(_ x: inout [Float], count: Int, per: Int, rng: inout RNG,
-                                     _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, inout RNG) -> Void) {
+                                     _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, inout RNG) -> Void) -> [Int] {
         let source = x
         let partner = rng.permutation(count)
         x.withUnsafeMutableBufferPointer { xp in
@@ -255,5 +266,6 @@ public struct StudentAugmentation: Equatable, Sendable {
                 }
             }
         }
+        return partner
     }
 }
