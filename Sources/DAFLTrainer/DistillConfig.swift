@@ -204,7 +204,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let v = viewLabels, ViewLabels(rawValue: v) == nil { p.append("--view-labels must be teacher or stored") }
         if viewLabels == "stored" {
             let a = augmentation
-            if a.isNone || a.blur || a.contrast || a.levels || a.gamma || a.cutmix {
+            if a.isNone || a.rotate || a.zoom || a.blur || a.contrast || a.levels || a.gamma || a.cutmix {
                 p.append("--view-labels stored needs --augment of shift, flip and mixup only (the changes whose labels it can carry over)")
             }
             if stableViews == true { p.append("--view-labels stored and --stable-views cannot be combined (stable views ask the teacher)") }
@@ -213,7 +213,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
-            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, blur, contrast, levels, gamma, cutmix, mixup")
+            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, rotate, zoom, blur, contrast, levels, gamma, cutmix, mixup")
         }
         if !["batchnorm", "grey", "linear"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm, grey or linear") }
         if !["random", "teacher", "gradual"].contains(studentInit ?? "random") { p.append("--student-init must be random, teacher or gradual") }

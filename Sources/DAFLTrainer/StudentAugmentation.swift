@@ -16,6 +16,12 @@ public struct StudentAugmentation: Equatable, Sendable {
     public var shift = 0
     /// Mirror left-right with probability ½.
     public var flip = false
+    /// Rotate each image about its centre by an angle uniform in ±`rotationDegrees` (bilinear, edges repeated).
+    public var rotate = false
+    /// Scale each image about its centre by a factor uniform in 1 ± `zoomRange` (bilinear, edges repeated).
+    public var zoom = false
+    public static let rotationDegrees: Float = 15
+    public static let zoomRange: Float = 0.1
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
     /// Lower each image's contrast toward its darkest pixel: m + s·(x − m), s uniform in [0.2, 1].
@@ -44,12 +50,14 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
             case "none", "": continue
             case "flip": flip = true
+            case "rotate": rotate = true
+            case "zoom": zoom = true
             case "mixup": mixup = true
             case "contrast": contrast = true
             case "cutmix": cutmix = true
@@ -64,13 +72,15 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !mixup && !contrast && !cutmix && !levels && !blur && !gamma }
+    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !mixup && !contrast && !cutmix && !levels && !blur && !gamma }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
         var w: [String] = []
         if shift > 0 { w.append(shift == 2 ? "shift" : "shift\(shift)") }
         if flip { w.append("flip") }
+        if rotate { w.append("rotate") }
+        if zoom { w.append("zoom") }
         if blur { w.append("blur") }
         if contrast { w.append("contrast") }
         if levels { w.append("levels") }
@@ -89,9 +99,10 @@ public struct StudentAugmentation: Equatable, Sendable {
     }
 
     /// Whether `move` changes anything: a shift or a mirror.
-    public var moves: Bool { shift > 0 || flip }
+    public var moves: Bool { shift > 0 || flip || rotate || zoom }
 
-    /// The first half of `apply`: shifts and mirrors each image (`shift`, `flip`), drawing from `rng` as `apply` does.
+    /// The first half of `apply`: shifts and mirrors each image (`shift`, `flip`), then rotates and scales it (`rotate`,
+    /// `zoom`), drawing from `rng` as `apply` does.
     public func move(_ x: inout [Float], count: Int, side: Int, channels: Int, rng: inout RNG) {
         let plane = side &* side, per = channels &* plane
         precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
@@ -118,6 +129,20 @@ public struct StudentAugmentation: Equatable, Sendable {
                                     dst[y &* side &+ xx] = src[sy &* side &+ sx]
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+        if rotate || zoom {
+            var tmp = [Float](repeating: 0, count: plane)
+            x.withUnsafeMutableBufferPointer { xp in
+                tmp.withUnsafeMutableBufferPointer { tp in
+                    for i in 0..<count {
+                        let angle = rotate ? (2 * rng.uniform() - 1) * Self.rotationDegrees * Float.pi / 180 : 0
+                        let scale = zoom ? 1 + (2 * rng.uniform() - 1) * Self.zoomRange : 1
+                        for ch in 0..<channels {
+                            Self.warp(xp.baseAddress! + (i &* per &+ ch &* plane), side: side, angle: angle, scale: scale, scratch: tp.baseAddress!)
                         }
                     }
                 }
@@ -208,6 +233,28 @@ public struct StudentAugmentation: Equatable, Sendable {
     public struct Mixes: Equatable, Sendable {
         public var partner: [Int]
         public var lambda: [Float]
+    }
+
+    /// Rotates one side×side plane (side ≥ 2) in place by `angle` (radians, counter-clockwise as displayed with y
+    /// down: clockwise on screen for positive angles) and scales it by `scale`, both about its centre: output pixel p
+    /// reads the input at c + R(−angle)·(p − c) / scale, bilinearly, coordinates clamped to the border.
+    static func warp(_ p: UnsafeMutablePointer<Float>, side n: Int, angle: Float, scale: Float, scratch t: UnsafeMutablePointer<Float>) {
+        t.update(from: p, count: n &* n)
+        let centre = Float(n &- 1) / 2, last = Float(n &- 1)
+        let (cs, sn) = (Foundation.cos(angle) / scale, Foundation.sin(angle) / scale)
+        for y in 0..<n {
+            let dy = Float(y) - centre
+            for xx in 0..<n {
+                let dx = Float(xx) - centre
+                let sx = Swift.min(Swift.max(centre + cs * dx + sn * dy, 0), last)
+                let sy = Swift.min(Swift.max(centre - sn * dx + cs * dy, 0), last)
+                let x0 = Swift.min(Int(sx), n &- 2), y0 = Swift.min(Int(sy), n &- 2)
+                let fx = sx - Float(x0), fy = sy - Float(y0)
+                let a = t[y0 &* n &+ x0], b = t[y0 &* n &+ x0 &+ 1]
+                let c = t[(y0 &+ 1) &* n &+ x0], d = t[(y0 &+ 1) &* n &+ x0 &+ 1]
+                p[y &* n &+ xx] = (a + (b - a) * fx) * (1 - fy) + (c + (d - c) * fx) * fy
+            }
+        }
     }
 
     /// The taps of a normalised Gaussian, radius ⌈2σ⌉ (at most 3).

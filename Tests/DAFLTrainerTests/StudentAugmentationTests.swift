@@ -8,8 +8,8 @@ import Testing
         #expect(StudentAugmentation(parse: "none")?.isNone == true)
         #expect(StudentAugmentation(parse: "shift,flip,mixup") == StudentAugmentation(shift: 2, flip: true, mixup: true))
         #expect(StudentAugmentation(parse: "shift4")?.shift == 4)
-        for bad in ["rotate", "shift9", "shiftx", "flip,sharpen"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
-        for text in ["none", "shift", "shift3,flip", "mixup"] {
+        for bad in ["rotate9", "shift9", "shiftx", "flip,sharpen"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
+        for text in ["none", "shift", "shift3,flip", "mixup", "flip,rotate,zoom,mixup"] {
             #expect(StudentAugmentation(parse: text)?.description == text)
         }
         var c = DistillConfig.preset(.cpu)
@@ -45,6 +45,39 @@ import Testing
         #expect(seen.count > 20)
         #expect(seen.contains(original))
         #expect(seen.contains([3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12]))   // mirror only
+    }
+
+    /// The warp behind `rotate` and `zoom`: no angle and scale 1 is the identity, a quarter turn permutes the pixels
+    /// exactly, a zoom keeps the centre; each image's draws stay within the ranges.
+    @Test func rotateAndZoomWarpAboutTheCentre() {
+        let side = 5
+        let original = (0..<25).map(Float.init)
+        var x = original, t = [Float](repeating: 0, count: 25)
+        x.withUnsafeMutableBufferPointer { xp in t.withUnsafeMutableBufferPointer { tp in
+            StudentAugmentation.warp(xp.baseAddress!, side: side, angle: 0, scale: 1, scratch: tp.baseAddress!)
+        } }
+        #expect(x == original)
+        x.withUnsafeMutableBufferPointer { xp in t.withUnsafeMutableBufferPointer { tp in
+            StudentAugmentation.warp(xp.baseAddress!, side: side, angle: Float.pi / 2, scale: 1, scratch: tp.baseAddress!)
+        } }
+        // Output (y, x) reads input (y', x') = (c − (x − c), c + (y − c)) = (4 − x, y).
+        for y in 0..<side { for xx in 0..<side { #expect(abs(x[y * side + xx] - original[(4 - xx) * side + y]) < 1e-4, "\(y),\(xx)") } }
+        x = original
+        x.withUnsafeMutableBufferPointer { xp in t.withUnsafeMutableBufferPointer { tp in
+            StudentAugmentation.warp(xp.baseAddress!, side: side, angle: 0, scale: 2, scratch: tp.baseAddress!)
+        } }
+        #expect(x[12] == 12 && abs(x[13] - 12.5) < 1e-5 && abs(x[7] - 9.5) < 1e-5)
+        // Random draws: every image changes, and a blob's mass stays roughly where it was.
+        var rng = RNG(seed: 8)
+        let aug = StudentAugmentation(parse: "rotate,zoom")!
+        var blob = [Float](repeating: 0, count: 3 * 100)
+        for i in 0..<3 { for y in 3..<7 { for xx in 2..<8 { blob[i * 100 + y * 10 + xx] = 1 } } }
+        let before = blob
+        aug.apply(&blob, count: 3, side: 10, channels: 1, rng: &rng)
+        for i in 0..<3 {
+            let a = Array(blob[i * 100..<(i + 1) * 100]), b = Array(before[i * 100..<(i + 1) * 100])
+            #expect(a != b && abs(a.reduce(0, +) - b.reduce(0, +)) < 8)
+        }
     }
 
     @Test func contrastShrinksEachImageTowardItsDarkestPixel() {
