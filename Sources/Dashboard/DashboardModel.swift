@@ -67,6 +67,8 @@ public struct DashboardModel: Sendable {
     public var studentStart: String?
     /// Where boundary samples walk, when not to a uniformly drawn class (`runner-up`, `student`).
     public var boundaryToward: String?
+    /// `--kd-standardize`: the student distils z-scored logits, so its loss chart says so.
+    public var kdStandardized = false
     /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
     public var weightAverage = "EMA"
     public var frozenStudentLayers: String?
@@ -100,7 +102,7 @@ public struct DashboardModel: Sendable {
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
+        case .dafl: Self.lossSeries.map { $0.key == "kd" && kdStandardized ? ("kd", "z-scored KD L_kd") : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
             + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
@@ -130,6 +132,7 @@ public struct DashboardModel: Sendable {
             discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
             studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
             boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
+            kdStandardized = c.settings["kd_standardize"] == "true"
             weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
             pruneFade = c.settings["prune_fade"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }

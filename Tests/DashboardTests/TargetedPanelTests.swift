@@ -103,6 +103,12 @@ import Testing
         m.apply(.config(c))
         m.apply(.step(s))
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("walks to runner-up reach it: 58%"))
+        // Logit-standardised distillation: the student's loss chart names it.
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("4 distillation L_kd"))
+        c.settings["kd_standardize"] = "true"
+        m.apply(.config(c))
+        let zText = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(zText.contains("4 z-scored KD L_kd") && !zText.contains("distillation L_kd"))
     }
 
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
