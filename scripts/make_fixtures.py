@@ -796,6 +796,23 @@ def discrepancy():
 
 
 @case
+def discrepancy_zkl():
+    name = "discrepancy_zkl"
+    seed(name)
+    t, s = torch.randn(6, 10) * 3, torch.randn(6, 10) * 2
+
+    def run(dtype):
+        td, sd = leaf(t, dtype), leaf(s, dtype)
+        y = F.kl_div(F.log_softmax(zscore(sd), 1), F.log_softmax(zscore(td), 1), reduction="batchmean", log_target=True)
+        y.backward()
+        return {"t": t, "s": s, "y": y, "dt": td.grad, "ds": sd.grad}
+    meta = {"op": "discrepancy_zkl",
+            "formula": "kl_div(log_softmax(z(s),1), log_softmax(z(t),1), batchmean, log_target), z = zscore per row",
+            "gout": "1", "teacher": "differentiable (dt)"}
+    return name, run, meta, {"t", "s"}
+
+
+@case
 def discrepancy_kl():
     name = "discrepancy_kl"
     seed(name)

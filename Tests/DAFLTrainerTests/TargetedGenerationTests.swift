@@ -156,6 +156,23 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
         #expect(Self.config().settings["discrepancy"] == "kl")
     }
+
+    /// `--discrepancy zkl` (with `--kd-standardize`): logged, resumed exactly, and another generator than `kl`'s.
+    @Test func zScoredDiscrepancyResumesExactly() throws {
+        var c = Self.config()
+        c.weights.discrepancy = .zkl; c.kdStandardize = true
+        let (a, b2) = try straightAndResumed(c)
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.weights.discrepancy == .zkl && b2.run() == .completed)
+        #expect(a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data))
+        #expect(c.settings["discrepancy"] == "zkl")
+        var k = c; k.weights.discrepancy = .kl
+        let d = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: d) }
+        let plain = try TrainerTests.trainer(k, dir: d, box: EventBox())
+        #expect(plain.run() == .completed)
+        #expect(plain.generator.namedParameters.map(\.1.data) != a.generator.namedParameters.map(\.1.data))
+    }
 }
 
 /// The student-side options and the image priors (`--kd-temperature`, `--hard-samples`, `--augment contrast`,

@@ -50,6 +50,9 @@ public enum Discrepancy: String, Sendable, Codable, CaseIterable {
     case l1
     /// KL(teacher ‖ student) on the softmax outputs, batch mean (ZSKT): bounded by how sure the teacher is.
     case kl
+    /// KL(teacher ‖ student) on the softmaxes of the z-scored logits (`Tensor.standardizedRows`): the disagreement a
+    /// student trained with `--kd-standardize` minimises, blind to the logits' range.
+    case zkl
 }
 
 /// What one DAFL iteration measured: each loss term, and the teacher's view of the batch.

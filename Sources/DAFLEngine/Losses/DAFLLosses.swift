@@ -47,6 +47,7 @@ public enum DAFLLoss {
         switch measure {
         case .l1: discrepancy(teacher: teacher, student: student)
         case .kl: discrepancyKL(teacher: teacher, student: student)
+        case .zkl: discrepancyKL(teacher: teacher.standardizedRows(), student: student.standardizedRows())
         }
     }
 

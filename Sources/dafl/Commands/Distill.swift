@@ -39,7 +39,7 @@ struct Distill: ParsableCommand {
     var borderBand: Int?
     @Option(help: "Weight of the mean cosine similarity between the teacher features of a batch's images, a diversity term the generator minimises (0: off).")
     var diversity: Float?
-    @Option(help: "How --adversarial measures the disagreement: l1 (of the logits, DFAD) or kl (of the softmax outputs, ZSKT).")
+    @Option(help: "How --adversarial measures the disagreement: l1 (of the logits, DFAD), kl (of the softmax outputs, ZSKT) or zkl (kl of the z-scored logits, for --kd-standardize).")
     var discrepancy: String?
     @Option(help: "β: weight of the information-entropy loss.") var beta: Float?
     @Option(help: "Weight of the one-hot loss.") var oh: Float?
@@ -124,7 +124,7 @@ struct Distill: ParsableCommand {
         if let v = borderBand { c.weights.borderBand = v }
         if let v = diversity { c.weights.diversity = v }
         if let v = discrepancy {
-            guard let d = Discrepancy(rawValue: v) else { throw ValidationError("--discrepancy must be l1 or kl, not '\(v)'") }
+            guard let d = Discrepancy(rawValue: v) else { throw ValidationError("--discrepancy must be l1, kl or zkl, not '\(v)'") }
             c.weights.discrepancy = d
         }
         if let v = beta { c.weights.beta = v }

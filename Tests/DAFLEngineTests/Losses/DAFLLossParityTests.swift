@@ -69,6 +69,17 @@ import Testing
         #expect(abs(moved.item - loss.item) < 1e-5)
     }
 
+    /// The same KL on z-scored logits (`--discrepancy zkl`), gradients to both.
+    @Test func discrepancyZKL() throws {
+        let f = try Fixture("discrepancy_zkl")
+        let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)
+        let loss = DAFLLoss.discrepancy(teacher: t, student: s, measure: .zkl)
+        expectClose([loss.item], f.values("y"), "discrepancy zkl")
+        loss.backward()
+        expectClose(t.grad ?? [], f.values("dt"), "discrepancy zkl dt")
+        expectClose(s.grad ?? [], f.values("ds"), "discrepancy zkl ds")
+    }
+
     /// KL(teacher ‖ student), with gradients to both logits (the generator moves both).
     @Test func discrepancyKL() throws {
         let f = try Fixture("discrepancy_kl")

@@ -47,6 +47,9 @@ import Testing
         gradCheck([randn([6, 10], seed: 37, scale: 2), randn([6, 10], seed: 38, scale: 2)], h: 1e-3) {
             DAFLLoss.discrepancyKL(teacher: $0[0], student: $0[1])
         }
+        gradCheck([randn([6, 10], seed: 47, scale: 3), randn([6, 10], seed: 48, scale: 2)], h: 1e-3) {
+            DAFLLoss.discrepancy(teacher: $0[0], student: $0[1], measure: .zkl)
+        }
     }
 
     @Test func discrepancy() {
