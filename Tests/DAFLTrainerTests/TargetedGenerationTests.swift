@@ -205,7 +205,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(s["balanced_replay"] == "true" && b2.config.balancedReplay == true)
         #expect(s["student_init"] == "teacher" && b2.config.studentInit == "teacher")
         #expect(s["student_freeze"] == "conv1" && b2.config.frozenStudentLayers == ["conv1"])
-        #expect(s["kd_standardize"] == "true" && TrainerTests.tinyConfig().settings["kd_standardize"] == "false")
+        #expect(s["kd_standardize"] == "true" && TrainerTests.tinyConfig().settings["kd_standardize"] == "true" && DistillConfig.preset(.paper).settings["kd_standardize"] == "false")
     }
 
     /// `--kd-standardize` trains another student than the plain logits (the run's random stream is the same).

@@ -52,6 +52,21 @@ import Testing
         #expect(extendedEnd.reason == "completed" && extendedEnd.step == 28)
     }
 
+    /// The cpu preset distils z-scored logits; `--no-kd-standardize` turns that off, and the run log says which.
+    @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
+    func standardisedLogitsAreTheDefaultAndCanBeTurnedOff() throws {
+        for (extra, logged) in [([String](), "true"), (["--no-kd-standardize"], "false")] {
+            let dir = CLI.tempDir()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            var args = Self.args(dir)
+            args[args.firstIndex(of: "24")!] = "2"
+            let (status, output) = try CLI.run(args + extra)
+            #expect(status == 0, "\(output)")
+            let settings = CLI.events(dir.appendingPathComponent("events.jsonl").path).compactMap { if case .config(let c) = $0 { c.settings } else { nil } }.first
+            #expect(settings?["kd_standardize"] == logged, "\(extra)")
+        }
+    }
+
     /// `timeout` and batch schedulers signal the process and its group at once: two SIGTERMs a
     /// moment apart are one request, so the run saves once and stops cleanly.
     @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
