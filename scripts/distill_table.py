@@ -36,7 +36,9 @@ for d in sys.argv[1:]:
         continue
     # The discrepancy measure matters only when the adversarial term is on.
     active = {k: v for k, v in config.items() if k != "discrepancy" or config.get("adversarial", "0.0") != "0.0"}
-    flags = " ".join(f"--{FLAG.get(k, k.replace('_', '-'))}" + ("" if v == "true" else f" {v}") for k, v in sorted(active.items())
+    # A switch the preset turns on shows as its --no- form when off.
+    flags = " ".join((f"--no-{FLAG.get(k, k.replace('_', '-'))}" if v == "false" and DEFAULTS[k] == "true"
+                      else f"--{FLAG.get(k, k.replace('_', '-'))}" + ("" if v == "true" else f" {v}")) for k, v in sorted(active.items())
                      if k in DEFAULTS and v != DEFAULTS[k])
     last = evals[-1]
     if end.get("reason") != "completed":

@@ -69,26 +69,18 @@ import Testing
         #expect(abs(moved.item - loss.item) < 1e-5)
     }
 
-    /// The same KL on z-scored logits (`--discrepancy zkl`), gradients to both.
-    @Test func discrepancyZKL() throws {
-        let f = try Fixture("discrepancy_zkl")
+    /// KL(teacher ‖ student), with gradients to both logits (the generator moves both); `zkl` the same KL on z-scored
+    /// logits (`--discrepancy zkl`).
+    @Test(arguments: [Discrepancy.kl, .zkl])
+    func discrepancyKL(_ measure: Discrepancy) throws {
+        let name = "discrepancy_\(measure.rawValue)"
+        let f = try Fixture(name)
         let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)
-        let loss = DAFLLoss.discrepancy(teacher: t, student: s, measure: .zkl)
-        expectClose([loss.item], f.values("y"), "discrepancy zkl")
+        let loss = DAFLLoss.discrepancy(teacher: t, student: s, measure: measure)
+        expectClose([loss.item], f.values("y"), name)
         loss.backward()
-        expectClose(t.grad ?? [], f.values("dt"), "discrepancy zkl dt")
-        expectClose(s.grad ?? [], f.values("ds"), "discrepancy zkl ds")
-    }
-
-    /// KL(teacher ‖ student), with gradients to both logits (the generator moves both).
-    @Test func discrepancyKL() throws {
-        let f = try Fixture("discrepancy_kl")
-        let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)
-        let loss = DAFLLoss.discrepancy(teacher: t, student: s, measure: .kl)
-        expectClose([loss.item], f.values("y"), "discrepancy kl")
-        loss.backward()
-        expectClose(t.grad ?? [], f.values("dt"), "discrepancy kl dt")
-        expectClose(s.grad ?? [], f.values("ds"), "discrepancy kl ds")
+        expectClose(t.grad ?? [], f.values("dt"), "\(name) dt")
+        expectClose(s.grad ?? [], f.values("ds"), "\(name) ds")
     }
 
     /// The diversity term, checked against PyTorch's N×N cosine matrix (the Swift code never forms it).
