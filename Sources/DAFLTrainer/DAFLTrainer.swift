@@ -429,21 +429,16 @@ public final class DAFLTrainer: @unchecked Sendable {
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         if !augmentation.isNone {
             let (black, white) = preprocessing.blackAndWhite
-            if config.viewLabels == ViewLabels.stored.rawValue {
-                augmentation.move(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
-                t = ViewLabels.mixed(t, augmentation.repaint(&x.data, count: b, side: preprocessing.size, channels: x.shape[1],
-                                                             black: black, white: white, rng: &rng))
-            } else if config.stableViews == true {
-                let stored = x.data
-                augmentation.move(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], rng: &rng)
+            let (side, channels) = (preprocessing.size, x.shape[1])
+            // `apply` is `move` then `repaint`; stable views judge the moved images in between.
+            let stored = config.stableViews == true ? x.data : nil
+            augmentation.move(&x.data, count: b, side: side, channels: channels, rng: &rng)
+            if let stored {
                 let (moved, kept) = StableViews.keep(&x, stored: stored, storedClasses: t.argmaxRows(), teacher: teacher)
                 viewsMoved &+= moved; viewsKept &+= kept
-                augmentation.repaint(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
-                t = GradMode.noGrad { teacher(x) }
-            } else {
-                augmentation.apply(&x.data, count: b, side: preprocessing.size, channels: x.shape[1], black: black, white: white, rng: &rng)
-                t = GradMode.noGrad { teacher(x) }
             }
+            let mixes = augmentation.repaint(&x.data, count: b, side: side, channels: channels, black: black, white: white, rng: &rng)
+            t = config.viewLabels == ViewLabels.stored.rawValue ? ViewLabels.mixed(t, mixes) : GradMode.noGrad { teacher(x) }
         }
         if let eps = config.hardSamples, eps > 0 {
             HardSamples.climb(&x, targets: t, student: student, epsilon: eps, count: b / 2,
