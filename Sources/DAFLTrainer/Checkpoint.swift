@@ -20,6 +20,9 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
     public var lastStudentAccuracy: Double?
     /// Averaging steps of the student's weight average (`--student-ema`); nil without one.
     public var studentEMAUpdates: Int? = nil
+    /// Each generator's single-class steps in a row, so a collapse half-counted at the checkpoint is
+    /// reset at the same step after a resume; nil in checkpoints older than it (read as none).
+    public var singleClassSteps: [Int]? = nil
     public var config: DistillConfig
     public var teacherPath: String
     public var dataDir: String

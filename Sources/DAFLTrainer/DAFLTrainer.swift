@@ -212,6 +212,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                    generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: &replay)
             step = info.step
             studentAverage?.restore(updates: info.studentEMAUpdates ?? 0)
+            if let counts = info.singleClassSteps, counts.count == singleClassSteps.count { singleClassSteps = counts }
             weights = info.weights
             for o in generatorOptimizers { o.learningRate = info.lrG }
             studentOptimizer.learningRate = info.lrS
@@ -582,7 +583,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   lrG: generatorOptimizer.learningRate, lrS: studentOptimizer.learningRate,
                                   rng: rng.state.map(String.init), elapsed: elapsed,
                                   bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy,
-                                  studentEMAUpdates: studentAverage?.updates,
+                                  studentEMAUpdates: studentAverage?.updates, singleClassSteps: singleClassSteps,
                                   config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
         let url = try Checkpoint.save(runDir: runDir, info: info, generators: generators, labelEmbedding: labelEmbedding, student: student,
                                       studentAverage: studentAverage?.average,

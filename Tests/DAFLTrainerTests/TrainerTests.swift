@@ -260,6 +260,26 @@ struct UncheckedBox<T>: @unchecked Sendable {
         #expect(box.controls.filter { $0.action == "generator-reset" }.map(\.step) == [10, 20])
         #expect(!box.controls.contains { $0.action == "warning" })
     }
+
+    /// A collapse half-counted when the run stops is reset at the same step after a resume.
+    @Test func countOfSingleClassStepsSurvivesAResume() throws {
+        var c = TrainerTests.tinyConfig(iterations: 5)
+        c.checkpointEvery = 1000; c.samplesEvery = 1000; c.collapseReset = 3
+        let teacher = CollapseWarningTests.oneClassTeacher()
+        let dirA = try TrainerTests.tempDir(), dirB = try TrainerTests.tempDir(), boxA = EventBox(), boxB = EventBox()
+        defer { for d in [dirA, dirB] { try? FileManager.default.removeItem(at: d) } }
+        let a = try TrainerTests.trainer(c, dir: dirA, box: boxA, teacher: teacher)
+        #expect(a.run() == .completed)
+        let b1 = try TrainerTests.trainer(c, dir: dirB, box: EventBox(), teacher: teacher)
+        b1.send(.stepOnce); b1.send(.stepOnce); b1.send(.stop(reason: "stopped"))
+        #expect(b1.run(startPaused: true) == .stopped)
+        let b2 = try DAFLTrainer.resume(runDir: dirB, teacher: teacher, preprocessing: .fashionMNIST, test: nil, sink: boxB.add)
+        #expect(b2.run() == .completed)
+        #expect(boxA.controls.filter { $0.action == "generator-reset" }.map(\.step) == [3])
+        #expect(boxB.controls.filter { $0.action == "generator-reset" }.map(\.step) == [3])
+        let sameGenerator = a.generator.namedParameters.map(\.1.data) == b2.generator.namedParameters.map(\.1.data)
+        #expect(sameGenerator)
+    }
 }
 
 @Suite struct GeneratorRestartTests {
