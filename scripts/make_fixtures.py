@@ -781,6 +781,49 @@ def kd_standardized():
 
 
 @case
+def kd_intra_class():
+    name = "kd_intra_class"
+    seed(name)
+    s, t = torch.randn(8, 10) * 2, torch.randn(8, 10) * 4
+
+    def intra(a, b):
+        za, zb = zscore(a.softmax(1).t()), zscore(b.softmax(1).t())
+        n, k = a.shape
+        return (za - zb).square().sum() / (2 * (n - 1) * k)
+
+    def run(dtype):
+        sd = leaf(s, dtype)
+        y = intra(sd, t.to(dtype))
+        y.backward()
+        # With --kd-standardize: KL of the z-scored logits, plus 0.5 x the relation of their softmaxes.
+        sd2 = leaf(s, dtype)
+        zs, zt = zscore(sd2), zscore(t.to(dtype))
+        y2 = F.kl_div(F.log_softmax(zs, 1), F.softmax(zt, 1), reduction="batchmean") + 0.5 * intra(zs, zt)
+        y2.backward()
+        return {"s": s, "t": t, "y": y, "ds": sd.grad, "y_std": y2, "ds_std": sd2.grad}
+    meta = {"op": "loss_kd_intra_class",
+            "formula": "y = sum((z(softmax(s).T) - z(softmax(t).T))^2) / (2 (N-1) K), z = zscore per row (DIST intra-class); "
+                       "y_std = kl_div(log_softmax(z(s)), softmax(z(t)), batchmean) + 0.5 * intra(z(s), z(t))",
+            "gout": "1", "teacher": "detached (no dt)"}
+    return name, run, meta, {"s", "t"}
+
+
+@case
+def transpose():
+    name = "transpose"
+    seed(name)
+    x, gout = torch.randn(3, 5), torch.randn(5, 3)
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        y = xd.t()
+        backward(y, gout)
+        return {"x": x, "gout": gout, "y": y, "dx": xd.grad}
+    meta = {"op": "transpose", "formula": "x.t()"}
+    return name, run, meta, {"x", "gout"}
+
+
+@case
 def discrepancy():
     name = "discrepancy"
     seed(name)

@@ -69,6 +69,8 @@ public struct DashboardModel: Sendable {
     public var boundaryToward: String?
     /// `--kd-standardize`: the student distils z-scored logits, so its loss chart says so.
     public var kdStandardized = false
+    /// The weight of the intra-class relation in the student's loss (`kd_intra_class`); nil when off.
+    public var kdIntraClass: Double?
     /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
     public var weightAverage = "EMA"
     public var frozenStudentLayers: String?
@@ -99,10 +101,16 @@ public struct DashboardModel: Sendable {
         ("oh", "one-hot L_oh"), ("a", "activation L_a"), ("ie", "info entropy L_ie"), ("kd", "distillation L_kd"), ("total", "total"),
     ]
 
+    /// The student's loss chart: what it distils, and the intra-class relation's weight when it is on.
+    var kdLabel: String {
+        let kd = kdStandardized ? "z-scored KD" : "distillation"
+        return kdIntraClass.map { "\(kd)+intra×\(String(format: "%.3g", $0)) L_kd" } ?? (kdStandardized ? "z-scored KD L_kd" : "distillation L_kd")
+    }
+
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries.map { $0.key == "kd" && kdStandardized ? ("kd", "z-scored KD L_kd") : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
+        case .dafl: Self.lossSeries.map { $0.key == "kd" ? ("kd", kdLabel) : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
             + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
@@ -133,6 +141,7 @@ public struct DashboardModel: Sendable {
             studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
             boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
             kdStandardized = c.settings["kd_standardize"] == "true"
+            kdIntraClass = c.settings["kd_intra_class"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
             pruneFade = c.settings["prune_fade"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }

@@ -221,6 +221,26 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(students[0] != students[1])
     }
 
+    /// `--kd-intra-class W`: logged, kept in checkpoints and resumed exactly, and another student than KL alone.
+    @Test func intraClassRelationIsLoggedResumedAndTrains() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4); c.kdIntraClass = 0.5
+        let (a, b2) = try straightAndResumed(c)
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.config.kdIntraClass == 0.5 && b2.run() == .completed)
+        let same = a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data)
+        #expect(same)
+        #expect(c.settings["kd_intra_class"] == "0.5" && TrainerTests.tinyConfig().settings["kd_intra_class"] == "0.0")
+        var off = c; off.kdIntraClass = 0
+        let d = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: d) }
+        let plain = try TrainerTests.trainer(off, dir: d, box: EventBox())
+        #expect(plain.run() == .completed)
+        let differs = plain.student.namedParameters.map(\.1.data) != a.student.namedParameters.map(\.1.data)
+        #expect(differs)
+        var bad = c; bad.kdIntraClass = -1
+        #expect(bad.problems().contains { $0.contains("--kd-intra-class") })
+    }
+
     /// `--student-freeze conv1`: the first layer keeps its first weights through a run, the others train.
     @Test func aFrozenLayerKeepsItsWeights() throws {
         let dir = try TrainerTests.tempDir(), box = EventBox()

@@ -109,6 +109,11 @@ import Testing
         m.apply(.config(c))
         let zText = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(zText.contains("4 z-scored KD L_kd") && !zText.contains("distillation L_kd"))
+        // With the intra-class relation, its weight.
+        c.settings["kd_intra_class"] = "0.5"
+        m.apply(.config(c))
+        let iText = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(iText.contains("z-scored KD+intra×0.5"), "\(iText)")
     }
 
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine

@@ -59,7 +59,13 @@ public enum DAFLLoss {
     /// ```swift
     /// let loss = DAFLLoss.distillation(student: s(x), teacher: tLogits, temperature: 4)
     /// ```
-    public static func distillation(student: Tensor, teacher: Tensor, temperature: Float = 1, standardized: Bool = false) -> Tensor {
+    /// `intraClass` W > 0 adds W × `intraClassRelation` of the same (z-scored, when `standardized`) logits.
+    public static func distillation(student: Tensor, teacher: Tensor, temperature: Float = 1, standardized: Bool = false,
+                                    intraClass: Float = 0) -> Tensor {
+        if intraClass > 0 {
+            let (s, t) = standardized ? (student.standardizedRows(), teacher.standardizedRows()) : (student, teacher)
+            return distillation(student: s, teacher: t, temperature: temperature) + intraClassRelation(student: s, teacher: t) * intraClass
+        }
         if standardized {
             return distillation(student: student.standardizedRows(), teacher: teacher.standardizedRows(), temperature: temperature)
         }
@@ -70,6 +76,25 @@ public enum DAFLLoss {
 }
 
 extension DAFLLoss {
+    /// DIST's intra-class relation (Huang et al., "Knowledge Distillation from A Stronger Teacher", NeurIPS 2022):
+    /// one minus the Pearson correlation, across the batch, between the student's and the teacher's probabilities
+    /// of a class, averaged over classes. KL matches each image's answer; this term asks the student to rank the
+    /// batch's images by each class as the teacher does, the cross-image information a per-row z-score drops.
+    /// PyTorch: `ps, pt = s.softmax(1).t(), t.softmax(1).t()`, each row z-scored (unbiased std, +1e-7),
+    /// `(zs − zt).square().sum() / (2 (N − 1) K)`, which is `1 − mean_k corr(ps_k, pt_k)`.
+    /// ```swift
+    /// let l = DAFLLoss.intraClassRelation(student: s(x), teacher: tLogits)   // 0: same ranking in every class
+    /// ```
+    public static func intraClassRelation(student: Tensor, teacher: Tensor) -> Tensor {
+        precondition(teacher.shape == student.shape && teacher.rank == 2 && teacher.shape[0] >= 2,
+                     "intraClassRelation: teacher \(teacher.shape) vs student \(student.shape), N ≥ 2")
+        let n = student.shape[0], k = student.shape[1]
+        let zs = student.softmax().transposed().standardizedRows()
+        let zt = teacher.detached().softmax().transposed().standardizedRows()
+        let d = zs - zt
+        return (d * d).sum() * (1 / Float(2 &* (n &- 1) &* k))
+    }
+
     /// Mean cosine similarity between the teacher features of different images in the batch (every
     /// ordered pair i ≠ j; PyTorch: `u = F.normalize(f, dim=1); (u.sum(0).square().sum() − u.square().sum()) / (N(N−1))`).
     /// Added to the generator's objective (weight `LossWeights.diversity`), it pushes the images of a batch

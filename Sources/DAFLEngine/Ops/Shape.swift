@@ -16,3 +16,28 @@ extension Tensor {
     /// [N, ...] → [N, product of the rest].
     public func flattened() -> Tensor { reshaped([shape[0], -1]) }
 }
+
+extension Tensor {
+    /// The transpose of a matrix [N, K] → [K, N] (PyTorch: `x.t()`), so that a per-row op can act on columns.
+    /// ```swift
+    /// let perClass = logits.transposed()   // [K, N]: one row per class, across the batch
+    /// ```
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed: a matrix [N, K], not \(shape)")
+        let n = shape[0], k = shape[1]
+        var out = scratch(count)
+        data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                for i in 0..<n { for j in 0..<k { y[j &* n &+ i] = x[i &* k &+ j] } }
+            }
+        }
+        let input = self
+        return .result(shape: [k, n], data: out, parents: [self]) { g in
+            var dx = scratch(n &* k)
+            dx.withUnsafeMutableBufferPointer { d in
+                for i in 0..<n { for j in 0..<k { d[i &* k &+ j] = g[j &* n &+ i] } }
+            }
+            dx.withUnsafeBufferPointer { input.accumulateGrad($0) }
+        }
+    }
+}

@@ -69,6 +69,24 @@ import Testing
         #expect(abs(moved.item - loss.item) < 1e-5)
     }
 
+    /// DIST's intra-class relation, alone and beside the z-scored KL (`--kd-standardize --kd-intra-class 0.5`).
+    @Test func intraClassRelation() throws {
+        let f = try Fixture("kd_intra_class")
+        let s = f.tensor("s", grad: true), t = f.tensor("t")
+        let loss = DAFLLoss.intraClassRelation(student: s, teacher: t)
+        expectClose([loss.item], f.values("y"), "intra-class")
+        loss.backward()
+        expectClose(s.grad ?? [], f.values("ds"), "intra-class ds")
+        let s2 = f.tensor("s", grad: true)
+        let both = DAFLLoss.distillation(student: s2, teacher: t, standardized: true, intraClass: 0.5)
+        expectClose([both.item], f.values("y_std"), "z-scored KD + intra-class")
+        both.backward()
+        expectClose(s2.grad ?? [], f.values("ds_std"), "z-scored KD + intra-class ds")
+        // The teacher's own logits score 0; negated, every class's ranking of the batch is reversed.
+        #expect(DAFLLoss.intraClassRelation(student: t, teacher: t).item < 1e-5)
+        #expect(DAFLLoss.intraClassRelation(student: t * -1, teacher: t).item > 0.5)
+    }
+
     /// KL(teacher ‖ student), with gradients to both logits (the generator moves both); `zkl` the same KL on z-scored
     /// logits (`--discrepancy zkl`).
     @Test(arguments: [Discrepancy.kl, .zkl])

@@ -12,6 +12,13 @@ import Testing
         gradCheck([randn([6, 10], seed: 35, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 4) }
         gradCheck([randn([6, 10], seed: 36, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true) }
         gradCheck([randn([6, 10], seed: 37, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 2, standardized: true) }
+        gradCheck([randn([6, 10], seed: 38, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true, intraClass: 0.5) }
+    }
+
+    @Test func intraClassRelation() {
+        let teacher = randn([6, 10], seed: 46, scale: 3)
+        gradCheck([randn([6, 10], seed: 47, scale: 2)]) { DAFLLoss.intraClassRelation(student: $0[0], teacher: teacher) }
+        gradCheck([randn([3, 4], seed: 48)]) { DAFLLoss.intraClassRelation(student: $0[0], teacher: randn([3, 4], seed: 49)) }
     }
 
     @Test func featureSimilarity() {

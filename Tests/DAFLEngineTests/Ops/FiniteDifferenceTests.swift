@@ -78,6 +78,11 @@ import Testing
         #expect(abs(z.data[0] + 0.7559) < 1e-4 && abs(z.data[2] - 1.1339) < 1e-4 && z.data[3...].allSatisfy { $0 == 0 })
     }
 
+    @Test func transposed() {
+        gradCheck([randn([3, 5], seed: 45)]) { $0[0].transposed().tanh() * Tensor(shape: [5, 3], data: (0..<15).map { Float($0) / 7 }) }
+        #expect(Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]).transposed().data == [1, 4, 2, 5, 3, 6])
+    }
+
     @Test func activations() {
         // Keep away from the kinks of relu/abs, where finite differences are undefined.
         let x = randn([3, 4, 5], seed: 15).map({ $0 + ($0 >= 0 ? 0.1 : -0.1) }, derivative: { _, _ in 1 }).detached()

@@ -81,6 +81,7 @@ import Testing
         try check("mean", inputs: ["x"], grads: ["dx"]) { $0[0].mean() }
         try check("jitter", inputs: ["x"], grads: ["dx"]) { $0[0].jittered(dy: 1, dx: -2, mirrored: true) }
         try check("standardize_rows", inputs: ["x"], grads: ["dx"]) { $0[0].standardizedRows() }
+        try check("transpose", inputs: ["x"], grads: ["dx"]) { $0[0].transposed() }
     }
 
     @Test func crossEntropy() throws {
