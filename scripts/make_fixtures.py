@@ -787,9 +787,11 @@ def kd_intra_class():
     s, t = torch.randn(8, 10) * 2, torch.randn(8, 10) * 4
 
     def intra(a, b):
-        za, zb = zscore(a.softmax(1).t()), zscore(b.softmax(1).t())
+        def z(x):
+            x = x.t()
+            return (x - x.mean(1, keepdim=True)) / (0.1 + x.std(1, keepdim=True))
         n, k = a.shape
-        return (za - zb).square().sum() / (2 * (n - 1) * k)
+        return (z(a) - z(b)).square().sum() / (2 * (n - 1) * k)
 
     def run(dtype):
         sd = leaf(s, dtype)
@@ -802,8 +804,8 @@ def kd_intra_class():
         y2.backward()
         return {"s": s, "t": t, "y": y, "ds": sd.grad, "y_std": y2, "ds_std": sd2.grad}
     meta = {"op": "loss_kd_intra_class",
-            "formula": "y = sum((z(softmax(s).T) - z(softmax(t).T))^2) / (2 (N-1) K), z = zscore per row (DIST intra-class); "
-                       "y_std = kl_div(log_softmax(z(s)), softmax(z(t)), batchmean) + 0.5 * intra(z(s), z(t))",
+            "formula": "y = sum((c(s.T) - c(t.T))^2) / (2 (N-1) K), c(x) = (x - mean(1)) / (0.1 + std(1)), unbiased (DIST intra-class, on logits); "
+                       "y_std = kl_div(log_softmax(z(s)), softmax(z(t)), batchmean) + 0.5 * intra(z(s), z(t)), z = zscore per row",
             "gout": "1", "teacher": "detached (no dt)"}
     return name, run, meta, {"s", "t"}
 

@@ -76,21 +76,23 @@ public enum DAFLLoss {
 }
 
 extension DAFLLoss {
-    /// DIST's intra-class relation (Huang et al., "Knowledge Distillation from A Stronger Teacher", NeurIPS 2022):
-    /// one minus the Pearson correlation, across the batch, between the student's and the teacher's probabilities
-    /// of a class, averaged over classes. KL matches each image's answer; this term asks the student to rank the
+    /// The intra-class relation of DIST (Huang et al., "Knowledge Distillation from A Stronger Teacher", NeurIPS 2022),
+    /// on logits: for each class, one minus the correlation across the batch between the student's and the teacher's
+    /// logit for it, averaged over classes. KL matches each image's answer; this term asks the student to rank the
     /// batch's images by each class as the teacher does, the cross-image information a per-row z-score drops.
-    /// PyTorch: `ps, pt = s.softmax(1).t(), t.softmax(1).t()`, each row z-scored (unbiased std, +1e-7),
-    /// `(zs − zt).square().sum() / (2 (N − 1) K)`, which is `1 − mean_k corr(ps_k, pt_k)`.
+    /// Each class's column is centred and divided by its standard deviation plus `epsilon` (unbiased; PyTorch:
+    /// `z(x) = (x.t() − mean) / (epsilon + std)`, `(z(s) − z(t)).square().sum() / (2 (N − 1) K)`), so a column that
+    /// hardly varies (a collapsed generator's batch of one image) counts as flat instead of amplifying rounding
+    /// noise; on logits rather than DIST's softmax, whose columns for an absent class barely vary.
     /// ```swift
-    /// let l = DAFLLoss.intraClassRelation(student: s(x), teacher: tLogits)   // 0: same ranking in every class
+    /// let l = DAFLLoss.intraClassRelation(student: s(x), teacher: tLogits)   // 0: the same ranking in every class
     /// ```
-    public static func intraClassRelation(student: Tensor, teacher: Tensor) -> Tensor {
+    public static func intraClassRelation(student: Tensor, teacher: Tensor, epsilon: Float = 0.1) -> Tensor {
         precondition(teacher.shape == student.shape && teacher.rank == 2 && teacher.shape[0] >= 2,
                      "intraClassRelation: teacher \(teacher.shape) vs student \(student.shape), N ≥ 2")
         let n = student.shape[0], k = student.shape[1]
-        let zs = student.softmax().transposed().standardizedRows()
-        let zt = teacher.detached().softmax().transposed().standardizedRows()
+        let zs = student.transposed().standardizedRows(epsilon: epsilon)
+        let zt = teacher.detached().transposed().standardizedRows(epsilon: epsilon)
         let d = zs - zt
         return (d * d).sum() * (1 / Float(2 &* (n &- 1) &* k))
     }

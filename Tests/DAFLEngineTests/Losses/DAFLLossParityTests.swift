@@ -85,6 +85,12 @@ import Testing
         // The teacher's own logits score 0; negated, every class's ranking of the batch is reversed.
         #expect(DAFLLoss.intraClassRelation(student: t, teacher: t).item < 1e-5)
         #expect(DAFLLoss.intraClassRelation(student: t * -1, teacher: t).item > 0.5)
+        // A collapsed generator's batch (one image, rounding noise apart) gives no push: its columns count as flat.
+        let row = (0..<10).map { Float($0) / 3 }
+        let one = Tensor(shape: [8, 10], data: (0..<8).flatMap { i in row.map { $0 + Float(i) * 1e-6 } }, requiresGrad: true)
+        let flat = DAFLLoss.intraClassRelation(student: one, teacher: Tensor(shape: [8, 10], data: (0..<8).flatMap { _ in row.reversed() }))
+        flat.backward()
+        #expect(flat.item < 1e-6 && (one.grad ?? []).allSatisfy { Swift.abs($0) < 1e-4 })
     }
 
     /// KL(teacher ‖ student), with gradients to both logits (the generator moves both); `zkl` the same KL on z-scored
