@@ -14,20 +14,22 @@ DEFAULTS = {"targeted": "false", "student_ema": "0.0", "student_swa": "off", "ad
             "generator_width": "64", "generator_restart": "0", "oh": "1.0", "batch": "128", "lr_g": "0.2", "lr_s": "0.002",
             "student_init": "teacher", "student_freeze": "none", "prune_fade": "0", "diversity": "0.0", "border": "3.0", "border_band": "2", "jitter": "0",
             "alpha": "0.1", "beta": "5.0", "generators": "1", "symmetry": "0.0", "boundary_samples": "0.02", "boundary_batches": "1",
-            "boundary_toward": "uniform", "boundary_steps": "5", "stable_views": "false", "kd_standardize": "true", "view_labels": "teacher", "kd_intra_class": "0.0"}
+            "boundary_toward": "uniform", "boundary_steps": "5", "stable_views": "false", "kd_standardize": "true", "view_labels": "teacher", "kd_intra_class": "0.0", "select": "last", "student_weight_decay": "0.0"}
 # Logs written before a setting existed ran without it.
 BEFORE = {"student_swa": "off", "student_init": "random", "student_freeze": "none", "prune_fade": "0", "diversity": "0.0", "border": "0.0", "border_band": "2", "jitter": "0",
           "generators": "1", "symmetry": "0.0", "boundary_samples": "0.0", "boundary_batches": "1", "boundary_toward": "uniform", "boundary_steps": "5",
-          "stable_views": "false", "kd_standardize": "false", "view_labels": "teacher", "kd_intra_class": "0.0"}
+          "stable_views": "false", "kd_standardize": "false", "view_labels": "teacher", "kd_intra_class": "0.0", "select": "last"}
 # Settings whose flag is not the key with dashes.
-FLAG = {"replay_batches": "replay"}
+FLAG = {"replay_batches": "replay", "student_weight_decay": "weight-decay"}
 rows = []
 for d in sys.argv[1:]:
-    config, evals, end = None, [], None
+    config, evals, end, selected = None, [], None, None
     for line in open(f"{d}/events.jsonl"):
         e = json.loads(line)
         if e["type"] == "config" and config is None:
             config = {**BEFORE, **e["settings"]}
+        elif e["type"] == "eval" and "selected_step" in e:
+            selected = e
         elif e["type"] == "eval":
             evals.append(e)
         elif e["type"] == "end":
@@ -47,15 +49,19 @@ for d in sys.argv[1:]:
     # A gradually pruned student's evaluations while it fades are the wide net's: not the student's best.
     delivered = [e for e in evals if "fading" not in e and e["step"] >= int(config.get("prune_fade", "0"))] or [last]
     rows.append((flags or "(cpu default)", int(config["seed"]), last["student_accuracy"], max(e["student_accuracy"] for e in delivered),
-                 trained, end["time"]))
+                 trained, end["time"], selected and (selected["selected_step"], selected["student_accuracy"])))
 
-print(f"{'recipe':40s} {'seed':>4s} {'final':>7s} {'best':>7s} {'trained':>8s} {'wall':>6s}")
-for r in sorted(rows):
-    print(f"{r[0]:40s} {r[1]:4d} {r[2]:7.2f} {r[3]:7.2f} {(f'{r[4]:.2f}' if r[4] is not None else ''):>8s} {r[5] / 60:5.1f}m")
+# With --select agreement, the last column is the student delivered: its iteration and accuracy (chosen without test labels).
+print(f"{'recipe':40s} {'seed':>4s} {'final':>7s} {'best':>7s} {'trained':>8s} {'wall':>6s}  delivered")
+for r in sorted(rows, key=lambda r: r[:6]):
+    chosen = f"  {r[6][1]:.2f} (iteration {r[6][0]})" if r[6] else ""
+    print(f"{r[0]:40s} {r[1]:4d} {r[2]:7.2f} {r[3]:7.2f} {(f'{r[4]:.2f}' if r[4] is not None else ''):>8s} {r[5] / 60:5.1f}m{chosen}")
 print()
 for recipe in sorted({r[0] for r in rows}):
     finals = [r[2] for r in rows if r[0] == recipe]
     trained = [r[4] for r in rows if r[0] == recipe and r[4] is not None]
     sd = statistics.stdev(finals) if len(finals) > 1 else 0
     extra = f"; trained student {statistics.mean(trained):.2f}" if trained else ""
+    chosen = [r[6][1] for r in rows if r[0] == recipe and r[6]]
+    extra += f"; delivered (selected) mean {statistics.mean(chosen):.2f} min {min(chosen):.2f}" if chosen else ""
     print(f"{recipe:40s} n={len(finals)} final mean {statistics.mean(finals):.2f} sd {sd:.2f} min {min(finals):.2f}{extra}")

@@ -23,6 +23,9 @@ public struct CheckpointInfo: Codable, Equatable, Sendable {
     /// Each generator's single-class steps in a row, so a collapse half-counted at the checkpoint is
     /// reset at the same step after a resume; nil in checkpoints older than it (read as none).
     public var singleClassSteps: [Int]? = nil
+    /// With `--select agreement`: the iterations whose students are kept, and the held-out pool's RNG state.
+    public var selectionSteps: [Int]? = nil
+    public var selectionRNG: [String]? = nil
     public var config: DistillConfig
     public var teacherPath: String
     public var dataDir: String
@@ -56,7 +59,8 @@ enum Checkpoint {
 
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
     static func save(runDir: URL, info: CheckpointInfo, generators: [Generator], labelEmbedding: Embedding?, student: any Classifier,
-                     studentAverage: Model?, generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: ReplayBuffer) throws -> URL {
+                     studentAverage: Model?, generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: ReplayBuffer,
+                     selection: [(String, [Int], [Float])] = []) throws -> URL {
         var tensors = CheckpointFiles.Tensors()
         for (i, g) in generators.enumerated() { tensors.add(model: g, prefix: generatorPrefix(i)) }
         if let labelEmbedding { tensors.all.append(("label_emb.weight", labelEmbedding.weight.shape, labelEmbedding.weight.data)) }
@@ -65,13 +69,15 @@ enum Checkpoint {
         for (i, o) in generatorOptimizers.enumerated() { tensors.add(optimizer: o, prefix: optimizerPrefix(i)) }
         tensors.add(optimizer: studentOptimizer, prefix: "opt_s.")
         tensors.all += replay.stateTensors()
+        tensors.all += selection
         return try CheckpointFiles.write(tensors, kind: "dafl-checkpoint", step: info.step, file: info.file, sidecar: info, runDir: runDir)
     }
 
     /// Restores models and optimizers from the sidecar's tensor file.
     static func restore(runDir: URL, info: CheckpointInfo, generators: [Generator], labelEmbedding: Embedding?, student: any Classifier,
                         studentAverage: Model?,
-                        generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: inout ReplayBuffer) throws {
+                        generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: inout ReplayBuffer,
+                        selection: inout StudentSelection?, selectionParameters: Int) throws {
         let url = runDir.appendingPathComponent(info.file)
         let file = try Safetensors.read(url)
         for (i, g) in generators.enumerated() {
@@ -92,5 +98,11 @@ enum Checkpoint {
             throw WeightsError(file: url.path, problem: e.problem)
         }
         replay.restore(file.tensors)
+        if selection != nil {
+            try selection!.restore(file.tensors, steps: info.selectionSteps ?? [], parameterCount: selectionParameters, file: url.path)
+            let words = (info.selectionRNG ?? []).compactMap(UInt64.init)
+            guard words.count == 4 else { throw WeightsError(file: url.path, problem: "the --select agreement pool's RNG state is damaged") }
+            selection!.rng.state = words
+        }
     }
 }

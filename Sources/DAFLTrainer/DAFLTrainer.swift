@@ -68,6 +68,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     private var viewsMoved = 0, viewsKept = 0
     /// Per generator, consecutive turns in which the teacher saw one class only: a collapsing generator.
     private var singleClassSteps: [Int]
+    /// `--select agreement`: the students kept at evaluations and the held-out pool that chooses among them.
+    var selection: StudentSelection?
     /// Steps of one class in a row before the run log gets a warning.
     static let collapseWarningSteps = 50
 
@@ -198,6 +200,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         weights = config.weights
         replay = ReplayBuffer(capacity: config.replayBatches, imageSize: teacher.inChannels * side * side,
                               classes: teacher.classes)
+        selection = config.select == "agreement" ? StudentSelection(seed: config.seed) : nil
         if let test {
             let (preds, acc) = Classification.predictions(teacher, on: test)
             teacherTestPredictions = preds
@@ -209,7 +212,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         if let info {
             try Checkpoint.restore(runDir: runDir, info: info, generators: generators, labelEmbedding: labelEmbedding, student: student,
                                    studentAverage: studentAverage?.average,
-                                   generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: &replay)
+                                   generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: &replay,
+                                   selection: &selection, selectionParameters: student.stateDict.count)
             step = info.step
             studentAverage?.restore(updates: info.studentEMAUpdates ?? 0)
             if let counts = info.singleClassSteps, counts.count == singleClassSteps.count { singleClassSteps = counts }
@@ -336,6 +340,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         if state != .stopped { setState(.completed) }
         var failure = saveCheckpointReporting(reason: state == .completed ? "final" : stopReason)
+        // After the checkpoint, which keeps the trained student for a longer resumed run.
+        if state == .completed { deliverSelectedStudent() }
         // The models are the run's result: write them even when the checkpoint failed.
         do { try writeFinalModels() } catch { failure = failure ?? error }
         if let failure {
@@ -415,7 +421,13 @@ public final class DAFLTrainer: @unchecked Sendable {
         emitStep(r, generator: active, seconds: Date().timeIntervalSince(t0))
         watchForCollapse(r, generator: active)
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r, targets: targets) }
-        if step % config.evalEvery == 0 || step == config.iterations { evaluate() }
+        if step % config.evalEvery == 0 || step == config.iterations {
+            if selection != nil {
+                selection!.collect(generators: generators, labelEmbedding: labelEmbedding, teacher: teacher, latent: config.latent, batch: config.batch)
+                selection!.keep(step: step, student: deliveredStudent)
+            }
+            evaluate()
+        }
         if step % config.checkpointEvery == 0, let error = saveCheckpointReporting(reason: "periodic") {
             haltOnWriteFailure(error)
             return false
@@ -566,6 +578,25 @@ public final class DAFLTrainer: @unchecked Sendable {
         sink(.eval(event))
     }
 
+    /// `--select agreement`, at the end of a completed run: loads the kept student that agrees most with the teacher on
+    /// the held-out pool into the delivered student, says which, and measures it on the test split (measured only).
+    func deliverSelectedStudent() {
+        guard selection != nil, let (chosen, scores) = selection!.choose(student: deliveredStudent, side: preprocessing.size) else { return }
+        let last = scores.last!.agreement, best = scores.first { $0.step == chosen }!.agreement
+        sink(.control(ControlEvent(step: step, time: elapsed, action: "select-student",
+                                   key: String(format: "delivering the student of iteration %d: %.2f%% agreement with the teacher on %d held-out generated images (last: %.2f%%)",
+                                               chosen, best, selection!.poolClasses.count, last),
+                                   new: Double(chosen), source: "trainer")))
+        guard let test else { return }
+        let (preds, acc) = Classification.predictions(deliveredStudent, on: test)
+        let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count
+        var event = EvalEvent(step: step, time: elapsed, studentAccuracy: acc * 100, teacherAccuracy: teacherAccuracy ?? 0,
+                              agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100, bestStudentAccuracy: bestStudentAccuracy)
+        event.classAgreement = Self.classAgreement(student: preds, teacher: teacherTestPredictions, classes: teacher.classes)
+        event.selectedStep = chosen
+        sink(.eval(event))
+    }
+
     /// Per teacher class, the percent of its test images on which the student gives the same class (nil-free:
     /// a class the teacher never predicts gets 100).
     static func classAgreement(student: [Int], teacher: [Int], classes: Int) -> [Double] {
@@ -585,10 +616,12 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   rng: rng.state.map(String.init), elapsed: elapsed,
                                   bestStudentAccuracy: bestStudentAccuracy, lastStudentAccuracy: lastStudentAccuracy,
                                   studentEMAUpdates: studentAverage?.updates, singleClassSteps: singleClassSteps,
+                                  selectionSteps: selection?.candidates.map(\.step), selectionRNG: selection?.rng.state.map(String.init),
                                   config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
         let url = try Checkpoint.save(runDir: runDir, info: info, generators: generators, labelEmbedding: labelEmbedding, student: student,
                                       studentAverage: studentAverage?.average,
-                                      generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: replay)
+                                      generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: replay,
+                                      selection: selection?.stateTensors(imageShape: [teacher.inChannels, preprocessing.size, preprocessing.size]) ?? [])
         lastCheckpoint = url.path
         return url
     }

@@ -78,6 +78,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Weight of DIST's intra-class relation in the student's loss (`DAFLLoss.intraClassRelation`, of the
     /// z-scored logits under `kdStandardize`), on fresh and replayed batches. Nil or 0: KL alone.
     public var kdIntraClass: Float? = nil
+    /// Which student the run delivers: `last` (nil) or `agreement`, the copy kept at an evaluation that agrees most with
+    /// the teacher on generated images the run never trains on (`StudentSelection`).
+    public var select: String? = nil
     /// Hard samples: half of each replayed batch takes one signed-gradient step of this size (FGSM) up the
     /// student's distillation loss, then the teacher labels the moved images. Nil or 0: off.
     public var hardSamples: Float? = nil
@@ -207,6 +210,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let n = boundarySteps, !(1...50).contains(n) { p.append("--boundary-steps must be between 1 and 50") }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
         if let w = kdIntraClass, !(w >= 0 && w <= 100) { p.append("--kd-intra-class must be in [0, 100]") }
+        if let s = select, s != "last" && s != "agreement" { p.append("--select must be last or agreement") }
+        if select == "agreement" && studentInit == "gradual" {
+            p.append("--select agreement keeps half-width students; with --student-init gradual the early ones are the wide teacher")
+        }
         if let v = viewLabels, ViewLabels(rawValue: v) == nil { p.append("--view-labels must be teacher or stored") }
         if viewLabels == "stored" {
             let a = augmentation
@@ -255,7 +262,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off",
-            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
+            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",

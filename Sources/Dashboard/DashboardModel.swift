@@ -44,6 +44,8 @@ public struct DashboardModel: Sendable {
     public var histEntropy = 0.0
     public var samples: SamplesEvent?
     public var evals: [EvalEvent] = []
+    /// With `--select agreement`: the measurement of the student the run delivers, a copy kept at an earlier evaluation.
+    public var selectedEval: EvalEvent?
     public var teacherAccuracy: Double?
     public var classNames: [String] = []
     /// The latest notice for the status line, and whether it is a warning.
@@ -179,6 +181,9 @@ public struct DashboardModel: Sendable {
             }
         case .samples(let s):
             samples = s
+        case .eval(let e) where e.selectedStep != nil:
+            selectedEval = e
+            elapsed = Swift.max(elapsed, e.time)
         case .eval(let e):
             evals.append(e)
             teacherAccuracy = e.teacherAccuracy
@@ -196,6 +201,7 @@ public struct DashboardModel: Sendable {
                     }
                 }
                 evals.removeAll { $0.step > c.step }
+                if let s = selectedEval, s.step > c.step { selectedEval = nil }
                 state = "running"
             case "set":
                 if let key = c.key, let new = c.new {

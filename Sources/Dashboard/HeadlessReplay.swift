@@ -44,6 +44,10 @@ public enum HeadlessReplay {
                 let worst = per.indices.sorted { per[$0] < per[$1] }.prefix(3)
                 s += "student agrees least on (test): " + worst.map { String(format: "%@ %.1f%%", m.classNames[$0], per[$0]) }.joined(separator: ", ") + "\n"
             }
+            if let sel = m.selectedEval, let at = sel.selectedStep {
+                s += String(format: "delivered (--select agreement, no test label used): the student of iteration %d, %.2f%%  agreement %.2f%%\n",
+                            at, sel.studentAccuracy, sel.agreement)
+            }
         } else if m.kind == .ccganDistill, let mae = m.series["test_mae"] {
             s += String(format: "student test MAE: final %.3f  best %.3f  teacher %.3f\n", mae.last ?? .nan, mae.values.min() ?? .nan,
                         m.series["teacher_mae"]?.last ?? .nan)

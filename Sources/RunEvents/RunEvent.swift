@@ -218,6 +218,9 @@ public struct EvalEvent: Codable, Equatable, Sendable {
     /// Per class, in percent: of the test images the teacher puts in that class, how many the student puts there too
     /// (where the student still differs from its teacher). Measured only; nil in older logs.
     public var classAgreement: [Double]? = nil
+    /// With `--select agreement`, on the evaluation after the last: the student delivered is the copy kept at this
+    /// iteration (chosen by agreement with the teacher on held-out generated images, never by test labels). Nil otherwise.
+    public var selectedStep: Int? = nil
     public init(step: Int, time: Double, studentAccuracy: Double, teacherAccuracy: Double, agreement: Double, bestStudentAccuracy: Double?) {
         self.step = step; self.time = time; self.studentAccuracy = studentAccuracy; self.teacherAccuracy = teacherAccuracy
         self.agreement = agreement; self.bestStudentAccuracy = bestStudentAccuracy

@@ -168,4 +168,17 @@ import Testing
         let small = DashboardView.render(m, view: ViewState(), width: 80, height: 24, theme: .dark).plainText()
         #expect(!small.contains("37%") || small.contains(" 37%"))
     }
+
+    /// `--select agreement`: the delivered student's measurement is not a point of the curve; the summary names it.
+    @Test func aSelectedStudentIsNamedInTheSummaryNotPlotted() {
+        var m = Events.model()
+        guard case .eval(var e) = Events.eval(60, 80) else { return }
+        m.apply(.eval(e))
+        let plotted = m.evals.count
+        #expect(!HeadlessReplay.summary(m).contains("delivered"))
+        e.selectedStep = 30; e.studentAccuracy = 81.5
+        m.apply(.eval(e))
+        #expect(m.evals.count == plotted && m.selectedEval?.selectedStep == 30)
+        #expect(HeadlessReplay.summary(m).contains("delivered (--select agreement, no test label used): the student of iteration 30, 81.50%"))
+    }
 }

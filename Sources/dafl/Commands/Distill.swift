@@ -82,6 +82,7 @@ struct Distill: ParsableCommand {
     var boundarySteps: Int?
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Flag(inversion: .prefixedNo, help: "Distil logits z-scored per row (logit standardisation, Sun et al. 2024): the student matches the shape of the teacher's logits, not their range (cpu preset: on).") var kdStandardize: Bool?
+    @Option(help: "The student the run delivers: last, or agreement (the copy kept at an evaluation that agrees most with the teacher on generated images the run never trains on; no test label is used).") var select: String?
     @Option(name: .customLong("kd-intra-class"), help: "Weight W of DIST's intra-class relation in the student's loss: W × (1 − the mean, over classes, of the correlation across the batch between the student's and the teacher's class probabilities) (0: KL alone).") var kdIntraClass: Float?
     @Option(help: "Who labels a shifted, mirrored or mixed replay image: teacher (asked again; the default) or stored (its answer for the image as generated, mixed as the pixels are; no teacher forward).") var viewLabels: String?
     @Flag(help: "Keep a replayed image's shift or mirror only where the teacher's class for it stays the one it gave the stored image (one more teacher forward per replayed batch).") var stableViews = false
@@ -158,6 +159,7 @@ struct Distill: ParsableCommand {
         if stableViews { c.stableViews = true }
         if let v = kdStandardize { c.kdStandardize = v }
         if let v = kdIntraClass { c.kdIntraClass = v }
+        if let v = select { c.select = v }
         if let v = viewLabels { c.viewLabels = v }
         if let v = generatorOutput { c.generatorOutput = v }
         if let v = studentInit { c.studentInit = v }

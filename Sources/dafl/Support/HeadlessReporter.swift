@@ -27,7 +27,7 @@ final class HeadlessReporter: @unchecked Sendable {
         case .eval(let e):
             lastEval = e
             // While a gradually pruned student fades, the accuracy is the wide net's: say so.
-            let who = e.fading.map { String(format: "fading ×%.2f", $0) } ?? "student"
+            let who = e.fading.map { String(format: "fading ×%.2f", $0) } ?? e.selectedStep.map { "delivered student (iteration \($0)'s)" } ?? "student"
             emit(String(format: "eval  step %6d  %@ %.2f%%  best %@  teacher %.2f%%  agreement %.2f%%  (%@)",
                         e.step, who, e.studentAccuracy, Self.percent(e.bestStudentAccuracy), e.teacherAccuracy, e.agreement, formatDuration(e.time)))
         case .control(let c) where c.action == "warning" || c.action == "generator-reset":
