@@ -440,6 +440,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     func replayBatch(boundary: Bool = false) -> (Tensor, Tensor) {
         let b = config.batch, augmentation = config.augmentation
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
+            : config.replayClassCap.map({ $0 < 1 }) == true ? replay.sampleCapped(size: b, side: preprocessing.size, cap: Double(config.replayClassCap!), rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         if !augmentation.isNone {
             let (black, white) = preprocessing.blackAndWhite

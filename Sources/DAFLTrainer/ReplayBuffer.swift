@@ -80,6 +80,42 @@ struct ReplayBuffer {
         return gather(picks, side: side)
     }
 
+    /// A batch of `size` samples in which no teacher class has more than `cap` of the draws: a class holding more
+    /// of the memory is drawn less often, the others in proportion to what the memory holds (`cappedShares`);
+    /// then an image of the drawn class uniformly.
+    mutating func sampleCapped(size: Int, side: Int, cap: Double, rng: inout RNG) -> (Tensor, Tensor) {
+        let per = images.first.map { $0.count / imageSize } ?? 0
+        refreshClassIndex()
+        var cumulative: [Double] = [], total = 0.0
+        for q in Self.cappedShares(counts: byClass.map(\.count), cap: cap) { total += q; cumulative.append(total) }
+        let picks = (0..<size).map { _ -> (Int, Int) in
+            let u = Double(rng.next() >> 11) * 0x1p-53 * total
+            let c = cumulative.firstIndex { u < $0 && $0 > 0 } ?? cumulative.lastIndex { $0 > 0 }!
+            let at = byClass[c][Int(rng.next() % UInt64(byClass[c].count))]
+            return (at / per, at % per)
+        }
+        return gather(picks, side: side)
+    }
+
+    /// Each class's share of the draws: its share of `counts`, scaled up so that the shares sum to 1 once the
+    /// classes above `cap` are held at `cap` (water-filling). When the held classes are too few for `cap`
+    /// (fewer than 1 / cap of them), each held class gets an equal share.
+    static func cappedShares(counts: [Int], cap: Double) -> [Double] {
+        let held = counts.indices.filter { counts[$0] > 0 }
+        guard !held.isEmpty else { return counts.map { _ in 0 } }
+        if Double(held.count) * cap <= 1 { return counts.map { $0 > 0 ? 1 / Double(held.count) : 0 } }
+        var capped = Set<Int>()
+        while true {
+            let free = held.filter { !capped.contains($0) }
+            let scale = (1 - Double(capped.count) * cap) / Double(free.map { counts[$0] }.reduce(0, +))
+            let over = free.filter { Double(counts[$0]) * scale > cap }
+            if over.isEmpty {
+                return counts.indices.map { capped.contains($0) ? cap : Double(counts[$0]) * scale }
+            }
+            capped.formUnion(over)
+        }
+    }
+
     /// How many held images the teacher puts in each class.
     mutating func classCounts() -> [Int] {
         refreshClassIndex()

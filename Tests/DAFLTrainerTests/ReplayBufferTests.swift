@@ -51,4 +51,36 @@ import Testing
         let (y, _) = r.sampleBalanced(size: 100, side: 1, rng: &rng)
         #expect(y.data.allSatisfy { $0 == 1 })
     }
+
+    /// Capped shares: classes above the cap are held at it, the rest keep their proportions and take up the slack.
+    @Test func cappedSharesHoldTheLargeClassesAtTheCap() {
+        let s = ReplayBuffer.cappedShares(counts: [40, 20, 20, 10, 10, 0], cap: 0.3)
+        #expect(Swift.abs(s[0] - 0.3) < 1e-12 && Swift.abs(s.reduce(0, +) - 1) < 1e-12 && s[5] == 0)
+        #expect(Swift.abs(s[1] - 0.2333333) < 1e-6 && Swift.abs(s[1] / s[3] - 2) < 1e-9)
+        // Scaling up can push another class over: it is capped too.
+        let t = ReplayBuffer.cappedShares(counts: [50, 24, 16, 10], cap: 0.3)
+        #expect(Swift.abs(t[0] - 0.3) < 1e-12 && Swift.abs(t[1] - 0.3) < 1e-12 && Swift.abs(t[2] / t[3] - 1.6) < 1e-9)
+        // Under the cap everywhere: the memory's own shares; too few classes for the cap: equal shares.
+        #expect(ReplayBuffer.cappedShares(counts: [3, 1], cap: 0.8) == [0.75, 0.25])
+        #expect(ReplayBuffer.cappedShares(counts: [3, 1, 0], cap: 0.4) == [0.5, 0.5, 0])
+    }
+
+    /// Capped draws follow those shares, and images stay paired with their logits.
+    @Test func cappedDrawsFollowTheShares() {
+        var r = ReplayBuffer(capacity: 2, imageSize: 1, classes: 3)
+        func logits(_ cs: [Int]) -> [Float] { cs.flatMap { c in (0..<3).map { $0 == c ? 1 : 0 } } }
+        let a = [0, 0, 0, 0, 0, 0, 0, 0, 0, 2], b = [0, 0, 0, 0, 1, 1, 1, 1, 1, 2]
+        r.add(images: a.map(Float.init), logits: logits(a))
+        r.add(images: b.map(Float.init), logits: logits(b))   // held: 13 of class 0, 5 of 1, 2 of 2
+        var rng = RNG(seed: 5)
+        let (x, t) = r.sampleCapped(size: 4000, side: 1, cap: 0.5, rng: &rng)
+        var counts = [0, 0, 0]
+        for i in 0..<4000 {
+            let c = Int(x.data[i])
+            counts[c] += 1
+            #expect(t.data[i * 3 + c] == 1, "images and logits stay paired")
+        }
+        // Shares 0.5, 5/14, 2/14.
+        #expect(Swift.abs(Double(counts[0]) / 4000 - 0.5) < 0.03 && Swift.abs(Double(counts[1]) / 4000 - 5.0 / 14) < 0.03, "\(counts)")
+    }
 }

@@ -241,6 +241,21 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(bad.problems().contains { $0.contains("--kd-intra-class") })
     }
 
+    /// `--replay-class-cap F`: logged, resumed exactly; bad values and the clash with --balanced-replay are named.
+    @Test func replayClassCapIsLoggedAndResumed() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4); c.replayClassCap = 0.3
+        let (a, b2) = try straightAndResumed(c)
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.config.replayClassCap == 0.3 && b2.run() == .completed)
+        let same = a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data)
+        #expect(same)
+        #expect(c.settings["replay_class_cap"] == "0.3" && TrainerTests.tinyConfig().settings["replay_class_cap"] == "1.0")
+        var bad = c; bad.replayClassCap = 0
+        #expect(bad.problems().contains { $0.contains("--replay-class-cap must be in (0, 1]") })
+        bad.replayClassCap = 0.2; bad.balancedReplay = true
+        #expect(bad.problems().contains { $0.contains("pick one") })
+    }
+
     /// `--student-freeze conv1`: the first layer keeps its first weights through a run, the others train.
     @Test func aFrozenLayerKeepsItsWeights() throws {
         let dir = try TrainerTests.tempDir(), box = EventBox()

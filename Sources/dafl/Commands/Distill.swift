@@ -81,6 +81,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Signed-gradient steps per boundary walk (default 5).")
     var boundarySteps: Int?
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
+    @Option(help: "No teacher class makes up more than this share of the replayed images (e.g. 0.15): an over-produced class is drawn less, the others as the memory holds them (1: uniform).") var replayClassCap: Float?
     @Flag(inversion: .prefixedNo, help: "Distil logits z-scored per row (logit standardisation, Sun et al. 2024): the student matches the shape of the teacher's logits, not their range (cpu preset: on).") var kdStandardize: Bool?
     @Option(help: "The student the run delivers: last, or agreement (the copy kept at an evaluation that agrees most with the teacher on generated images the run never trains on; no test label is used).") var select: String?
     @Option(name: .customLong("kd-intra-class"), help: "Weight W of DIST's intra-class relation in the student's loss: W × (1 − the mean, over classes, of the correlation across the batch between the student's and the teacher's class probabilities) (0: KL alone).") var kdIntraClass: Float?
@@ -156,6 +157,7 @@ struct Distill: ParsableCommand {
         if let v = boundaryToward { c.boundaryToward = v }
         if let v = boundarySteps { c.boundarySteps = v }
         if balancedReplay { c.balancedReplay = true }
+        if let v = replayClassCap { c.replayClassCap = v }
         if stableViews { c.stableViews = true }
         if let v = kdStandardize { c.kdStandardize = v }
         if let v = kdIntraClass { c.kdIntraClass = v }
