@@ -424,7 +424,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         if step % config.evalEvery == 0 || step == config.iterations {
             if selection != nil {
                 selection!.collect(generators: generators, labelEmbedding: labelEmbedding, teacher: teacher, latent: config.latent, batch: config.batch)
-                selection!.keep(step: step, student: deliveredStudent)
+                // A gradually pruned student is kept once it is the half-width one it delivers.
+                if !(pruning?.isWide(at: step) ?? false) { selection!.keep(step: step, student: deliveredStudent) }
             }
             evaluate()
         }

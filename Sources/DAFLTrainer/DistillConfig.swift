@@ -216,9 +216,6 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let s = select, s != "last" && s != "agreement" { p.append("--select must be last or agreement") }
         if let c = replayClassCap, !(c > 0 && c <= 1) { p.append("--replay-class-cap must be in (0, 1]") }
         if replayClassCap.map({ $0 < 1 }) == true && balancedReplay == true { p.append("--replay-class-cap and --balanced-replay draw the memory two ways: pick one") }
-        if select == "agreement" && studentInit == "gradual" {
-            p.append("--select agreement keeps half-width students; with --student-init gradual the early ones are the wide teacher")
-        }
         if let v = viewLabels, ViewLabels(rawValue: v) == nil { p.append("--view-labels must be teacher or stored") }
         if viewLabels == "stored" {
             let a = augmentation

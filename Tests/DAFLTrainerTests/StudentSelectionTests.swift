@@ -76,7 +76,16 @@ import RunEvents
     @Test func badSettingsAreNamed() {
         var c = Self.config(); c.select = "best"
         #expect(c.problems().contains { $0.contains("--select must be last or agreement") })
-        c.select = "agreement"; c.studentInit = "gradual"
-        #expect(c.problems().contains { $0.contains("--student-init gradual") })
+    }
+
+    /// With `--student-init gradual`, only students of the half width the run delivers are kept (after the fade).
+    @Test func aGraduallyPrunedRunKeepsOnlyHalfWidthStudents() throws {
+        var c = Self.config(iterations: 6); c.evalEvery = 1; c.studentInit = "gradual"; c.pruneFade = 3
+        let dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(c, dir: dir, box: EventBox())
+        #expect(t.run() == .completed)
+        #expect(t.selection?.candidates.map(\.step) == [3, 4, 5, 6])
+        #expect(t.selection?.poolClasses.count == 6 * StudentSelection.batchesPerEvaluation * 4)
     }
 }
