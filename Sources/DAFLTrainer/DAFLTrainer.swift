@@ -585,10 +585,12 @@ public final class DAFLTrainer: @unchecked Sendable {
     func deliverSelectedStudent() {
         guard selection != nil, let (chosen, scores) = selection!.choose(student: deliveredStudent, side: preprocessing.size) else { return }
         let last = scores.last!.agreement, best = scores.first { $0.step == chosen }!.agreement
-        sink(.control(ControlEvent(step: step, time: elapsed, action: "select-student",
-                                   key: String(format: "delivering the student of iteration %d: %.2f%% agreement with the teacher on %d held-out generated images (last: %.2f%%)",
-                                               chosen, best, selection!.poolClasses.count, last),
-                                   new: Double(chosen), source: "trainer")))
+        var notice = ControlEvent(step: step, time: elapsed, action: "select-student",
+                                 key: String(format: "delivering the student of iteration %d: %.2f%% agreement with the teacher on %d held-out generated images (last: %.2f%%)",
+                                             chosen, best, selection!.poolClasses.count, last),
+                                 new: Double(chosen), source: "trainer")
+        notice.detail = "agreement by iteration: " + scores.map { String(format: "%d %.2f%%", $0.step, $0.agreement) }.joined(separator: ", ")
+        sink(.control(notice))
         guard let test else { return }
         let (preds, acc) = Classification.predictions(deliveredStudent, on: test)
         let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count

@@ -28,6 +28,7 @@ import RunEvents
         let chosen = try #require(box.controls.first { $0.action == "select-student" })
         #expect(chosen.source == "trainer" && [2.0, 4, 6].contains(chosen.new ?? 0))
         #expect(chosen.key?.contains("held-out generated images") == true)
+        #expect(chosen.detail?.hasPrefix("agreement by iteration: 2 ") == true && chosen.detail?.contains(", 6 ") == true)
         let delivered = b.student.stateDict.map(\.1.data)
         #expect(kept.candidates.first { Double($0.step) == chosen.new }?.weights == delivered)
         // The saved student is the delivered one; the checkpoint keeps the trained one for a longer resumed run.
