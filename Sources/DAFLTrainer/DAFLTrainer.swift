@@ -564,20 +564,26 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// Student accuracy and agreement with the teacher on the real test split (never trained on).
     public func evaluate() {
         guard let test else { return }
-        let (preds, acc) = Classification.predictions(deliveredStudent, on: test)
-        let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count
-        let a = acc * 100
+        var event = measured(deliveredStudent, on: test)
         // A gradually pruned student is still the wide, fading teacher: measured, but not the student delivered.
         let fading = pruning.flatMap { $0.isWide(at: step) ? Swift.max(0, 1 - Double(step) / Double($0.fadeIterations)) : nil }
-        lastStudentAccuracy = a
-        if fading == nil { bestStudentAccuracy = Swift.max(bestStudentAccuracy ?? 0, a) }
-        var event = EvalEvent(step: step, time: elapsed, studentAccuracy: a, teacherAccuracy: teacherAccuracy ?? 0,
-                              agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100,
-                              bestStudentAccuracy: bestStudentAccuracy)
+        lastStudentAccuracy = event.studentAccuracy
+        if fading == nil { bestStudentAccuracy = Swift.max(bestStudentAccuracy ?? 0, event.studentAccuracy) }
+        event.bestStudentAccuracy = bestStudentAccuracy
         event.fading = fading
-        event.classAgreement = Self.classAgreement(student: preds, teacher: teacherTestPredictions, classes: teacher.classes)
         if studentAverage != nil { event.trainedStudentAccuracy = Classification.predictions(student, on: test).accuracy * 100 }
         sink(.eval(event))
+    }
+
+    /// `model` on the test split: accuracy, agreement with the teacher overall and per teacher class, as an evaluation now.
+    private func measured(_ model: any Classifier, on test: Dataset) -> EvalEvent {
+        let (preds, acc) = Classification.predictions(model, on: test)
+        let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count
+        var event = EvalEvent(step: step, time: elapsed, studentAccuracy: acc * 100, teacherAccuracy: teacherAccuracy ?? 0,
+                              agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100,
+                              bestStudentAccuracy: bestStudentAccuracy)
+        event.classAgreement = Self.classAgreement(student: preds, teacher: teacherTestPredictions, classes: teacher.classes)
+        return event
     }
 
     /// `--select agreement`, at the end of a completed run: loads the kept student that agrees most with the teacher on
@@ -592,11 +598,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         notice.detail = "agreement by iteration: " + scores.map { String(format: "%d %.2f%%", $0.step, $0.agreement) }.joined(separator: ", ")
         sink(.control(notice))
         guard let test else { return }
-        let (preds, acc) = Classification.predictions(deliveredStudent, on: test)
-        let agree = zip(preds, teacherTestPredictions).filter { $0 == $1 }.count
-        var event = EvalEvent(step: step, time: elapsed, studentAccuracy: acc * 100, teacherAccuracy: teacherAccuracy ?? 0,
-                              agreement: Double(agree) / Double(Swift.max(test.count, 1)) * 100, bestStudentAccuracy: bestStudentAccuracy)
-        event.classAgreement = Self.classAgreement(student: preds, teacher: teacherTestPredictions, classes: teacher.classes)
+        var event = measured(deliveredStudent, on: test)
         event.selectedStep = chosen
         sink(.eval(event))
     }

@@ -67,6 +67,26 @@ import Testing
         }
     }
 
+    /// `--select agreement` on the real test split: the delivered student is measured after the last evaluation, marked
+    /// with the iteration it was kept at, and named in the headless output.
+    @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
+    func aSelectedStudentIsMeasuredAndNamed() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var args = Self.args(dir)
+        args[args.firstIndex(of: "24")!] = "4"
+        args[args.firstIndex(of: "1000")!] = "2"
+        let (status, output) = try CLI.run(args + ["--select", "agreement"])
+        #expect(status == 0, "\(output)")
+        let events = CLI.events(dir.appendingPathComponent("events.jsonl").path)
+        let evals = events.compactMap { if case .eval(let e) = $0 { e } else { nil } }
+        #expect(evals.map(\.step) == [2, 4, 4] && evals.dropLast().allSatisfy { $0.selectedStep == nil })
+        let chosen = try #require(evals.last?.selectedStep)
+        #expect([2, 4].contains(chosen) && evals.last?.classAgreement?.count == 10)
+        #expect(events.contains { if case .control(let c) = $0 { c.action == "select-student" && c.new == Double(chosen) } else { false } })
+        #expect(output.contains("delivered student (iteration \(chosen)'s)"), "\(output)")
+    }
+
     /// `timeout` and batch schedulers signal the process and its group at once: two SIGTERMs a
     /// moment apart are one request, so the run saves once and stops cleanly.
     @Test(.enabled(if: CLI.hasData, "needs Debian's dataset-fashion-mnist"))
