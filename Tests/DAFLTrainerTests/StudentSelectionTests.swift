@@ -74,6 +74,22 @@ import RunEvents
         #expect(loaded)
     }
 
+    /// A sidecar that asks for selection over a tensor file without its pool (edited by hand, or mixed up) is refused,
+    /// naming the file and what is missing.
+    @Test func aCheckpointWithoutThePoolIsNamed() throws {
+        var c = Self.config(iterations: 2); c.select = nil; c.checkpointEvery = 2
+        let dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try TrainerTests.trainer(c, dir: dir, box: EventBox()).run() == .completed)
+        let url = dir.appendingPathComponent(CheckpointInfo.sidecarName)
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        var config = json["config"] as! [String: Any]
+        config["select"] = "agreement"; json["config"] = config; json["selectionSteps"] = [2]
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        #expect { try DAFLTrainer.resume(runDir: dir, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in }) }
+            throws: { ($0 as? WeightsError).map { $0.problem.contains("select.pool") && $0.file.hasSuffix(".safetensors") } == true }
+    }
+
     @Test func badSettingsAreNamed() {
         var c = Self.config(); c.select = "best"
         #expect(c.problems().contains { $0.contains("--select must be last or agreement") })
