@@ -389,7 +389,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         step += 1
         if let images, config.replayBatches > 0 {
-            replay.add(images: images.data, logits: r.teacherLogits)
+            replay.add(images: images.data, logits: r.teacherLogits, keepRare: config.replayKeepRare.map(Double.init))
             for i in 1..<config.studentSteps {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
                 studentOptimizer.zeroGrad()

@@ -101,6 +101,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// No teacher class makes up more than this share of the replayed images (`ReplayBuffer.sampleCapped`): a class the
     /// generator over-produces (Bag, 37–40 % of the memory) is drawn less, the others as held. Nil or 1: uniform.
     public var replayClassCap: Float? = nil
+    /// When the full memory evicts a batch, the new batch's images of classes holding more than this share of the memory
+    /// give their places to the evicted batch's images of classes under an equal share (`ReplayBuffer.carryRare`): the
+    /// memory keeps the rare classes' images of the whole run, not only of its last 256 iterations. Nil or 1: plain FIFO.
+    public var replayKeepRare: Float? = nil
     /// Stable views: a replayed image keeps its shift or mirror (`--augment shift`, `flip`) only where the teacher
     /// gives the moved image the class it gave the stored one; elsewhere it goes on unmoved to the other changes
     /// (mixup …). Costs one more teacher forward per replayed batch. Nil or false: every view is kept.
@@ -215,6 +219,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let w = kdIntraClass, !(w >= 0 && w <= 100) { p.append("--kd-intra-class must be in [0, 100]") }
         if let s = select, s != "last" && s != "agreement" { p.append("--select must be last or agreement") }
         if let c = replayClassCap, !(c > 0 && c <= 1) { p.append("--replay-class-cap must be in (0, 1]") }
+        if let c = replayKeepRare, !(c > 0 && c <= 1) { p.append("--replay-keep-rare must be in (0, 1]") }
         if replayClassCap.map({ $0 < 1 }) == true && balancedReplay == true { p.append("--replay-class-cap and --balanced-replay draw the memory two ways: pick one") }
         if let v = viewLabels, ViewLabels(rawValue: v) == nil { p.append("--view-labels must be teacher or stored") }
         if viewLabels == "stored" {
@@ -264,7 +269,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off",
-            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
+            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",

@@ -65,6 +65,28 @@ import Testing
         #expect(ReplayBuffer.cappedShares(counts: [3, 1, 0], cap: 0.4) == [0.5, 0.5, 0])
     }
 
+    /// `keepRare`: the evicted batch's images of a class under an equal share take the places of the new batch's
+    /// images of the over-held class, whole (pixels with their logits), until the rare class reaches its share.
+    @Test func aFullMemoryKeepsTheRareClassesImages() {
+        func logits(_ cs: [Int]) -> [Float] { cs.flatMap { c in (0..<3).map { $0 == c ? 1 : 0 } } }
+        func filled(_ keepRare: Double?) -> ReplayBuffer {
+            var r = ReplayBuffer(capacity: 2, imageSize: 1, classes: 3)
+            r.add(images: [20, 21, 22, 1, 2, 3], logits: logits([2, 2, 2, 0, 0, 0]))
+            r.add(images: [4, 5, 6, 7, 8, 9], logits: logits([0, 0, 0, 0, 0, 1]))
+            r.add(images: [30, 31, 32, 33, 34, 35], logits: logits([0, 0, 0, 0, 0, 0]), keepRare: keepRare)
+            return r
+        }
+        // Plain FIFO: the three class-2 images are gone.
+        for fifo in [filled(nil), filled(1)] { #expect(fifo.images[0] == [30, 31, 32, 33, 34, 35]) }
+        // Held as it will be: 11 of class 0, 1 of class 1, none of 2 (equal share 4, cap 6): class 2 comes back to 3,
+        // the last places the new batch's class-0 images held; class 1 has nothing in the evicted batch to keep.
+        let r = filled(0.5)
+        #expect(r.images[0] == [30, 31, 32, 20, 21, 22])
+        #expect(r.logits[0] == logits([0, 0, 0, 2, 2, 2]))
+        // Nothing over the cap: nothing traded.
+        #expect(filled(0.95).images[0] == [30, 31, 32, 33, 34, 35])
+    }
+
     /// Capped draws follow those shares, and images stay paired with their logits.
     @Test func cappedDrawsFollowTheShares() {
         var r = ReplayBuffer(capacity: 2, imageSize: 1, classes: 3)

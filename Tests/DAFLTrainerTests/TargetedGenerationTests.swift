@@ -256,6 +256,19 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(bad.problems().contains { $0.contains("pick one") })
     }
 
+    /// `--replay-keep-rare F`: logged, resumed exactly (the traded memory is in the checkpoint); bad values are named.
+    @Test func replayKeepRareIsLoggedAndResumed() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4); c.replayKeepRare = 0.3; c.replayBatches = 2
+        let (a, b2) = try straightAndResumed(c)
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.config.replayKeepRare == 0.3 && b2.run() == .completed)
+        let same = a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data)
+        #expect(same)
+        #expect(c.settings["replay_keep_rare"] == "0.3" && TrainerTests.tinyConfig().settings["replay_keep_rare"] == "1.0")
+        var bad = c; bad.replayKeepRare = 1.5
+        #expect(bad.problems().contains { $0.contains("--replay-keep-rare must be in (0, 1]") })
+    }
+
     /// `--student-freeze conv1`: the first layer keeps its first weights through a run, the others train.
     @Test func aFrozenLayerKeepsItsWeights() throws {
         let dir = try TrainerTests.tempDir(), box = EventBox()

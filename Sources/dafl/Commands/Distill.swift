@@ -82,6 +82,7 @@ struct Distill: ParsableCommand {
     var boundarySteps: Int?
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "No teacher class makes up more than this share of the replayed images (e.g. 0.15): an over-produced class is drawn less, the others as the memory holds them (1: uniform).") var replayClassCap: Float?
+    @Option(help: "When the full replay memory evicts a batch, the new batch's images of classes holding more than this share of the memory (e.g. 0.2) trade places with the evicted batch's images of classes under an equal share: rare classes' images stay for the whole run (1: plain first in, first out).") var replayKeepRare: Float?
     @Flag(inversion: .prefixedNo, help: "Distil logits z-scored per row (logit standardisation, Sun et al. 2024): the student matches the shape of the teacher's logits, not their range (cpu preset: on).") var kdStandardize: Bool?
     @Option(help: "The student the run delivers: last, or agreement (the copy kept at an evaluation that agrees most with the teacher on generated images the run never trains on; no test label is used).") var select: String?
     @Option(name: .customLong("kd-intra-class"), help: "Weight W of DIST's intra-class relation in the student's loss: W × (1 − the mean, over classes, of the correlation across the batch between the student's and the teacher's logit for each class; z-scored logits under --kd-standardize) (0: KL alone).") var kdIntraClass: Float?
@@ -158,6 +159,7 @@ struct Distill: ParsableCommand {
         if let v = boundarySteps { c.boundarySteps = v }
         if balancedReplay { c.balancedReplay = true }
         if let v = replayClassCap { c.replayClassCap = v }
+        if let v = replayKeepRare { c.replayKeepRare = v }
         if stableViews { c.stableViews = true }
         if let v = kdStandardize { c.kdStandardize = v }
         if let v = kdIntraClass { c.kdIntraClass = v }
