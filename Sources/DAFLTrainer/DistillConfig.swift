@@ -224,7 +224,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let v = viewLabels, ViewLabels(rawValue: v) == nil { p.append("--view-labels must be teacher or stored") }
         if viewLabels == "stored" {
             let a = augmentation
-            if a.isNone || a.rotate || a.zoom || a.blur || a.contrast || a.levels || a.gamma || a.cutmix {
+            if a.isNone || a.rotate || a.zoom || a.blur || a.contrast || a.levels || a.gamma || a.cutmix || a.mix3 {
                 p.append("--view-labels stored needs --augment of shift, flip and mixup only (the changes whose labels it can carry over)")
             }
             if stableViews == true { p.append("--view-labels stored and --stable-views cannot be combined (stable views ask the teacher)") }

@@ -24,6 +24,10 @@ public struct StudentAugmentation: Equatable, Sendable {
     public static let zoomRange: Float = 0.1
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
+    /// Blend each image with two others of the batch: w₁·x_i + w₂·x_j + w₃·x_k, the weights uniform on the simplex
+    /// (Dirichlet(1, 1, 1)). Three of the generator's two-tone blobs give up to eight grey levels where two give four.
+    /// Applied after `mixup` when both are on.
+    public var mix3 = false
     /// Lower each image's contrast toward its darkest pixel: m + s·(x − m), s uniform in [0.2, 1].
     /// The generator's tanh saturates, so its images are nearly two-tone; real pictures have grey levels.
     public var contrast = false
@@ -50,7 +54,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mix3`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -59,6 +63,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "rotate": rotate = true
             case "zoom": zoom = true
             case "mixup": mixup = true
+            case "mix3": mix3 = true
             case "contrast": contrast = true
             case "cutmix": cutmix = true
             case "levels": levels = true
@@ -72,7 +77,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !mixup && !contrast && !cutmix && !levels && !blur && !gamma }
+    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -87,6 +92,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if gamma { w.append("gamma") }
         if cutmix { w.append("cutmix") }
         if mixup { w.append("mixup") }
+        if mix3 { w.append("mix3") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
     }
 
@@ -218,15 +224,38 @@ public struct StudentAugmentation: Equatable, Sendable {
                 }
             }
         }
-        guard mixup && count > 1 else { return nil }
-        var lambda: [Float] = []
-        lambda.reserveCapacity(count)
-        let partner = Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
-            let lam = rng.uniform()
-            lambda.append(lam)
-            for q in 0..<per { out[q] = lam * mine[q] + (1 - lam) * other[q] }
+        var mixes: Mixes?
+        if mixup && count > 1 {
+            var lambda: [Float] = []
+            lambda.reserveCapacity(count)
+            let partner = Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
+                let lam = rng.uniform()
+                lambda.append(lam)
+                for q in 0..<per { out[q] = lam * mine[q] + (1 - lam) * other[q] }
+            }
+            mixes = Mixes(partner: partner, lambda: lambda)
         }
-        return Mixes(partner: partner, lambda: lambda)
+        if mix3 && count > 2 { Self.mixThree(&x, count: count, per: per, rng: &rng) }
+        return mixes
+    }
+
+    /// `mix3`: image i becomes w₁·x_i + w₂·x_p(i) + w₃·x_q(i) for two random permutations p, q of the batch, the
+    /// weights the gaps between 0, two sorted uniforms and 1 (uniform on the simplex).
+    static func mixThree(_ x: inout [Float], count: Int, per: Int, rng: inout RNG) {
+        let source = x
+        let p = rng.permutation(count), q = rng.permutation(count)
+        x.withUnsafeMutableBufferPointer { xp in
+            source.withUnsafeBufferPointer { sp in
+                for i in 0..<count {
+                    let (u, v) = (rng.uniform(), rng.uniform())
+                    let (lo, hi) = (Swift.min(u, v), Swift.max(u, v))
+                    let (w1, w2, w3) = (lo, hi - lo, 1 - hi)
+                    let out = xp.baseAddress! + i &* per, a = sp.baseAddress! + i &* per
+                    let b = sp.baseAddress! + p[i] &* per, c = sp.baseAddress! + q[i] &* per
+                    for k in 0..<per { out[k] = w1 * a[k] + w2 * b[k] + w3 * c[k] }
+                }
+            }
+        }
     }
 
     /// What mixup did to a batch: image i became λᵢ·xᵢ + (1 − λᵢ)·x_partner(i) (of the images as they were before the mix).

@@ -9,7 +9,7 @@ import Testing
         #expect(StudentAugmentation(parse: "shift,flip,mixup") == StudentAugmentation(shift: 2, flip: true, mixup: true))
         #expect(StudentAugmentation(parse: "shift4")?.shift == 4)
         for bad in ["rotate9", "shift9", "shiftx", "flip,sharpen"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
-        for text in ["none", "shift", "shift3,flip", "mixup", "flip,rotate,zoom,mixup"] {
+        for text in ["none", "shift", "shift3,flip", "mixup", "flip,rotate,zoom,mixup", "mix3", "shift,flip,mixup,mix3"] {
             #expect(StudentAugmentation(parse: text)?.description == text)
         }
         var c = DistillConfig.preset(.cpu)
@@ -196,6 +196,26 @@ import Testing
             #expect(h == w && foreign.count == h * w, "a square box")
         }
         #expect(changed > 0)
+    }
+
+    /// `mix3`: image i is a convex combination of itself and two other images of the batch. Image j holds 1 at
+    /// pixel j only, so an output's pixels are its three weights; they are ≥ 0, sum to 1, and vary over the batch.
+    @Test func mix3IsAConvexCombinationOfThreeImages() {
+        let count = 8, per = 8
+        var rng = RNG(seed: 3)
+        var x = (0..<count).flatMap { i in (0..<per).map { $0 == i ? Float(1) : 0 } }
+        StudentAugmentation(parse: "mix3")!.apply(&x, count: count, side: 2, channels: 2, rng: &rng)
+        var own: [Float] = []
+        for i in 0..<count {
+            let img = Array(x[i * per..<(i + 1) * per])
+            #expect(img.allSatisfy { $0 >= 0 } && abs(img.reduce(0, +) - 1) < 1e-5)
+            #expect(img.filter { $0 > 0 }.count <= 3)
+            own.append(img[i])
+        }
+        #expect(Set(own).count == count)   // a weight drawn per image
+        var c = DistillConfig.preset(.cpu)
+        c.studentAugment = "shift,flip,mix3"; c.viewLabels = "stored"
+        #expect(c.problems().contains { $0.contains("--view-labels stored needs") })
     }
 
     @Test func mixupIsAConvexCombinationOfTwoImages() {
