@@ -193,6 +193,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let embedding = labelEmbedding?.parameters.map(\.1) ?? [], made = generators
         generatorOptimizers = made.enumerated().map { i, g in Adam(g.parameters + (i == 0 ? embedding : []), lr: config.lrG) }
         studentOptimizer = Self.makeStudentOptimizer(config, student.parameters)
+        studentOptimizer.learningRate *= Self.warmupFactor(config, done: 0)
         if let plan, let wide = student as? LeNet5, wide.unitScales != nil {
             // Only the units the student keeps learn; the dropped ones stay the teacher's while they fade.
             studentOptimizer = PartialOptimizer(studentOptimizer, training: LeNet5.keptEntries(of: wide, units: plan.units))
@@ -253,6 +254,12 @@ public final class DAFLTrainer: @unchecked Sendable {
         config.studentOptimizer == "sgd"
             ? SGD(parameters, lr: config.lrS, momentum: config.studentMomentum, weightDecay: config.studentWeightDecay)
             : Adam(parameters, lr: config.lrS, weightDecay: config.studentWeightDecay)
+    }
+
+    /// The multiplier `--student-warmup N` puts on the student's learning rate for the iteration after `done` ones.
+    static func warmupFactor(_ config: DistillConfig, done: Int) -> Float {
+        guard let n = config.studentWarmup, n > 0 else { return 1 }
+        return Float(Swift.min(done &+ 1, n)) / Float(n)
     }
 
     /// The end of the fade: the wide student, its dropped units now at 0, becomes the half-width student
@@ -417,6 +424,11 @@ public final class DAFLTrainer: @unchecked Sendable {
         if config.studentLRSteps.contains(step) { studentOptimizer.learningRate *= config.lrStepFactor }
         if config.studentLRSchedule == "cosine" {
             studentOptimizer.learningRate = config.lrS * Float(0.5 * (1 + cos(Double.pi * Double(step) / Double(config.iterations))))
+        }
+        if let n = config.studentWarmup, n > 0, step <= n {
+            // Cosine: its rate, scaled; otherwise the base rate, scaled (lr steps inside the warm-up are not supported).
+            let base = config.studentLRSchedule == "cosine" ? studentOptimizer.learningRate : config.lrS
+            studentOptimizer.learningRate = base * Self.warmupFactor(config, done: step)
         }
         emitStep(r, generator: active, seconds: Date().timeIntervalSince(t0))
         watchForCollapse(r, generator: active)

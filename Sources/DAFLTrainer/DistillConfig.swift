@@ -68,6 +68,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Stochastic weight averaging: from this iteration on, the student evaluated and saved is the plain mean
     /// of the trained student's weights after every iteration (nil: off). Excludes `studentEMA`.
     public var studentSWA: Int? = nil
+    /// The student's learning rate climbs linearly from 1/N of its value to all of it over the first N iterations
+    /// (nil or 0: none). The generator's first images are noise; a pruned-teacher student learns less from them.
+    public var studentWarmup: Int? = nil
     /// Temperature T of the student's distillation loss, T² · KL(softmax(t/T) ‖ softmax(s/T)), on fresh and
     /// replayed batches. Nil or 1: the reference's KL of the plain softmaxes.
     public var kdTemperature: Float? = nil
@@ -204,6 +207,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
         if let e = studentEMA, !(e >= 0 && e < 1) { p.append("--student-ema must be in [0, 1)") }
         if let n = studentSWA, !(0..<Swift.max(iterations, 1)).contains(n) { p.append("--student-swa must be an iteration from 0 to --iterations − 1 (\(iterations - 1))") }
+        if let n = studentWarmup, !(0..<Swift.max(iterations, 1)).contains(n) { p.append("--student-warmup must be an iteration count from 0 to --iterations − 1 (\(iterations - 1))") }
         if studentSWA != nil && (studentEMA ?? 0) > 0 { p.append("--student-swa and --student-ema cannot be combined (one weight average)") }
         if studentInit == "gradual" && studentSWA != nil { p.append("--student-init gradual and --student-swa cannot be combined (the average would span two widths)") }
         if let e = hardSamples, !(e >= 0 && e <= 10) { p.append("--hard-samples must be in [0, 10]") }
@@ -268,7 +272,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off",
+            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",

@@ -269,6 +269,28 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
         #expect(bad.problems().contains { $0.contains("--replay-keep-rare must be in (0, 1]") })
     }
 
+    /// `--student-warmup N`: the student's rate (as each step event reports it, for the next iteration) is the cosine
+    /// schedule's times min(done + 1, N) / N; logged, resumed exactly; bad values are named.
+    @Test func studentWarmupRampsTheRateAndResumes() throws {
+        var c = TrainerTests.tinyConfig(iterations: 6); c.studentWarmup = 4
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try TrainerTests.trainer(c, dir: dir, box: box).run() == .completed)
+        for e in box.steps {
+            let cosine = Double(c.lrS) * 0.5 * (1 + cos(Double.pi * Double(e.step) / 6))
+            #expect(abs(e.lrS - cosine * Double(min(e.step + 1, 4)) / 4) < 1e-7, "step \(e.step): \(e.lrS)")
+        }
+        #expect(box.steps.count == 6)
+        let (a, b2) = try straightAndResumed(c)
+        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b2.config.studentWarmup == 4 && b2.run() == .completed)
+        let same = a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data)
+        #expect(same)
+        #expect(c.settings["student_warmup"] == "4" && TrainerTests.tinyConfig().settings["student_warmup"] == "0")
+        var bad = c; bad.studentWarmup = 6
+        #expect(bad.problems().contains { $0.contains("--student-warmup must be") })
+    }
+
     /// `--student-freeze conv1`: the first layer keeps its first weights through a run, the others train.
     @Test func aFrozenLayerKeepsItsWeights() throws {
         let dir = try TrainerTests.tempDir(), box = EventBox()

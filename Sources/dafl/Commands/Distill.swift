@@ -68,6 +68,7 @@ struct Distill: ParsableCommand {
     var studentEMA: Float?
     @Option(name: .customLong("student-swa"), help: "Evaluate and save the plain mean of the student's weights after every iteration from this one on (stochastic weight averaging; off by default).")
     var studentSWA: Int?
+    @Option(help: "The student's learning rate climbs linearly to its value over the first N iterations (0: none).") var studentWarmup: Int?
     @Option(name: .customLong("kd-temperature"), help: "Temperature T of the student's loss, T²·KL(softmax(t/T) ‖ softmax(s/T)) (1: the reference).")
     var kdTemperature: Float?
     @Option(help: "Move half of each replayed batch one signed-gradient step of this size up the student's loss (hard samples, relabelled by the teacher; 0: off).")
@@ -151,6 +152,7 @@ struct Distill: ParsableCommand {
         if targeted { c.targeted = true }
         if let v = studentEMA { c.studentEMA = v }
         if let v = studentSWA { c.studentSWA = v }
+        if let v = studentWarmup { c.studentWarmup = v }
         if let v = kdTemperature { c.kdTemperature = v }
         if let v = hardSamples { c.hardSamples = v }
         if let v = boundarySamples { c.boundarySamples = v }
