@@ -24,6 +24,8 @@ public struct StudentAugmentation: Equatable, Sendable {
     public static let zoomRange: Float = 0.1
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
+    /// The share of images `mixup` blends, in percent (`mixupN`; 100: every image, as `mixup`). The others keep λ = 1.
+    public var mixupPercent = 100
     /// Blend each image with two others of the batch: w₁·x_i + w₂·x_j + w₃·x_k, the weights uniform on the simplex
     /// (Dirichlet(1, 1, 1)). Three of the generator's two-tone blobs give up to eight grey levels where two give four.
     /// Applied after `mixup` when both are on.
@@ -54,7 +56,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mix3`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mix3`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -70,6 +72,9 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "blur": blur = true
             case "gamma": gamma = true
             case "shift": shift = 2
+            case _ where word.hasPrefix("mixup"):
+                guard let n = Int(word.dropFirst(5)), (1...100).contains(n) else { return nil }
+                mixup = true; mixupPercent = n
             default:
                 guard word.hasPrefix("shift"), let n = Int(word.dropFirst(5)), (0...8).contains(n) else { return nil }
                 shift = n
@@ -91,7 +96,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if levels { w.append("levels") }
         if gamma { w.append("gamma") }
         if cutmix { w.append("cutmix") }
-        if mixup { w.append("mixup") }
+        if mixup { w.append(mixupPercent == 100 ? "mixup" : "mixup\(mixupPercent)") }
         if mix3 { w.append("mix3") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
     }
@@ -228,8 +233,10 @@ public struct StudentAugmentation: Equatable, Sendable {
         if mixup && count > 1 {
             var lambda: [Float] = []
             lambda.reserveCapacity(count)
+            let share = Float(mixupPercent) / 100
             let partner = Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
-                let lam = rng.uniform()
+                // Drawn only for a share under 100, so `mixup` keeps its random stream.
+                let lam = share < 1 && rng.uniform() >= share ? 1 : rng.uniform()
                 lambda.append(lam)
                 for q in 0..<per { out[q] = lam * mine[q] + (1 - lam) * other[q] }
             }

@@ -8,8 +8,8 @@ import Testing
         #expect(StudentAugmentation(parse: "none")?.isNone == true)
         #expect(StudentAugmentation(parse: "shift,flip,mixup") == StudentAugmentation(shift: 2, flip: true, mixup: true))
         #expect(StudentAugmentation(parse: "shift4")?.shift == 4)
-        for bad in ["rotate9", "shift9", "shiftx", "flip,sharpen"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
-        for text in ["none", "shift", "shift3,flip", "mixup", "flip,rotate,zoom,mixup", "mix3", "shift,flip,mixup,mix3"] {
+        for bad in ["rotate9", "shift9", "shiftx", "flip,sharpen", "mixup0", "mixup101", "mixupx"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
+        for text in ["none", "shift", "shift3,flip", "mixup", "flip,rotate,zoom,mixup", "mix3", "shift,flip,mixup,mix3", "shift,flip,mixup50"] {
             #expect(StudentAugmentation(parse: text)?.description == text)
         }
         var c = DistillConfig.preset(.cpu)
@@ -216,6 +216,17 @@ import Testing
         var c = DistillConfig.preset(.cpu)
         c.studentAugment = "shift,flip,mix3"; c.viewLabels = "stored"
         #expect(c.problems().contains { $0.contains("--view-labels stored needs") })
+    }
+
+    /// `mixup50`: about half the images are blended (λ < 1), the others kept as they were (λ = 1).
+    @Test func mixupNBlendsThatShareOfTheImages() {
+        let count = 400
+        var rng = RNG(seed: 2)
+        var x = (0..<count).map(Float.init)
+        let mixes = StudentAugmentation(parse: "mixup50")!.repaint(&x, count: count, side: 1, channels: 1, rng: &rng)!
+        let kept = mixes.lambda.filter { $0 == 1 }.count
+        #expect(kept > 150 && kept < 250)
+        for i in 0..<count where mixes.lambda[i] == 1 { #expect(x[i] == Float(i)) }
     }
 
     @Test func mixupIsAConvexCombinationOfTwoImages() {

@@ -56,7 +56,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Latent size of the generator's noise.") var latent: Int?
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
-    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mix3 (cpu preset: shift,flip,mixup).")
+    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mix3 (cpu preset: shift,flip,mixup).")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
