@@ -66,6 +66,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     private var boundaryHits: Double?
     /// `--stable-views`: this iteration's shifted or mirrored replay images, and how many of them kept their view.
     private var viewsMoved = 0, viewsKept = 0
+    /// Images the last eviction kept under `--replay-keep-rare` (for the step event).
+    private var memoryKept = 0
     /// Per generator, consecutive turns in which the teacher saw one class only: a collapsing generator.
     private var singleClassSteps: [Int]
     /// `--select agreement`: the students kept at evaluations and the held-out pool that chooses among them.
@@ -396,7 +398,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         step += 1
         if let images, config.replayBatches > 0 {
-            replay.add(images: images.data, logits: r.teacherLogits, keepRare: config.replayKeepRare.map(Double.init))
+            memoryKept = replay.add(images: images.data, logits: r.teacherLogits, keepRare: config.replayKeepRare.map(Double.init))
             for i in 1..<config.studentSteps {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
                 studentOptimizer.zeroGrad()
@@ -513,6 +515,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if weights.symmetry > 0 { event.sym = Double(r.mirrorAsymmetry); event.symWeight = Double(weights.symmetry) }
         if weights.diversity > 0 { event.div = Double(r.featureSimilarity); event.divWeight = Double(weights.diversity) }
         if config.replayBatches > 0 { event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch }
+        if config.replayKeepRare.map({ $0 < 1 }) == true { event.memoryKept = memoryKept }
         event.onTarget = r.onTarget.map { Double($0) * 100 }
         if generators.count > 1 { event.generator = active + 1; event.generators = generators.count }
         event.boundaryHits = boundaryHits

@@ -40,15 +40,19 @@ struct ReplayBuffer {
     /// Stores a batch in place of the oldest once full. With `keepRare` F, the batch first trades places with the
     /// one it evicts (`carryRare`): the FIFO memory keeps only the last 256 iterations' few Coats and Sneakers,
     /// this keeps them as long as an over-produced class has fresh images to give up.
-    mutating func add(images x: [Float], logits l: [Float], keepRare: Double? = nil) {
-        guard capacity > 0 else { return }
+    /// Returns how many images of the evicted batch it kept.
+    @discardableResult
+    mutating func add(images x: [Float], logits l: [Float], keepRare: Double? = nil) -> Int {
+        guard capacity > 0 else { return 0 }
         version &+= 1
+        var kept = 0
         if images.count < capacity { images.append(x); logits.append(l) } else {
             var (x, l) = (x, l)
-            if let cap = keepRare, cap < 1 { carryRare(into: &x, logits: &l, from: next, cap: cap) }
+            if let cap = keepRare, cap < 1 { kept = carryRare(into: &x, logits: &l, from: next, cap: cap) }
             images[next] = x; logits[next] = l
         }
         next = (next + 1) % capacity
+        return kept
     }
 
     /// Rare-class carry-over for a full memory about to overwrite `slot`: while some class holds more than `cap`
@@ -56,9 +60,9 @@ struct ReplayBuffer {
     /// evicted batch's image of the class held least, as long as that class holds under an equal share (1/K).
     /// Each trade moves one image from an over-held class to an under-held one, so the memory's class counts
     /// approach the cap from both sides; the images carried are whole (pixels and the teacher's logits).
-    private func carryRare(into x: inout [Float], logits l: inout [Float], from slot: Int, cap: Double) {
+    private func carryRare(into x: inout [Float], logits l: inout [Float], from slot: Int, cap: Double) -> Int {
         let k = classes, per = l.count / k
-        guard per > 0, images[slot].count == x.count else { return }
+        guard per > 0, images[slot].count == x.count else { return 0 }
         func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
         let newClass = (0..<per).map { argmax(l[($0 &* k)..<($0 &* k &+ k)]) }
         let old = logits[slot], oldClass = (0..<per).map { argmax(old[($0 &* k)..<($0 &* k &+ k)]) }
@@ -71,10 +75,12 @@ struct ReplayBuffer {
         let total = Double(logits.count &* per), fair = total / Double(k)
         var givers = (0..<k).map { c in newClass.indices.filter { newClass[$0] == c } }
         var keepers = (0..<k).map { c in oldClass.indices.filter { oldClass[$0] == c } }
+        var kept = 0
         while true {
             guard let over = (0..<k).filter({ Double(counts[$0]) > cap * total && !givers[$0].isEmpty }).max(by: { counts[$0] < counts[$1] }),
                   let under = (0..<k).filter({ Double(counts[$0]) < fair - 1 && !keepers[$0].isEmpty }).min(by: { counts[$0] < counts[$1] })
-            else { return }
+            else { return kept }
+            kept &+= 1
             let to = givers[over].removeLast(), from = keepers[under].removeLast()
             x.replaceSubrange((to &* imageSize)..<(to &* imageSize &+ imageSize), with: images[slot][(from &* imageSize)..<(from &* imageSize &+ imageSize)])
             l.replaceSubrange((to &* k)..<(to &* k &+ k), with: old[(from &* k)..<(from &* k &+ k)])

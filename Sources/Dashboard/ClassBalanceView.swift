@@ -56,7 +56,12 @@ public enum ClassBalanceView {
         // The student's replay memory: how much of the generator's history it still learns from.
         if inner.height > k + 2, let held = model.memory, let cap = model.memoryCapacity, cap > 0 {
             let full = held >= cap ? ", full" : ""
-            buf.text("replay memory \(Self.compact(held))/\(Self.compact(cap))\(full)", x: inner.x, y: inner.y + k + 2,
+            // `--replay-keep-rare`: rare-class images each eviction kept, the mean of the last 20 steps (short: the panel is narrow).
+            let line = model.series["memory_kept"].map { s -> String in
+                let last = s.values.suffix(20)
+                return "memory \(Self.compact(held))/\(Self.compact(cap)), " + String(format: "keeps %.0f rare", last.reduce(0, +) / Double(Swift.max(last.count, 1)))
+            } ?? "replay memory \(Self.compact(held))/\(Self.compact(cap))\(full)"
+            buf.text(line, x: inner.x, y: inner.y + k + 2,
                      fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
         }
         // Generators taking turns: the bars above are the batch of the one whose turn it was.

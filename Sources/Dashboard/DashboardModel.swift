@@ -160,7 +160,7 @@ public struct DashboardModel: Sendable {
             alpha = s.alpha; beta = s.beta; ohWeight = s.ohWeight
             // The optional terms are charted only in runs that report them.
             let terms: [(String, Double?)] = [("oh", s.oh), ("a", s.a), ("ie", s.ie), ("kd", s.kd), ("total", s.total),
-                                              ("tv", s.tv), ("border", s.border), ("sym", s.sym), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget), ("boundary_hits", s.boundaryHits), ("views_kept", s.viewsKept)]
+                                              ("tv", s.tv), ("border", s.border), ("sym", s.sym), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget), ("boundary_hits", s.boundaryHits), ("views_kept", s.viewsKept), ("memory_kept", s.memoryKept.map(Double.init))]
             for case let (key, v?) in terms {
                 series[key, default: Series()].steps.append(s.step)
                 series[key, default: Series()].values.append(v)

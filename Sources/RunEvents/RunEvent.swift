@@ -138,6 +138,8 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// Generated images held in the replay memory after this step, and how many it can hold; nil without replay.
     public var memory: Int? = nil
     public var memoryCapacity: Int? = nil
+    /// `--replay-keep-rare`: images of rare classes this step's eviction kept in place of new ones of an over-held class.
+    public var memoryKept: Int? = nil
     /// Targeted generation (`--targeted`): percent of the batch the teacher assigns to the class each image was generated for.
     public var onTarget: Double? = nil
     /// With generators taking turns (`--generators`): which one made this step's batch (from 1), of how many; nil with one.

@@ -40,6 +40,7 @@ public enum RunEventExport {
             if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
             if let h = s.boundaryHits { v += scalars([("boundary/reach_target_percent", h)]) }
             if let k = s.viewsKept { v += scalars([("replay/views_kept_percent", k)]) }
+            if let k = s.memoryKept { v += scalars([("replay/rare_images_kept", Double(k))]) }
             return v + [histogram(balanceTag, counts: s.hist)]
         case .eval(let e):
             return scalars([("eval/student_accuracy", e.studentAccuracy), ("eval/teacher_accuracy", e.teacherAccuracy),

@@ -73,7 +73,8 @@ import Testing
             var r = ReplayBuffer(capacity: 2, imageSize: 1, classes: 3)
             r.add(images: [20, 21, 22, 1, 2, 3], logits: logits([2, 2, 2, 0, 0, 0]))
             r.add(images: [4, 5, 6, 7, 8, 9], logits: logits([0, 0, 0, 0, 0, 1]))
-            r.add(images: [30, 31, 32, 33, 34, 35], logits: logits([0, 0, 0, 0, 0, 0]), keepRare: keepRare)
+            let kept = r.add(images: [30, 31, 32, 33, 34, 35], logits: logits([0, 0, 0, 0, 0, 0]), keepRare: keepRare)
+            #expect(kept == (keepRare == 0.5 ? 3 : 0))
             return r
         }
         // Plain FIFO: the three class-2 images are gone.

@@ -116,6 +116,18 @@ import Testing
         #expect(iText.contains("z-scored KD+intra×0.5"), "\(iText)")
     }
 
+    /// `--replay-keep-rare`: the memory line says how many rare-class images each eviction kept (the last 20 steps' mean).
+    @Test func keptRareImagesShowOnTheMemoryLine() {
+        let m = Self.model { s, i in
+            s.memory = 32768; s.memoryCapacity = 32768
+            s.memoryKept = i <= 10 ? 0 : 37
+        }
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("memory 32.8k/32.8k, keeps 37 rare"), "\(text)")
+        let plain = Self.model { s, _ in s.memory = 32768; s.memoryCapacity = 32768 }
+        #expect(!DashboardView.render(plain, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("keeps"))
+    }
+
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
     /// similarity of the batch's teacher features, which the generator lowers).
     @Test func theDiversityTermHasAChart() {
