@@ -137,6 +137,17 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
     return (a, try DAFLTrainer.resume(runDir: dirB, teacher: TrainerTests.tinyTeacher(), preprocessing: .fashionMNIST, test: nil, sink: { _ in }))
 }
 
+/// A flag's settings key is logged as `value` (and as `off` in a run without it), kept by a resume, and the resumed run
+/// ends with exactly the student of the run straight through.
+func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: String, off: String) throws {
+    let (a, b) = try straightAndResumed(config)
+    defer { for t in [a, b] { try? FileManager.default.removeItem(at: t.runDir) } }
+    #expect(b.config.settings[key] == value && b.run() == .completed)
+    let same = a.student.namedParameters.map(\.1.data) == b.student.namedParameters.map(\.1.data)
+    #expect(same)
+    #expect(config.settings[key] == value && TrainerTests.tinyConfig().settings[key] == off)
+}
+
 /// `--adversarial X --discrepancy kl`: logged in the config, kept in checkpoints, and a resumed run
 /// continues exactly as one run straight through.
 @Suite struct KLDiscrepancyRunTests {
@@ -244,12 +255,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
     /// `--replay-class-cap F`: logged, resumed exactly; bad values and the clash with --balanced-replay are named.
     @Test func replayClassCapIsLoggedAndResumed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4); c.replayClassCap = 0.3
-        let (a, b2) = try straightAndResumed(c)
-        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
-        #expect(b2.config.replayClassCap == 0.3 && b2.run() == .completed)
-        let same = a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data)
-        #expect(same)
-        #expect(c.settings["replay_class_cap"] == "0.3" && TrainerTests.tinyConfig().settings["replay_class_cap"] == "1.0")
+        try expectLoggedAndResumedExactly(c, key: "replay_class_cap", value: "0.3", off: "1.0")
         var bad = c; bad.replayClassCap = 0
         #expect(bad.problems().contains { $0.contains("--replay-class-cap must be in (0, 1]") })
         bad.replayClassCap = 0.2; bad.balancedReplay = true
@@ -259,12 +265,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
     /// `--replay-keep-rare F`: logged, resumed exactly (the traded memory is in the checkpoint); bad values are named.
     @Test func replayKeepRareIsLoggedAndResumed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4); c.replayKeepRare = 0.3; c.replayBatches = 2
-        let (a, b2) = try straightAndResumed(c)
-        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
-        #expect(b2.config.replayKeepRare == 0.3 && b2.run() == .completed)
-        let same = a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data)
-        #expect(same)
-        #expect(c.settings["replay_keep_rare"] == "0.3" && TrainerTests.tinyConfig().settings["replay_keep_rare"] == "1.0")
+        try expectLoggedAndResumedExactly(c, key: "replay_keep_rare", value: "0.3", off: "1.0")
         var bad = c; bad.replayKeepRare = 1.5
         #expect(bad.problems().contains { $0.contains("--replay-keep-rare must be in (0, 1]") })
     }
@@ -281,12 +282,7 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
             #expect(abs(e.lrS - cosine * Double(min(e.step + 1, 4)) / 4) < 1e-7, "step \(e.step): \(e.lrS)")
         }
         #expect(box.steps.count == 6)
-        let (a, b2) = try straightAndResumed(c)
-        defer { for t in [a, b2] { try? FileManager.default.removeItem(at: t.runDir) } }
-        #expect(b2.config.studentWarmup == 4 && b2.run() == .completed)
-        let same = a.student.namedParameters.map(\.1.data) == b2.student.namedParameters.map(\.1.data)
-        #expect(same)
-        #expect(c.settings["student_warmup"] == "4" && TrainerTests.tinyConfig().settings["student_warmup"] == "0")
+        try expectLoggedAndResumedExactly(c, key: "student_warmup", value: "4", off: "0")
         var bad = c; bad.studentWarmup = 6
         #expect(bad.problems().contains { $0.contains("--student-warmup must be") })
     }
