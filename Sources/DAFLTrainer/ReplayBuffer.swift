@@ -38,7 +38,7 @@ struct ReplayBuffer {
     }
 
     /// Stores a batch in place of the oldest once full. With `keepRare` F, the batch first trades places with the
-    /// one it evicts (`carryRare`): the FIFO memory keeps only the last 256 iterations' few Coats and Sneakers,
+    /// one it evicts (`carryRare`): the FIFO memory keeps only the last `capacity` batches' few Coats and Sneakers,
     /// this keeps them as long as an over-produced class has fresh images to give up.
     /// Returns how many images of the evicted batch it kept.
     @discardableResult
@@ -63,13 +63,12 @@ struct ReplayBuffer {
     private func carryRare(into x: inout [Float], logits l: inout [Float], from slot: Int, cap: Double) -> Int {
         let k = classes, per = l.count / k
         guard per > 0, images[slot].count == x.count else { return 0 }
-        func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
-        let newClass = (0..<per).map { argmax(l[($0 &* k)..<($0 &* k &+ k)]) }
-        let old = logits[slot], oldClass = (0..<per).map { argmax(old[($0 &* k)..<($0 &* k &+ k)]) }
+        let newClass = Self.teacherClasses(l, classes: k)
+        let old = logits[slot], oldClass = Self.teacherClasses(old, classes: k)
         // Counts of the memory as it will be: every other slot, plus the new batch.
         var counts = [Int](repeating: 0, count: k)
         for (s, sl) in logits.enumerated() where s != slot {
-            for j in 0..<per { counts[argmax(sl[(j &* k)..<(j &* k &+ k)])] &+= 1 }
+            for c in Self.teacherClasses(sl, classes: k) { counts[c] &+= 1 }
         }
         for c in newClass { counts[c] &+= 1 }
         let total = Double(logits.count &* per), fair = total / Double(k)
@@ -172,16 +171,21 @@ struct ReplayBuffer {
         if byClassVersion != version {
             byClass = Array(repeating: [], count: classes)
             for (slot, l) in logits.enumerated() {
-                l.withUnsafeBufferPointer { lp in
-                    for j in 0..<(l.count / classes) {
-                        let row = lp.baseAddress! + j &* classes
-                        var best = 0
-                        for c in 1..<classes where row[c] > row[best] { best = c }
-                        byClass[best].append(slot &* per &+ j)
-                    }
-                }
+                for (j, c) in Self.teacherClasses(l, classes: classes).enumerated() { byClass[c].append(slot &* per &+ j) }
             }
             byClassVersion = version
+        }
+    }
+
+    /// The teacher's class of each image of a stored batch: the argmax of its logits row (ties keep the lower class).
+    static func teacherClasses(_ l: [Float], classes k: Int) -> [Int] {
+        l.withUnsafeBufferPointer { lp in
+            (0..<(l.count / k)).map { j in
+                let row = lp.baseAddress! + j &* k
+                var best = 0
+                for c in 1..<k where row[c] > row[best] { best = c }
+                return best
+            }
         }
     }
 
