@@ -9,7 +9,7 @@ measured here, never used to choose anything: "best" is test-set selection.
 import json, statistics, sys
 
 # The cpu preset's values; a run whose setting differs shows that flag.
-DEFAULTS = {"targeted": "false", "student_ema": "0.0", "student_swa": "off", "adversarial": "3.0", "discrepancy": "kl", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false", "generator_output": "batchnorm", "collapse_reset": "50",
+DEFAULTS = {"targeted": "false", "conditioning": "noise", "student_ema": "0.0", "student_swa": "off", "adversarial": "3.0", "discrepancy": "kl", "kd_temperature": "1.0", "tv": "0.0", "hard_samples": "0.0", "balanced_replay": "false", "generator_output": "batchnorm", "collapse_reset": "50",
             "iterations": "1000", "replay_batches": "256", "student_steps": "32", "augment": "shift,flip,mixup",
             "generator_width": "64", "generator_restart": "0", "oh": "1.0", "batch": "128", "lr_g": "0.2", "lr_s": "0.002",
             "student_init": "teacher", "student_freeze": "none", "prune_fade": "0", "diversity": "0.0", "border": "3.0", "border_band": "2", "jitter": "0",

@@ -58,12 +58,18 @@ enum Checkpoint {
     static func optimizerPrefix(_ i: Int) -> String { i == 0 ? "opt_g." : "opt_g\(i + 1)." }
 
     /// Writes the tensors, then the sidecar; removes older tensor files. Returns the tensor file's URL.
-    static func save(runDir: URL, info: CheckpointInfo, generators: [Generator], labelEmbedding: Embedding?, student: any Classifier,
+    static func save(runDir: URL, info: CheckpointInfo, generators: [Generator], conditional: ConditionalGenerator?, student: any Classifier,
                      studentAverage: Model?, generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: ReplayBuffer,
                      selection: [(String, [Int], [Float])] = []) throws -> URL {
         var tensors = CheckpointFiles.Tensors()
         for (i, g) in generators.enumerated() { tensors.add(model: g, prefix: generatorPrefix(i)) }
-        if let labelEmbedding { tensors.all.append(("label_emb.weight", labelEmbedding.weight.shape, labelEmbedding.weight.data)) }
+        // The noise conditioning adds its embedding (the first targeted runs' name); the batch-norm one its whole
+        // generator, per-class norms included, under `cgenerator.`.
+        switch conditional?.conditioning {
+        case .noise?: tensors.all.append(("label_emb.weight", conditional!.labelEmbedding.weight.shape, conditional!.labelEmbedding.weight.data))
+        case .batchNorm?: tensors.add(model: conditional!, prefix: "cgenerator.")
+        case nil: break
+        }
         tensors.add(model: student, prefix: "student.")
         if let studentAverage { tensors.add(model: studentAverage, prefix: "student_avg.") }
         for (i, o) in generatorOptimizers.enumerated() { tensors.add(optimizer: o, prefix: optimizerPrefix(i)) }
@@ -74,7 +80,7 @@ enum Checkpoint {
     }
 
     /// Restores models and optimizers from the sidecar's tensor file.
-    static func restore(runDir: URL, info: CheckpointInfo, generators: [Generator], labelEmbedding: Embedding?, student: any Classifier,
+    static func restore(runDir: URL, info: CheckpointInfo, generators: [Generator], conditional: ConditionalGenerator?, student: any Classifier,
                         studentAverage: Model?,
                         generatorOptimizers: [Optimizer], studentOptimizer: Optimizer, replay: inout ReplayBuffer,
                         selection: inout StudentSelection?, selectionParameters: Int) throws {
@@ -85,11 +91,14 @@ enum Checkpoint {
         }
         try student.load(stateDict: file.part("student."), source: url.path + " (student)")
         try studentAverage?.load(stateDict: file.part("student_avg."), source: url.path + " (student's weight average)")
-        if let labelEmbedding {
+        if let conditional, conditional.conditioning == .noise {
+            let labelEmbedding = conditional.labelEmbedding
             guard let e = file.tensors["label_emb.weight"], e.shape == labelEmbedding.weight.shape else {
                 throw WeightsError(file: url.path, problem: "a targeted run's checkpoint needs label_emb.weight \(labelEmbedding.weight.shape)")
             }
             labelEmbedding.weight.data = e.values
+        } else if let conditional {
+            try conditional.load(stateDict: file.part("cgenerator."), source: url.path + " (class-conditional generator)")
         }
         do {
             for (i, o) in generatorOptimizers.enumerated() { try o.loadState(file.part(optimizerPrefix(i)).mapValues(\.values)) }

@@ -26,11 +26,11 @@ public final class DAFLTrainer: @unchecked Sendable {
     public let generators: [Generator]
     /// The first generator (the only one unless `--generators` is above 1).
     public var generator: Generator { generators[0] }
-    /// Targeted generation: the class embedding the noise is multiplied by (with `generator`, a
-    /// `ConditionalGenerator` in its `noise` mode). Nil for DAFL's unconditional generator.
-    public let labelEmbedding: Embedding?
-    /// The two together, as saved (`dafl-cgenerator`).
-    let conditional: ConditionalGenerator?
+    /// Targeted generation: the class-conditional generator around `generator` (`--conditioning`: noise × class
+    /// embedding, or per-class batch norms), as saved (`dafl-cgenerator`). Nil for DAFL's unconditional generator.
+    public let conditional: ConditionalGenerator?
+    /// The class embedding the noise is multiplied by, in the `noise` conditioning; nil otherwise.
+    public var labelEmbedding: Embedding? { conditional?.conditioning == .noise ? conditional?.labelEmbedding : nil }
     public let teacher: any Classifier
     /// The student being trained. With `--student-init gradual` it is a copy of the whole teacher until the
     /// dropped units have faded out, then the half-width student (`GradualPruning`).
@@ -138,12 +138,13 @@ public final class DAFLTrainer: @unchecked Sendable {
         let first: Generator
         if config.targeted == true {
             let conditional = ConditionalGenerator(classes: teacher.classes, latent: config.latent, width: config.generatorWidth,
-                                                   channels: teacher.inChannels, imageSize: side, conditioning: .noise, rng: &rng)
-            (first, labelEmbedding, self.conditional) = (conditional.generator, conditional.labelEmbedding, conditional)
+                                                   channels: teacher.inChannels, imageSize: side,
+                                                   conditioning: config.conditioningMode, rng: &rng)
+            (first, self.conditional) = (conditional.generator, conditional)
         } else {
             first = Generator(latent: config.latent, width: config.generatorWidth, channels: teacher.inChannels,
                               imageSize: side, rng: &rng)
-            (labelEmbedding, conditional) = (nil, nil)
+            conditional = nil
         }
         student = config.makeStudent(classes: teacher.classes, inChannels: teacher.inChannels, rng: &rng)
         // Drawn after the student, so that a run with one generator keeps the reference's random stream.
@@ -192,8 +193,12 @@ public final class DAFLTrainer: @unchecked Sendable {
         } else {
             studentAverage = nil
         }
-        let embedding = labelEmbedding?.parameters.map(\.1) ?? [], made = generators
-        generatorOptimizers = made.enumerated().map { i, g in Adam(g.parameters + (i == 0 ? embedding : []), lr: config.lrG) }
+        // The noise conditioning keeps its parameters after the generator's (the order its checkpoints hold); the
+        // batch-norm one trains its per-class norms in place of the generator's unconditional bn0–bn2.
+        let made = generators, first0 = conditional.map { c in
+            c.conditioning == .noise ? c.generator.parameters + c.labelEmbedding.parameters.map(\.1) : c.parameters
+        }
+        generatorOptimizers = made.enumerated().map { i, g in Adam(i == 0 ? first0 ?? g.parameters : g.parameters, lr: config.lrG) }
         studentOptimizer = Self.makeStudentOptimizer(config, student.parameters)
         studentOptimizer.learningRate *= Self.warmupFactor(config, done: 0)
         if let plan, let wide = student as? LeNet5, wide.unitScales != nil {
@@ -213,7 +218,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             teacherAccuracy = nil
         }
         if let info {
-            try Checkpoint.restore(runDir: runDir, info: info, generators: generators, labelEmbedding: labelEmbedding, student: student,
+            try Checkpoint.restore(runDir: runDir, info: info, generators: generators, conditional: conditional, student: student,
                                    studentAverage: studentAverage?.average,
                                    generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: &replay,
                                    selection: &selection, selectionParameters: student.stateDict.count)
@@ -370,7 +375,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let b = config.batch
         if let pruning, let wide = student as? LeNet5, wide.unitScales != nil { wide.unitScales = pruning.scales(at: step) }
         let z = Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
-        let targets = labelEmbedding.map { _ in (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) } }
+        let targets = conditional.map { _ in (0..<b).map { _ in Int(rng.next() % UInt64(teacher.classes)) } }
         // Drawn only when on, so runs without it keep their random stream.
         let jitter = config.jitter.flatMap { n -> DAFLIteration.Jitter? in
             guard n > 0 else { return nil }
@@ -381,7 +386,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let active = step % generators.count
         let (r, images) = DAFLIteration.run(generator: generators[active], teacher: teacher, student: student,
                                             generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
-                                            noise: z, weights: weights, targets: targets, labelEmbedding: labelEmbedding,
+                                            noise: z, weights: weights, targets: targets, conditional: active == 0 ? conditional : nil,
                                             kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
                                             kdIntraClass: config.kdIntraClass ?? 0,
                                             background: preprocessing.blackAndWhite.black, jitter: jitter, keepImages: true)
@@ -437,7 +442,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r, targets: targets) }
         if step % config.evalEvery == 0 || step == config.iterations {
             if selection != nil {
-                selection!.collect(generators: generators, labelEmbedding: labelEmbedding, teacher: teacher, latent: config.latent, batch: config.batch)
+                selection!.collect(generators: generators, conditional: conditional, teacher: teacher, latent: config.latent, batch: config.batch)
                 // A gradually pruned student is kept once it is the half-width one it delivers.
                 if !(pruning?.isWide(at: step) ?? false) { selection!.keep(step: step, student: deliveredStudent) }
             }
@@ -547,7 +552,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let fresh = Generator(latent: generator.latent, width: generator.width, channels: generator.channels,
                               imageSize: generator.initSize * 4, rng: &rng)
         for ((_, mine), (_, new)) in zip(generator.stateDict, fresh.stateDict) { mine.data = new.data }
-        if i == 0, let labelEmbedding { labelEmbedding.weight.data = rng.normal(count: labelEmbedding.weight.count) }
+        if i == 0 { conditional?.resetConditioning(rng: &rng) }
         generatorOptimizers[i].reset()
     }
 
@@ -639,7 +644,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                   studentEMAUpdates: studentAverage?.updates, singleClassSteps: singleClassSteps,
                                   selectionSteps: selection?.candidates.map(\.step), selectionRNG: selection?.rng.state.map(String.init),
                                   config: config, teacherPath: teacherPath, dataDir: dataDir, runName: runName)
-        let url = try Checkpoint.save(runDir: runDir, info: info, generators: generators, labelEmbedding: labelEmbedding, student: student,
+        let url = try Checkpoint.save(runDir: runDir, info: info, generators: generators, conditional: conditional, student: student,
                                       studentAverage: studentAverage?.average,
                                       generatorOptimizers: generatorOptimizers, studentOptimizer: studentOptimizer, replay: replay,
                                       selection: selection?.stateTensors(imageShape: [teacher.inChannels, preprocessing.size, preprocessing.size]) ?? [])

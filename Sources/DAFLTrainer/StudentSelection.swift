@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```swift
 /// var s = StudentSelection(seed: 7)
-/// s.collect(generators: [g], labelEmbedding: nil, teacher: t, latent: 100, batch: 128)
+/// s.collect(generators: [g], conditional: nil, teacher: t, latent: 100, batch: 128)
 /// s.keep(step: 120, student: student)
 /// let (step, agreements) = s.choose(student: student)   // loads the chosen copy into `student`
 /// ```
@@ -30,17 +30,14 @@ struct StudentSelection {
 
     /// Draws `batchesPerEvaluation` batches from the generators (in turn), labels them by the teacher, and adds them
     /// to the pool. Batch-norm running statistics are restored, so the saved generator is the one trained.
-    mutating func collect(generators: [Generator], labelEmbedding: Embedding?, teacher: any Classifier, latent: Int, batch: Int) {
+    mutating func collect(generators: [Generator], conditional: ConditionalGenerator?, teacher: any Classifier, latent: Int, batch: Int) {
         GradMode.noGrad {
             for b in 0..<Self.batchesPerEvaluation {
-                let g = generators[b % generators.count]
-                let buffers = g.stateDict.map { $0.1.data }
-                var z = Tensor(shape: [batch, latent], data: rng.normal(count: batch &* latent))
-                if let labelEmbedding {
-                    z = z * labelEmbedding((0..<batch).map { _ in Int(rng.next() % UInt64(teacher.classes)) })
-                }
-                let images = g(z)
-                for ((_, t), saved) in zip(g.stateDict, buffers) { t.data = saved }
+                let g = generators[b % generators.count], c = b % generators.count == 0 ? conditional : nil
+                let state = (c as Model?)?.stateDict ?? g.stateDict, buffers = state.map { $0.1.data }
+                let z = Tensor(shape: [batch, latent], data: rng.normal(count: batch &* latent))
+                let images = c.map { $0(z, labels: (0..<batch).map { _ in Int(rng.next() % UInt64(teacher.classes)) }) } ?? g(z)
+                for ((_, t), saved) in zip(state, buffers) { t.data = saved }
                 pool += images.data
                 poolClasses += teacher(images).argmaxRows()
             }

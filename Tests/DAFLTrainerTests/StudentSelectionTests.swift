@@ -60,7 +60,7 @@ import RunEvents
         let student = LeNet5(.full, rng: &rng)
         var s = StudentSelection(seed: 1)
         let g = Generator(latent: 8, width: 8, channels: 1, imageSize: 32, rng: &rng)
-        s.collect(generators: [g], labelEmbedding: nil, teacher: teacher, latent: 8, batch: 16)
+        s.collect(generators: [g], conditional: nil, teacher: teacher, latent: 8, batch: 16)
         s.keep(step: 10, student: student)
         for (mine, theirs) in zip(student.stateDict, teacher.stateDict) { mine.1.data = theirs.1.data }
         s.keep(step: 20, student: student)
@@ -72,6 +72,20 @@ import RunEvents
         #expect(step == 20 && scores.map(\.step) == [10, 20, 30] && scores[1].agreement == 100)
         let loaded = student.stateDict.map(\.1.data) == teacher.stateDict.map(\.1.data)
         #expect(loaded)
+    }
+
+    /// A targeted run's pool comes from its class-conditional generator, whose running statistics (the per-class
+    /// norms' among them) are put back, so drawing the pool leaves the generator as trained.
+    @Test func aConditionalGeneratorFillsThePoolAndIsLeftAsItWas() {
+        let teacher = TrainerTests.tinyTeacher()
+        var rng = RNG(seed: 4)
+        let c = ConditionalGenerator(classes: 10, latent: 8, width: 8, conditioning: .batchNorm, rng: &rng)
+        let before = c.stateDict.map(\.1.data)
+        var s = StudentSelection(seed: 1)
+        s.collect(generators: [c.generator], conditional: c, teacher: teacher, latent: 8, batch: 16)
+        #expect(s.poolClasses.count == 16 * StudentSelection.batchesPerEvaluation)
+        let after = c.stateDict.map(\.1.data)
+        #expect(after == before)
     }
 
     /// A sidecar that asks for selection over a tensor file without its pool (edited by hand, or mixed up) is refused,

@@ -24,7 +24,7 @@ import Testing
         let hits = Float(zip(logits.argmaxRows(), targets).filter { $0 == $1 }.count) / 4
         let (r, _) = DAFLIteration.run(generator: conditional.generator, teacher: teacher, student: student,
                                        generatorOptimizer: Adam(conditional.parameters, lr: 0.01), studentOptimizer: Adam(student.parameters, lr: 0.01),
-                                       noise: z, weights: LossWeights(), targets: targets, labelEmbedding: conditional.labelEmbedding)
+                                       noise: z, weights: LossWeights(), targets: targets, conditional: conditional)
         #expect(abs(r.oneHot - expected) < 1e-5 && r.onTarget == hits)
         // The embedding learns: the generator's optimizer moved it.
         #expect(conditional.labelEmbedding.weight.grad != nil)
@@ -51,6 +51,59 @@ import Testing
             #expect(x.data == y.data, "\(k)")
         }
         #expect(a.labelEmbedding!.weight.data == b2.labelEmbedding!.weight.data)
+    }
+
+    /// `--conditioning batchnorm`: the target picks a γ and β per class in the generator's first three batch norms;
+    /// only the rows of the classes drawn learn, and the one-hot term is the cross-entropy against the targets.
+    @Test func batchNormConditioningTrainsTheTargetsRows() {
+        var rng = RNG(seed: 5)
+        let conditional = ConditionalGenerator(classes: 10, latent: 8, width: 8, conditioning: .batchNorm, rng: &rng)
+        let teacher = TrainerTests.tinyTeacher(), student = LeNet5(.half, rng: &rng)
+        let z = Tensor(shape: [4, 8], data: rng.normal(count: 32)), targets = [2, 7, 7, 2]
+        let logits = GradMode.noGrad { teacher(conditional(z, labels: targets)) }
+        let expected = GradMode.noGrad { Tensor.crossEntropy(logits, targets: targets) }.item
+        // At the start every class's norm is the plain one: the labels do not change the images yet.
+        let same = GradMode.noGrad { conditional(z, labels: [0, 1, 3, 4]) }.data == GradMode.noGrad { conditional(z, labels: targets) }.data
+        #expect(same)
+        let (r, _) = DAFLIteration.run(generator: conditional.generator, teacher: teacher, student: student,
+                                       generatorOptimizer: Adam(conditional.parameters, lr: 0.01), studentOptimizer: Adam(student.parameters, lr: 0.01),
+                                       noise: z, weights: LossWeights(), targets: targets, conditional: conditional)
+        #expect(abs(r.oneHot - expected) < 1e-5)
+        let gamma = conditional.conditionalNorms[0].gamma, width = gamma.shape[1]
+        let moved = (0..<10).map { c in (0..<width).contains { gamma.data[c * width + $0] != 1 } }
+        #expect(moved == (0..<10).map { [2, 7].contains($0) })
+        // After the step the targets' norms differ: the conditioning reaches the pixels.
+        let differ = GradMode.noGrad { conditional(z, labels: [0, 1, 3, 4]) }.data != GradMode.noGrad { conditional(z, labels: targets) }.data
+        #expect(differ)
+        // A collapse reset starts the norms as plain ones again, drawing nothing from the run's stream.
+        var before = RNG(seed: 9), after = before
+        conditional.resetConditioning(rng: &after)
+        #expect(gamma.data.allSatisfy { $0 == 1 } && conditional.conditionalNorms[0].beta.data.allSatisfy { $0 == 0 })
+        #expect(before.next() == after.next())
+    }
+
+    @Test func batchNormConditioningIsLoggedResumedAndSaved() throws {
+        var c = Self.config()
+        c.conditioning = "batchnorm"
+        try expectLoggedAndResumedExactly(c, key: "conditioning", value: "batchnorm", off: "noise")
+        let dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(c, dir: dir, box: EventBox())
+        #expect(t.run() == .completed && t.labelEmbedding == nil)
+        let (g, _) = try ModelFile.loadConditionalGenerator(dir.appendingPathComponent("generator.safetensors"))
+        #expect(g.conditioning == .batchNorm)
+        #expect(g.stateDict.map(\.1.data) == t.conditional!.stateDict.map(\.1.data))
+    }
+
+    @Test func badConditioningIsNamed() {
+        var c = Self.config()
+        c.conditioning = "embedding"
+        #expect(c.problems().contains { $0.contains("--conditioning must be noise or batchnorm") })
+        var untargeted = TrainerTests.tinyConfig()
+        untargeted.conditioning = "batchnorm"
+        #expect(untargeted.problems().contains { $0.contains("--conditioning needs --targeted") })
+        c.conditioning = "batchnorm"
+        #expect(c.problems().isEmpty)
     }
 }
 

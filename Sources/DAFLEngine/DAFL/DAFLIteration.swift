@@ -86,10 +86,10 @@ public struct IterationResult: Sendable {
 /// one-hot, activation and information-entropy losses for the generator; KD for the student on
 /// the detached images; one backward; an Adam step for the generator, then for the student.
 ///
-/// Targeted generation (`targets` with a `labelEmbedding`, beyond the paper): the noise is multiplied by
-/// the embedding of a target class per image (as cGAN-KD's conditional generator), and the one-hot term
-/// becomes the cross-entropy against the target instead of the teacher's own argmax, so the classes are
-/// balanced by construction and each class gets its own part of the generator.
+/// Targeted generation (`targets` with a `conditional` generator, beyond the paper): a target class per image
+/// conditions the generator (cGAN-KD's `ConditionalGenerator`: noise × class embedding, or per-class batch
+/// norms), and the one-hot term becomes the cross-entropy against the target instead of the teacher's own
+/// argmax, so the classes are balanced by construction and each class gets its own part of the generator.
 ///
 /// With `jitter` (beyond the paper, as DeepInversion) the teacher and the student see the batch rolled and
 /// mirrored; the image priors judge it as generated, and `keepImages` returns the view the teacher labelled.
@@ -108,13 +108,13 @@ public enum DAFLIteration {
 
     public static func run(generator: Generator, teacher: any Classifier, student: any Classifier,
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
-                           noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, labelEmbedding: Embedding? = nil,
+                           noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, conditional: ConditionalGenerator? = nil,
                            kdTemperature: Float = 1, kdStandardized: Bool = false, kdIntraClass: Float = 0, background: Float = 0, jitter: Jitter? = nil,
                            keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
-        let conditioned = targets.flatMap { t in labelEmbedding.map { z * $0(t) } }
-        let generated = generator(conditioned ?? z)
+        let conditioned = targets.flatMap { t in conditional.map { $0(z, labels: t) } }
+        let generated = conditioned ?? generator(z)
         // Teacher and student see the jittered view; the image priors judge the picture as generated.
         let images = jitter.map { generated.jittered(dy: $0.dy, dx: $0.dx, mirrored: $0.mirrored) } ?? generated
         let (logits, features) = teacher.forwardWithFeatures(images)

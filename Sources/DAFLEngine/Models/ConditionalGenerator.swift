@@ -67,6 +67,20 @@ public final class ConditionalGenerator: Model {
         return g.finish(g.conv3(h))
     }
 
+    /// Starts the conditioning afresh: a new N(0, 1) embedding (`noise`, one draw per entry) or plain batch
+    /// norms (`batchnorm`: γ = 1, β = 0, running statistics as new; no draw). The generator's own layers are untouched.
+    public func resetConditioning(rng: inout RNG) {
+        switch conditioning {
+        case .noise:
+            labelEmbedding.weight.data = rng.normal(count: labelEmbedding.weight.count)
+        case .batchNorm:
+            for cbn in conditionalNorms {
+                let fresh = ConditionalBatchNorm(cbn.gamma.shape[1], classes: classes, eps: cbn.norm.eps)
+                for ((_, mine), (_, new)) in zip(cbn.parameters + cbn.buffers, fresh.parameters + fresh.buffers) { mine.data = new.data }
+            }
+        }
+    }
+
     /// Images for `labels` from fresh N(0, 1) noise, without recording a graph: how every stage samples.
     public func sample(labels: [Int], rng: inout RNG) -> Tensor {
         let z = Tensor(shape: [labels.count, latent], data: rng.normal(count: labels.count * latent))

@@ -64,6 +64,8 @@ struct Distill: ParsableCommand {
     @Option(help: "The teacher judges each generated batch rolled by up to N pixels each way and mirrored half the time (0: off).") var jitter: Int?
     @Flag(help: "Targeted generation: each image is generated for a uniformly drawn class (noise × class embedding) and the one-hot term is the cross-entropy against it (docs/PRESETS.md).")
     var targeted = false
+    @Option(help: "How --targeted conditions the generator: noise (× a class embedding) or batchnorm (a γ and β per class in its batch norms).")
+    var conditioning: String?
     @Option(name: .customLong("student-ema"), help: "Evaluate and save a moving average of the student's weights with this decay per iteration (0: off).")
     var studentEMA: Float?
     @Option(name: .customLong("student-swa"), help: "Evaluate and save the plain mean of the student's weights after every iteration from this one on (stochastic weight averaging; off by default).")
@@ -150,6 +152,7 @@ struct Distill: ParsableCommand {
         if let v = jitter { c.jitter = v }
         if let v = generators { c.generators = v }
         if targeted { c.targeted = true }
+        if let v = conditioning { c.conditioning = v }
         if let v = studentEMA { c.studentEMA = v }
         if let v = studentSWA { c.studentSWA = v }
         if let v = studentWarmup { c.studentWarmup = v }
