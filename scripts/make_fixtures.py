@@ -811,6 +811,41 @@ def kd_intra_class():
 
 
 @case
+def kd_decoupled():
+    name = "kd_decoupled"
+    seed(name)
+    # Teacher rows from unsure (small logits) to sure (large), as DKD's paper contrasts them.
+    s, t = torch.randn(8, 10) * 2, torch.randn(8, 10) * torch.linspace(0.5, 6, 8).unsqueeze(1)
+
+    def dkd(s, t, alpha, beta, temperature=1.0):
+        # As the DKD authors' reference (mdistiller's dkd_loss), with the teacher's argmax for the label.
+        g = t.argmax(1)
+        m = F.one_hot(g, t.shape[1]).to(t.dtype)
+        ps, pt = F.softmax(s / temperature, 1), F.softmax(t / temperature, 1)
+        bs = torch.stack([(ps * m).sum(1), (ps * (1 - m)).sum(1)], 1)
+        bt = torch.stack([(pt * m).sum(1), (pt * (1 - m)).sum(1)], 1)
+        tckd = F.kl_div(bs.log(), bt, reduction="sum") * temperature ** 2 / s.shape[0]
+        nckd = F.kl_div(F.log_softmax(s / temperature - 1000.0 * m, 1), F.softmax(t / temperature - 1000.0 * m, 1),
+                        reduction="sum") * temperature ** 2 / s.shape[0]
+        return alpha * tckd + beta * nckd
+
+    def run(dtype):
+        sd = leaf(s, dtype)
+        y = dkd(sd, t.to(dtype), 1.0, 8.0)
+        y.backward()
+        # With --kd-standardize --kd-temperature 2: the same on the z-scored logits, at T = 2.
+        sd2 = leaf(s, dtype)
+        y2 = dkd(zscore(sd2), zscore(t.to(dtype)), 1.0, 4.0, temperature=2.0)
+        y2.backward()
+        return {"s": s, "t": t, "y": y, "ds": sd.grad, "y_std": y2, "ds_std": sd2.grad}
+    meta = {"op": "loss_kd_decoupled",
+            "formula": "DKD (Zhao et al. 2022), target = teacher argmax: alpha * KL([p_g, 1-p_g]) + beta * KL(softmax over the other classes), "
+                       "sum / N, times T^2; y: alpha 1, beta 8, T 1; y_std: z-scored logits, alpha 1, beta 4, T 2",
+            "gout": "1", "teacher": "detached (no dt)"}
+    return name, run, meta, {"s", "t"}
+
+
+@case
 def transpose():
     name = "transpose"
     seed(name)

@@ -388,7 +388,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                             generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
                                             noise: z, weights: weights, targets: targets, conditional: active == 0 ? conditional : nil,
                                             kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
-                                            kdIntraClass: config.kdIntraClass ?? 0,
+                                            kdIntraClass: config.kdIntraClass ?? 0, kdDecoupled: config.kdDecoupled ?? 0,
                                             background: preprocessing.blackAndWhite.black, jitter: jitter, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
@@ -408,7 +408,8 @@ public final class DAFLTrainer: @unchecked Sendable {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
                 studentOptimizer.zeroGrad()
                 DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1,
-                                      standardized: config.kdStandardize ?? false, intraClass: config.kdIntraClass ?? 0).backward()
+                                      standardized: config.kdStandardize ?? false, intraClass: config.kdIntraClass ?? 0,
+                                      decoupled: config.kdDecoupled ?? 0).backward()
                 studentOptimizer.step()
             }
         }

@@ -73,6 +73,8 @@ public struct DashboardModel: Sendable {
     public var kdStandardized = false
     /// The weight of the intra-class relation in the student's loss (`kd_intra_class`); nil when off.
     public var kdIntraClass: Double?
+    /// DKD's β (`--kd-decoupled`) when the student distils by DKD; nil for the KL.
+    public var kdDecoupled: Double?
     /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
     public var weightAverage = "EMA"
     public var frozenStudentLayers: String?
@@ -105,8 +107,9 @@ public struct DashboardModel: Sendable {
 
     /// The student's loss chart: what it distils, and the intra-class relation's weight when it is on.
     var kdLabel: String {
-        let kd = kdStandardized ? "z-scored KD" : "distillation"
-        return kdIntraClass.map { "\(kd)+intra×\(String(format: "%.3g", $0)) L_kd" } ?? (kdStandardized ? "z-scored KD L_kd" : "distillation L_kd")
+        let dkd = kdDecoupled.map { "DKD β\(String(format: "%.3g", $0))" }
+        let kd = kdStandardized ? "z-scored " + (dkd ?? "KD") : (dkd ?? "distillation")
+        return kdIntraClass.map { "\(kd)+intra×\(String(format: "%.3g", $0)) L_kd" } ?? "\(kd) L_kd"
     }
 
     /// The charts of the loss panel for this kind of run, in display order.
@@ -144,6 +147,7 @@ public struct DashboardModel: Sendable {
             boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
             kdStandardized = c.settings["kd_standardize"] == "true"
             kdIntraClass = c.settings["kd_intra_class"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
+            kdDecoupled = c.settings["kd_decoupled"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
             pruneFade = c.settings["prune_fade"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }

@@ -322,6 +322,22 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         var bad = c; bad.replayKeepRare = 1.5
         #expect(bad.problems().contains { $0.contains("--replay-keep-rare must be in (0, 1]") })
     }
+    /// `--kd-decoupled B`: DKD in place of the KL on fresh and replayed batches; logged, resumed exactly, another student.
+    @Test func decoupledDistillationIsLoggedResumedAndTrains() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.kdStandardize = true; c.replayBatches = 4; c.studentSteps = 3
+        c.kdDecoupled = 8
+        try expectLoggedAndResumedExactly(c, key: "kd_decoupled", value: "8.0", off: "0.0")
+        var kl = c; kl.kdDecoupled = nil
+        let dirs = try (0..<2).map { _ in try TrainerTests.tempDir() }
+        defer { for d in dirs { try? FileManager.default.removeItem(at: d) } }
+        let a = try TrainerTests.trainer(c, dir: dirs[0], box: EventBox()), b = try TrainerTests.trainer(kl, dir: dirs[1], box: EventBox())
+        #expect(a.run() == .completed && b.run() == .completed)
+        #expect(a.student.namedParameters.map(\.1.data) != b.student.namedParameters.map(\.1.data))
+        var bad = c; bad.kdDecoupled = -1
+        #expect(bad.problems().contains { $0.contains("--kd-decoupled") })
+    }
+
 
     /// `--student-warmup N`: the student's rate (as each step event reports it, for the next iteration) is the cosine
     /// schedule's times min(done + 1, N) / N; logged, resumed exactly; bad values are named.

@@ -114,6 +114,12 @@ import Testing
         m.apply(.config(c))
         let iText = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(iText.contains("z-scored KD+intra×0.5"), "\(iText)")
+        // Decoupled distillation: DKD and its β in place of KD.
+        c.settings["kd_intra_class"] = "0.0"
+        c.settings["kd_decoupled"] = "8.0"
+        m.apply(.config(c))
+        let dText = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(dText.contains("z-scored DKD β8 L_kd") && !dText.contains("KD L_kd"), "\(dText)")
     }
 
     /// `--replay-keep-rare`: the memory line says how many rare-class images each eviction kept (the last 20 steps' mean).

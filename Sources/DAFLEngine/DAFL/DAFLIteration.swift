@@ -109,7 +109,7 @@ public enum DAFLIteration {
     public static func run(generator: Generator, teacher: any Classifier, student: any Classifier,
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, conditional: ConditionalGenerator? = nil,
-                           kdTemperature: Float = 1, kdStandardized: Bool = false, kdIntraClass: Float = 0, background: Float = 0, jitter: Jitter? = nil,
+                           kdTemperature: Float = 1, kdStandardized: Bool = false, kdIntraClass: Float = 0, kdDecoupled: Float = 0, background: Float = 0, jitter: Jitter? = nil,
                            keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
@@ -122,7 +122,7 @@ public enum DAFLIteration {
         let lA = DAFLLoss.activation(features)
         let lIE = DAFLLoss.informationEntropy(logits)
         let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached(),
-                                        temperature: kdTemperature, standardized: kdStandardized, intraClass: kdIntraClass)
+                                        temperature: kdTemperature, standardized: kdStandardized, intraClass: kdIntraClass, decoupled: kdDecoupled)
         var generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta
         var lAdv: Tensor?
         if w.adversarial > 0 {

@@ -60,8 +60,18 @@ public enum DAFLLoss {
     /// let loss = DAFLLoss.distillation(student: s(x), teacher: tLogits, temperature: 4)
     /// ```
     /// `intraClass` W > 0 adds W × `intraClassRelation` of the same (z-scored, when `standardized`) logits.
+    /// `decoupled` β > 0 replaces the KL by `Tensor.decoupledKD` (α = 1, β) of the same logits: the classes below
+    /// the teacher's answer weighted by β on every image instead of by 1 − p_g.
     public static func distillation(student: Tensor, teacher: Tensor, temperature: Float = 1, standardized: Bool = false,
-                                    intraClass: Float = 0) -> Tensor {
+                                    intraClass: Float = 0, decoupled: Float = 0) -> Tensor {
+        if decoupled > 0 {
+            // DKD in place of the KL, on the same (z-scored) logits at the same temperature, T²-scaled.
+            let (s, t) = standardized ? (student.standardizedRows(), teacher.standardizedRows()) : (student, teacher)
+            let inv = 1 / temperature
+            let dkd = temperature == 1 ? Tensor.decoupledKD(student: s, teacher: t, alpha: 1, beta: decoupled)
+                : Tensor.decoupledKD(student: s * inv, teacher: t * inv, alpha: 1, beta: decoupled) * (temperature * temperature)
+            return intraClass > 0 ? dkd + intraClassRelation(student: s, teacher: t) * intraClass : dkd
+        }
         if intraClass > 0 {
             let (s, t) = standardized ? (student.standardizedRows(), teacher.standardizedRows()) : (student, teacher)
             return distillation(student: s, teacher: t, temperature: temperature) + intraClassRelation(student: s, teacher: t) * intraClass

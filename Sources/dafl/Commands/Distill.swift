@@ -89,6 +89,7 @@ struct Distill: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Distil logits z-scored per row (logit standardisation, Sun et al. 2024): the student matches the shape of the teacher's logits, not their range (cpu preset: on).") var kdStandardize: Bool?
     @Option(help: "The student the run delivers: last, or agreement (the copy kept at an evaluation that agrees most with the teacher on generated images the run never trains on; no test label is used).") var select: String?
     @Option(name: .customLong("kd-intra-class"), help: "Weight W of DIST's intra-class relation in the student's loss: W × (1 − the mean, over classes, of the correlation across the batch between the student's and the teacher's logit for each class; z-scored logits under --kd-standardize) (0: KL alone).") var kdIntraClass: Float?
+    @Option(name: .customLong("kd-decoupled"), help: "Decoupled distillation (DKD) in place of the KL: the classes below the teacher's answer weighted by β on every image instead of by 1 − its probability (z-scored logits under --kd-standardize) (0: the KL).") var kdDecoupled: Float?
     @Option(help: "Who labels a shifted, mirrored or mixed replay image: teacher (asked again; the default) or stored (its answer for the image as generated, mixed as the pixels are; no teacher forward).") var viewLabels: String?
     @Flag(help: "Keep a replayed image's shift or mirror only where the teacher's class for it stays the one it gave the stored image (one more teacher forward per replayed batch).") var stableViews = false
     @Option(help: "The generator's last step: batchnorm (the reference: tanh, standardised over the batch), grey (tanh onto the grey levels 0…1 a picture holds) or linear (standardised, no tanh: grey levels stay).")
@@ -168,6 +169,7 @@ struct Distill: ParsableCommand {
         if stableViews { c.stableViews = true }
         if let v = kdStandardize { c.kdStandardize = v }
         if let v = kdIntraClass { c.kdIntraClass = v }
+        if let v = kdDecoupled { c.kdDecoupled = v }
         if let v = select { c.select = v }
         if let v = viewLabels { c.viewLabels = v }
         if let v = generatorOutput { c.generatorOutput = v }

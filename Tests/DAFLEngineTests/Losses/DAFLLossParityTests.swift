@@ -69,6 +69,33 @@ import Testing
         #expect(abs(moved.item - loss.item) < 1e-5)
     }
 
+    /// Decoupled distillation (DKD), the teacher's argmax as the target: β = 8 on raw logits, and β = 4 on z-scored
+    /// logits at T = 2 (`--kd-standardize --kd-temperature 2 --kd-decoupled 4`).
+    @Test func decoupledDistillation() throws {
+        let f = try Fixture("kd_decoupled")
+        let s = f.tensor("s", grad: true), t = f.tensor("t")
+        let loss = Tensor.decoupledKD(student: s, teacher: t, alpha: 1, beta: 8)
+        expectClose([loss.item], f.values("y"), "DKD")
+        loss.backward()
+        expectClose(s.grad ?? [], f.values("ds"), "DKD ds")
+        let s2 = f.tensor("s", grad: true)
+        let std = DAFLLoss.distillation(student: s2, teacher: t, temperature: 2, standardized: true, decoupled: 4)
+        expectClose([std.item], f.values("y_std"), "z-scored DKD at T = 2")
+        std.backward()
+        expectClose(s2.grad ?? [], f.values("ds_std"), "z-scored DKD at T = 2 ds")
+        // The teacher's own logits score 0 at any β; and, row by row, KL = TCKD + (1 − q_g) · NCKD (the decoupling).
+        #expect(Tensor.decoupledKD(student: t, teacher: t, alpha: 1, beta: 8).item < 1e-6)
+        for r in 0..<8 {
+            let sr = Tensor(shape: [1, 10], data: Array(f.values("s")[r * 10 ..< r * 10 + 10]))
+            let tr = Tensor(shape: [1, 10], data: Array(f.values("t")[r * 10 ..< r * 10 + 10]))
+            let qg = tr.softmax().data.max()!
+            let tckd = Tensor.decoupledKD(student: sr, teacher: tr, alpha: 1, beta: 0).item
+            let nckd = Tensor.decoupledKD(student: sr, teacher: tr, alpha: 0, beta: 1).item
+            let kl = Tensor.distillationKL(student: sr, teacher: tr).item
+            #expect(Swift.abs(tckd + (1 - qg) * nckd - kl) < 1e-4 * Swift.max(1, kl), "row \(r)")
+        }
+    }
+
     /// DIST's intra-class relation, alone and beside the z-scored KL (`--kd-standardize --kd-intra-class 0.5`).
     @Test func intraClassRelation() throws {
         let f = try Fixture("kd_intra_class")

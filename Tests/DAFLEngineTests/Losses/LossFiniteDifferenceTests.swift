@@ -15,6 +15,14 @@ import Testing
         gradCheck([randn([6, 10], seed: 38, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true, intraClass: 0.5) }
     }
 
+    @Test func decoupledKD() {
+        let teacher = randn([6, 10], seed: 50, scale: 3)
+        gradCheck([randn([6, 10], seed: 51, scale: 2)]) { .decoupledKD(student: $0[0], teacher: teacher, alpha: 1, beta: 8) }
+        gradCheck([randn([6, 10], seed: 52, scale: 2)]) { .decoupledKD(student: $0[0], teacher: teacher, alpha: 0.5, beta: 2) }
+        gradCheck([randn([6, 10], seed: 53, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 2, standardized: true, decoupled: 4) }
+        gradCheck([randn([6, 10], seed: 54, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true, intraClass: 0.5, decoupled: 1) }
+    }
+
     @Test func intraClassRelation() {
         let teacher = randn([6, 10], seed: 46, scale: 3)
         gradCheck([randn([6, 10], seed: 47, scale: 2)]) { DAFLLoss.intraClassRelation(student: $0[0], teacher: teacher) }
