@@ -269,6 +269,14 @@ public final class DAFLTrainer: @unchecked Sendable {
         return Float(Swift.min(done &+ 1, n)) / Float(n)
     }
 
+    /// The generator's learning rate for the iteration after `done` ones under `--lr-g-final`: a cosine from `lrG`
+    /// (at 0) to `lrGFinal` (at the last iteration). Nil without it: the rate stays as set.
+    static func generatorRate(_ config: DistillConfig, done: Int) -> Float? {
+        guard let final = config.lrGFinal else { return nil }
+        let c = Float(0.5 * (1 + cos(Double.pi * Double(Swift.min(done, config.iterations)) / Double(Swift.max(config.iterations, 1)))))
+        return final + (config.lrG - final) * c
+    }
+
     /// The end of the fade: the wide student, its dropped units now at 0, becomes the half-width student
     /// computing the same function, with its weights and optimizer moments at the kept units.
     private func finishPruning() throws {
@@ -433,6 +441,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if config.studentLRSchedule == "cosine" {
             studentOptimizer.learningRate = config.lrS * Float(0.5 * (1 + cos(Double.pi * Double(step) / Double(config.iterations))))
         }
+        if let rate = Self.generatorRate(config, done: step) { for o in generatorOptimizers { o.learningRate = rate } }
         if let n = config.studentWarmup, n > 0, step <= n {
             // Cosine: its rate, scaled; otherwise the base rate, scaled (lr steps inside the warm-up are not supported).
             let base = config.studentLRSchedule == "cosine" ? studentOptimizer.learningRate : config.lrS

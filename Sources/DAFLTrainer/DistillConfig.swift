@@ -26,6 +26,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Generator channels (128 in the reference).
     public var generatorWidth: Int
     public var lrG: Float
+    /// The generator's learning rate at the last iteration, reached from `lrG` on a cosine (`DAFLTrainer.generatorRate`):
+    /// the generator settles as the student's cosine schedule does. Nil: `lrG` throughout, as the reference.
+    public var lrGFinal: Float? = nil
     public var lrS: Float
     public var weights: LossWeights
     /// `adam` or `sgd` for the student.
@@ -229,6 +232,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let n = boundarySteps, !(1...50).contains(n) { p.append("--boundary-steps must be between 1 and 50") }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
         if let w = kdIntraClass, !(w >= 0 && w <= 100) { p.append("--kd-intra-class must be in [0, 100]") }
+        if let f = lrGFinal, !(f >= 0 && f.isFinite) { p.append("--lr-g-final must be 0 or more") }
         if let w = kdDecoupled, !(w >= 0 && w <= 100) { p.append("--kd-decoupled must be in [0, 100] (0: the KL)") }
         if let s = select, s != "last" && s != "agreement" { p.append("--select must be last or agreement") }
         if let c = replayClassCap, !(c > 0 && c <= 1) { p.append("--replay-class-cap must be in (0, 1]") }
@@ -278,7 +282,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var settings: [String: String] {
         [
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
-            "lr_g": "\(lrG)", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)",
+            "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",

@@ -75,6 +75,10 @@ public struct DashboardModel: Sendable {
     public var kdIntraClass: Double?
     /// DKD's β (`--kd-decoupled`) when the student distils by DKD; nil for the KL.
     public var kdDecoupled: Double?
+    /// Whether the generator's learning rate follows a schedule (`--lr-g-final`); the header then shows it.
+    public var generatorScheduled = false
+    /// The generator's learning rate, as the last step reported it.
+    public var generatorRate: Double = 0
     /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
     public var weightAverage = "EMA"
     public var frozenStudentLayers: String?
@@ -147,6 +151,7 @@ public struct DashboardModel: Sendable {
             boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
             kdStandardized = c.settings["kd_standardize"] == "true"
             kdIntraClass = c.settings["kd_intra_class"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
+            generatorScheduled = (c.settings["lr_g_final"] ?? "constant") != "constant"
             kdDecoupled = c.settings["kd_decoupled"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }
@@ -162,6 +167,7 @@ public struct DashboardModel: Sendable {
             elapsed = s.time
             stepsPerSecond = s.stepsPerSecond
             alpha = s.alpha; beta = s.beta; ohWeight = s.ohWeight
+            generatorRate = s.lrG
             // The optional terms are charted only in runs that report them.
             let terms: [(String, Double?)] = [("oh", s.oh), ("a", s.a), ("ie", s.ie), ("kd", s.kd), ("total", s.total),
                                               ("tv", s.tv), ("border", s.border), ("sym", s.sym), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget), ("boundary_hits", s.boundaryHits), ("views_kept", s.viewsKept), ("memory_kept", s.memoryKept.map(Double.init))]

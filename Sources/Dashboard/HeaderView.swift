@@ -29,6 +29,7 @@ public enum HeaderView {
     static func tunables(_ model: DashboardModel) -> String {
         switch model.kind {
         case .dafl: String(format: "α %.4g  β %.4g  oh %.4g", model.alpha, model.beta, model.ohWeight)
+            + (model.generatorScheduled ? String(format: "  lrG %.3g", model.generatorRate) : "")
         case .cganTrain, .ccganTrain: String(format: "lr G %.3g  lr D %.3g", model.tunables["lr_g"] ?? 0, model.tunables["lr_d"] ?? 0)
         case .cganDistill, .ccganDistill: "stage \(model.stage.isEmpty ? "starting" : model.stage)"
         }

@@ -322,6 +322,24 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         var bad = c; bad.replayKeepRare = 1.5
         #expect(bad.problems().contains { $0.contains("--replay-keep-rare must be in (0, 1]") })
     }
+    /// `--lr-g-final F`: the generator's rate falls on a cosine from --lr-g to F; logged per step, resumed exactly.
+    @Test func generatorRateScheduleIsLoggedResumedAndFollowed() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.lrG = 0.2; c.lrGFinal = 0.02
+        try expectLoggedAndResumedExactly(c, key: "lr_g_final", value: "0.02", off: "constant")
+        #expect(DAFLTrainer.generatorRate(c, done: 0) == 0.2 && Swift.abs(DAFLTrainer.generatorRate(c, done: 4)! - 0.02) < 1e-7)
+        #expect(Swift.abs(DAFLTrainer.generatorRate(c, done: 2)! - 0.11) < 1e-6)
+        let dir = try TrainerTests.tempDir(), box = EventBox()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try TrainerTests.trainer(c, dir: dir, box: box).run() == .completed)
+        // Each step event reports the rate the next iteration runs at, as `lr_s` does: the cosine after `step` iterations.
+        let rates = box.steps.map(\.lrG), expected = (1...4).map { Double(DAFLTrainer.generatorRate(c, done: $0)!) }
+        #expect(zip(rates, expected).allSatisfy { Swift.abs($0 - $1) < 1e-6 }, "\(rates) vs \(expected)")
+        #expect(DAFLTrainer.generatorRate(TrainerTests.tinyConfig(), done: 3) == nil)
+        var bad = c; bad.lrGFinal = -0.1
+        #expect(bad.problems().contains { $0.contains("--lr-g-final") })
+    }
+
     /// `--kd-decoupled B`: DKD in place of the KL on fresh and replayed batches; logged, resumed exactly, another student.
     @Test func decoupledDistillationIsLoggedResumedAndTrains() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)

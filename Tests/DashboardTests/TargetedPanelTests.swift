@@ -122,6 +122,22 @@ import Testing
         #expect(dText.contains("z-scored DKD β8 L_kd") && !dText.contains("KD L_kd"), "\(dText)")
     }
 
+    /// `--lr-g-final`: the header shows the generator's learning rate as the last step reported it; constant runs do not.
+    @Test func aScheduledGeneratorRateShowsInTheHeader() {
+        var m = DashboardModel()
+        guard case .config(var c) = Events.config() else { Issue.record("no config"); return }
+        c.settings["lr_g_final"] = "0.02"
+        m.apply(.config(c))
+        for i in 1...3 {
+            guard case .step(var s) = Events.step(i) else { continue }
+            s.lrG = 0.2 - 0.05 * Double(i)
+            m.apply(.step(s))
+        }
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(text.contains("lrG 0.05"), "\(text)")
+        #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("lrG"))
+    }
+
     /// `--replay-keep-rare`: the memory line says how many rare-class images each eviction kept (the last 20 steps' mean).
     @Test func keptRareImagesShowOnTheMemoryLine() {
         let m = Self.model { s, i in

@@ -44,6 +44,7 @@ struct Distill: ParsableCommand {
     @Option(help: "β: weight of the information-entropy loss.") var beta: Float?
     @Option(help: "Weight of the one-hot loss.") var oh: Float?
     @Option(name: .customLong("lr-g"), help: "Generator learning rate (Adam).") var lrG: Float?
+    @Option(name: .customLong("lr-g-final"), help: "The generator's learning rate at the last iteration, reached from --lr-g on a cosine (default: --lr-g throughout).") var lrGFinal: Float?
     @Option(name: .customLong("lr-s"), help: "Student learning rate.") var lrS: Float?
     @Option(help: "Seed for every random draw.") var seed: UInt64?
     @Option(help: "Run directory (default: runs/<time>-<preset>).") var runDir: String?
@@ -138,6 +139,7 @@ struct Distill: ParsableCommand {
         if let v = beta { c.weights.beta = v }
         if let v = oh { c.weights.oneHot = v }
         if let v = lrG { c.lrG = v }
+        if let v = lrGFinal { c.lrGFinal = v }
         if let v = lrS { c.lrS = v }
         if let v = seed { c.seed = v }
         if let v = evalEvery { c.evalEvery = v }
