@@ -811,6 +811,21 @@ def kd_intra_class():
 
 
 @case
+def ie_temperature():
+    name = "ie_temperature"
+    seed(name)
+    logits = torch.randn(16, 10) * 3
+
+    def run(dtype):
+        ld = leaf(logits, dtype)
+        y = D.loss_ie(ld / 0.5)
+        y.backward()
+        return {"logits": logits, "y": y, "dlogits": ld.grad}
+    meta = {"op": "loss_ie_temperature", "formula": "p = mean_0 softmax(logits / 0.5, 1); sum p*log10(p)", "gout": "1"}
+    return name, run, meta, {"logits"}
+
+
+@case
 def kd_decoupled():
     name = "kd_decoupled"
     seed(name)

@@ -77,6 +77,8 @@ public struct DashboardModel: Sendable {
     public var kdDecoupled: Double?
     /// Whether the generator's learning rate follows a schedule (`--lr-g-final`); the header then shows it.
     public var generatorScheduled = false
+    /// The information-entropy term's softmax temperature (`--ie-temperature`) when it is not 1.
+    public var ieTemperature: Double?
     /// The generator's learning rate, as the last step reported it.
     public var generatorRate: Double = 0
     /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
@@ -116,10 +118,13 @@ public struct DashboardModel: Sendable {
         return kdIntraClass.map { "\(kd)+intra×\(String(format: "%.3g", $0)) L_kd" } ?? "\(kd) L_kd"
     }
 
+    /// The information-entropy chart: its softmax temperature when it is not the paper's 1.
+    var ieLabel: String { ieTemperature.map { "info entropy τ\(String(format: "%.3g", $0)) L_ie" } ?? "info entropy L_ie" }
+
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries.map { $0.key == "kd" ? ("kd", kdLabel) : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
+        case .dafl: Self.lossSeries.map { $0.key == "kd" ? ("kd", kdLabel) : $0.key == "ie" ? ("ie", ieLabel) : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
             + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
@@ -152,6 +157,7 @@ public struct DashboardModel: Sendable {
             kdStandardized = c.settings["kd_standardize"] == "true"
             kdIntraClass = c.settings["kd_intra_class"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             generatorScheduled = (c.settings["lr_g_final"] ?? "constant") != "constant"
+            ieTemperature = c.settings["ie_temperature"].flatMap(Double.init).flatMap { $0 == 1 ? nil : $0 }
             kdDecoupled = c.settings["kd_decoupled"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }

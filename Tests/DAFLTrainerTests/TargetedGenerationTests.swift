@@ -322,6 +322,20 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         var bad = c; bad.replayKeepRare = 1.5
         #expect(bad.problems().contains { $0.contains("--replay-keep-rare must be in (0, 1]") })
     }
+    /// `--ie-temperature τ`: the entropy term of a colder softmax; logged, resumed exactly, another generator.
+    @Test func ieTemperatureIsLoggedResumedAndTrains() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.weights.ieTemperature = 0.5
+        try expectLoggedAndResumedExactly(c, key: "ie_temperature", value: "0.5", off: "1.0")
+        let dirs = try (0..<2).map { _ in try TrainerTests.tempDir() }
+        defer { for d in dirs { try? FileManager.default.removeItem(at: d) } }
+        let a = try TrainerTests.trainer(c, dir: dirs[0], box: EventBox()), b = try TrainerTests.trainer(TrainerTests.tinyConfig(iterations: 4), dir: dirs[1], box: EventBox())
+        #expect(a.run() == .completed && b.run() == .completed)
+        #expect(a.generator.namedParameters.map(\.1.data) != b.generator.namedParameters.map(\.1.data))
+        var bad = c; bad.weights.ieTemperature = 0
+        #expect(bad.problems().contains { $0.contains("--ie-temperature must be positive") })
+    }
+
     /// `--lr-g-final F`: the generator's rate falls on a cosine from --lr-g to F; logged per step, resumed exactly.
     @Test func generatorRateScheduleIsLoggedResumedAndFollowed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)

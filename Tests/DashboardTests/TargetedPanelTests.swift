@@ -120,6 +120,10 @@ import Testing
         m.apply(.config(c))
         let dText = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(dText.contains("z-scored DKD β8 L_kd") && !dText.contains("KD L_kd"), "\(dText)")
+        // A colder information-entropy term names its temperature.
+        c.settings["ie_temperature"] = "0.5"
+        m.apply(.config(c))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("info entropy τ0.5 L_ie"))
     }
 
     /// `--lr-g-final`: the header shows the generator's learning rate as the last step reported it; constant runs do not.

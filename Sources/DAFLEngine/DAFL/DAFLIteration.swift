@@ -18,15 +18,19 @@ public struct LossWeights: Sendable, Equatable, Codable {
     public var borderBand: Int
     /// Weight of the images' mean squared difference from their mirror images, an image prior (0: plain DAFL).
     public var symmetry: Float
+    /// The temperature of the softmax the information-entropy term averages (1: the paper's). Below 1 the batch-mean
+    /// softmax approaches the teacher's class counts, so the term balances the classes the teacher gives, not only its soft mass.
+    public var ieTemperature: Float
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
-                tv: Float = 0, diversity: Float = 0, border: Float = 0, borderBand: Int = DAFLLoss.borderBand, symmetry: Float = 0) {
+                tv: Float = 0, diversity: Float = 0, border: Float = 0, borderBand: Int = DAFLLoss.borderBand, symmetry: Float = 0,
+                ieTemperature: Float = 1) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
         self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity; self.border = border; self.borderBand = borderBand
-        self.symmetry = symmetry
+        self.symmetry = symmetry; self.ieTemperature = ieTemperature
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand, symmetry }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand, symmetry, ieTemperature }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -41,6 +45,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         border = try c.decodeIfPresent(Float.self, forKey: .border) ?? 0
         borderBand = try c.decodeIfPresent(Int.self, forKey: .borderBand) ?? DAFLLoss.borderBand
         symmetry = try c.decodeIfPresent(Float.self, forKey: .symmetry) ?? 0
+        ieTemperature = try c.decodeIfPresent(Float.self, forKey: .ieTemperature) ?? 1
     }
 }
 
@@ -120,7 +125,7 @@ public enum DAFLIteration {
         let (logits, features) = teacher.forwardWithFeatures(images)
         let lOH = conditioned != nil ? Tensor.crossEntropy(logits, targets: targets!) : DAFLLoss.oneHot(logits)
         let lA = DAFLLoss.activation(features)
-        let lIE = DAFLLoss.informationEntropy(logits)
+        let lIE = DAFLLoss.informationEntropy(logits, temperature: w.ieTemperature)
         let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached(),
                                         temperature: kdTemperature, standardized: kdStandardized, intraClass: kdIntraClass, decoupled: kdDecoupled)
         var generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta

@@ -21,8 +21,13 @@ public enum DAFLLoss {
     }
 
     /// Σₖ pₖ·log₁₀ pₖ of the batch-mean softmax: its minimum, −log₁₀ K, means balanced classes.
-    public static func informationEntropy(_ logits: Tensor) -> Tensor {
-        let p = logits.softmax().meanOverBatch()
+    /// At `temperature` τ the softmax is of logits / τ (`--ie-temperature`; 1, the paper's, computes no division):
+    /// below 1 each image counts closer to its argmax, so the mean nears the batch's class counts.
+    /// ```swift
+    /// let lIE = DAFLLoss.informationEntropy(teacherLogits, temperature: 0.5)
+    /// ```
+    public static func informationEntropy(_ logits: Tensor, temperature: Float = 1) -> Tensor {
+        let p = (temperature == 1 ? logits : logits * (1 / temperature)).softmax().meanOverBatch()
         return (p * p.log10()).sum()
     }
 

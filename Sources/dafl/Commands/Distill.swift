@@ -35,6 +35,8 @@ struct Distill: ParsableCommand {
     var border: Float?
     @Option(help: "Weight of the symmetry prior: the mean squared difference of the generated images from their mirror images, which the generator minimises (0: off).")
     var symmetry: Float?
+    @Option(name: .customLong("ie-temperature"), help: "Temperature of the softmax the information-entropy term averages (1: the paper's; below 1 it balances the teacher's class counts more than its soft mass).")
+    var ieTemperature: Float?
     @Option(help: "Pixels along each edge that --border holds at black (1–8; default 2).")
     var borderBand: Int?
     @Option(help: "Weight of the mean cosine similarity between the teacher features of a batch's images, a diversity term the generator minimises (0: off).")
@@ -130,6 +132,7 @@ struct Distill: ParsableCommand {
         if let v = tv { c.weights.tv = v }
         if let v = border { c.weights.border = v }
         if let v = symmetry { c.weights.symmetry = v }
+        if let v = ieTemperature { c.weights.ieTemperature = v }
         if let v = borderBand { c.weights.borderBand = v }
         if let v = diversity { c.weights.diversity = v }
         if let v = discrepancy {

@@ -69,6 +69,22 @@ import Testing
         #expect(abs(moved.item - loss.item) < 1e-5)
     }
 
+    /// The information-entropy term at softmax temperature 0.5 (`--ie-temperature 0.5`); at 1 it is the paper's term.
+    @Test func informationEntropyAtATemperature() throws {
+        let f = try Fixture("ie_temperature")
+        let l = f.tensor("logits", grad: true)
+        let loss = DAFLLoss.informationEntropy(l, temperature: 0.5)
+        expectClose([loss.item], f.values("y"), "ie τ=0.5")
+        loss.backward()
+        expectClose(l.grad ?? [], f.values("dlogits"), "ie τ=0.5 dlogits")
+        #expect(DAFLLoss.informationEntropy(f.tensor("logits"), temperature: 1).item == DAFLLoss.informationEntropy(f.tensor("logits")).item)
+        // Colder, the term sees the class counts: 16 images, all but one of class 0 yet unsure, score nearer to one class.
+        var rows = [Float]()
+        for i in 0..<16 { rows += (0..<10).map { j in j == (i == 0 ? 1 : 0) ? 1 : 0 } }
+        let unsure = Tensor(shape: [16, 10], data: rows)
+        #expect(DAFLLoss.informationEntropy(unsure, temperature: 0.1).item > DAFLLoss.informationEntropy(unsure).item + 0.5)
+    }
+
     /// Decoupled distillation (DKD), the teacher's argmax as the target: β = 8 on raw logits, and β = 4 on z-scored
     /// logits at T = 2 (`--kd-standardize --kd-temperature 2 --kd-decoupled 4`).
     @Test func decoupledDistillation() throws {

@@ -54,6 +54,7 @@ import Testing
         let logits = randn([8, 10], seed: 33, scale: 2)
         gradCheck([logits]) { DAFLLoss.oneHot($0[0]) }
         gradCheck([logits]) { DAFLLoss.informationEntropy($0[0]) }
+        gradCheck([logits]) { DAFLLoss.informationEntropy($0[0], temperature: 0.5) }
         let f = Tensor(shape: [8, 12], data: randn([8, 12], seed: 34).data.map { Swift.abs($0) + 0.05 })
         gradCheck([f]) { DAFLLoss.activation($0[0]) }
     }
