@@ -811,6 +811,22 @@ def kd_intra_class():
 
 
 @case
+def saturation_prior():
+    name = "saturation_prior"
+    seed(name)
+    h = torch.randn(2, 1, 6, 6) * 2
+
+    def run(dtype):
+        hd = leaf(h, dtype)
+        tone = torch.tanh(hd)
+        y = tone.square().mean()
+        y.backward()
+        return {"h": h, "y": y, "dh": hd.grad}
+    meta = {"op": "loss_saturation", "formula": "tone = tanh(h); y = mean(tone^2) (the generator's tone before its last batch norm)", "gout": "1"}
+    return name, run, meta, {"h"}
+
+
+@case
 def ie_temperature():
     name = "ie_temperature"
     seed(name)

@@ -23,6 +23,8 @@ under a cosine schedule. The test split only measures. It prints the test accura
                      (ridge --ridge) so that, on the student's own inputs, its kept pre-activations match the
                      teacher's on --fit of the generated images (as ThiNet or channel pruning do with real data)
 --data real          train (and fit) on Fashion-MNIST's training images instead: a ceiling, never a recipe
+--binarize T         with --data real: every training pixel set to black or white at grey threshold T, as the
+                     generator's saturated tanh makes its images (a measure of what grey levels are worth)
 --steps 0            only measure the start
 --freeze conv1,...   layers left untrained; --hint W adds W · MSE between the student's 60 features and
                      the teacher's at the kept units; --loss mse|l1 replaces the KL by a loss on the logits.
@@ -136,6 +138,8 @@ def main():
     ap.add_argument("--ridge", type=float, default=1e-3)
     ap.add_argument("--fit", type=int, default=8192)
     ap.add_argument("--data", choices=["generated", "real"], default="generated")
+    ap.add_argument("--binarize", type=float, default=None,
+                    help="with --data real: each training pixel black or white by this grey threshold (0..1), as the generator's saturated output")
     ap.add_argument("--crit", choices=["in", "out", "inout"], default="in")
     ap.add_argument("--fade", type=float, default=0.5)
     ap.add_argument("--freeze", default="")
@@ -161,6 +165,10 @@ def main():
     images = torch.cat(memories).view(-1, 1, 32, 32)
     if a.data == "real":
         images = D.load_fashion(D.FASHION_DIR, "train", D.FASHION_MEAN, D.FASHION_STD)[0]
+        if a.binarize is not None:
+            black, white = (0 - D.FASHION_MEAN) / D.FASHION_STD, (1 - D.FASHION_MEAN) / D.FASHION_STD
+            cut = (a.binarize - D.FASHION_MEAN) / D.FASHION_STD
+            images = torch.where(images > cut, torch.tensor(white), torch.tensor(black))
     state = teacher.state_dict()
     kept = kept_units(state, a.crit)
     gradual = a.init == "gradual"

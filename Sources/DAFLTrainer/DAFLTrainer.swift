@@ -400,7 +400,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                             background: preprocessing.blackAndWhite.black, jitter: jitter, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
-                         ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
+                         ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry), ("saturation", r.saturation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
             setState(.halted)
             sink(.halt(HaltEvent(step: step, time: elapsed, reason: "non-finite-loss",
                                  detail: "at iteration \(step + 1): \(which.joined(separator: ", ")); no weight was updated",
@@ -528,6 +528,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         if weights.tv > 0 { event.tv = Double(r.totalVariation); event.tvWeight = Double(weights.tv) }
         if weights.border > 0 { event.border = Double(r.borderDeviation); event.borderWeight = Double(weights.border) }
         if weights.symmetry > 0 { event.sym = Double(r.mirrorAsymmetry); event.symWeight = Double(weights.symmetry) }
+        if weights.saturation > 0 { event.sat = Double(r.saturation); event.satWeight = Double(weights.saturation) }
         if weights.diversity > 0 { event.div = Double(r.featureSimilarity); event.divWeight = Double(weights.diversity) }
         if config.replayBatches > 0 { event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch }
         if config.replayKeepRare.map({ $0 < 1 }) == true { event.memoryKept = memoryKept }

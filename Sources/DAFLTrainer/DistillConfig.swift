@@ -210,9 +210,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if latent < 1 { p.append("--latent must be positive") }
         if generatorWidth < 2 || generatorWidth % 2 != 0 { p.append("--generator-width must be even and at least 2") }
         for (name, v) in [("--lr-g", lrG), ("--lr-s", lrS)] where !(v > 0 && v.isFinite) { p.append("\(name) must be positive") }
-        for (name, v) in [("--oh", weights.oneHot), ("--alpha", weights.alpha), ("--beta", weights.beta), ("--adversarial", weights.adversarial), ("--tv", weights.tv), ("--diversity", weights.diversity), ("--border", weights.border), ("--symmetry", weights.symmetry), ("--ie-temperature", weights.ieTemperature)] where !(v >= 0 && v.isFinite) {
+        for (name, v) in [("--oh", weights.oneHot), ("--alpha", weights.alpha), ("--beta", weights.beta), ("--adversarial", weights.adversarial), ("--tv", weights.tv), ("--diversity", weights.diversity), ("--border", weights.border), ("--symmetry", weights.symmetry), ("--ie-temperature", weights.ieTemperature), ("--saturation", weights.saturation)] where !(v >= 0 && v.isFinite) {
             p.append("\(name) must be a finite number ≥ 0")
         }
+        if weights.saturation > 0 && generatorOutput == "linear" { p.append("--saturation needs a tanh output (--generator-output batchnorm or grey): linear has no tone to judge") }
         if weights.ieTemperature == 0 { p.append("--ie-temperature must be positive") }
         if !(1...8).contains(weights.borderBand) { p.append("--border-band must be between 1 and 8 pixels") }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
@@ -283,7 +284,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var settings: [String: String] {
         [
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
-            "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)",
+            "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "saturation": "\(weights.saturation)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",

@@ -98,6 +98,7 @@ public struct DashboardModel: Sendable {
     /// The border prior's weight when on (`--border`).
     public var borderWeight: Double?
     public var symWeight: Double?
+    public var satWeight: Double?
     /// Images in the student's replay memory and its capacity, as last reported (nil: no replay).
     public var memory: Int?
     public var memoryCapacity: Int?
@@ -129,6 +130,7 @@ public struct DashboardModel: Sendable {
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
             + (series["sym"] == nil ? [] : [("sym", "symmetry prior×\(String(format: "%.3g", symWeight ?? 0))")])
+            + (series["sat"] == nil ? [] : [("sat", "saturation prior×\(String(format: "%.3g", satWeight ?? 0))")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]
@@ -176,7 +178,7 @@ public struct DashboardModel: Sendable {
             generatorRate = s.lrG
             // The optional terms are charted only in runs that report them.
             let terms: [(String, Double?)] = [("oh", s.oh), ("a", s.a), ("ie", s.ie), ("kd", s.kd), ("total", s.total),
-                                              ("tv", s.tv), ("border", s.border), ("sym", s.sym), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget), ("boundary_hits", s.boundaryHits), ("views_kept", s.viewsKept), ("memory_kept", s.memoryKept.map(Double.init))]
+                                              ("tv", s.tv), ("border", s.border), ("sym", s.sym), ("sat", s.sat), ("div", s.div), ("adv", s.adv), ("on_target", s.onTarget), ("boundary_hits", s.boundaryHits), ("views_kept", s.viewsKept), ("memory_kept", s.memoryKept.map(Double.init))]
             for case let (key, v?) in terms {
                 series[key, default: Series()].steps.append(s.step)
                 series[key, default: Series()].values.append(v)
@@ -188,6 +190,7 @@ public struct DashboardModel: Sendable {
             divWeight = s.divWeight
             borderWeight = s.borderWeight
             symWeight = s.symWeight
+            satWeight = s.satWeight
             memory = s.memory; memoryCapacity = s.memoryCapacity
             generatorTurn = s.generator.flatMap { g in s.generators.map { (g, $0) } }
             recentHists.append(s.hist)

@@ -37,6 +37,8 @@ public enum RunEventExport {
             if let w = s.borderWeight { v += scalars([("weights/border", w)]) }
             if let a = s.sym { v += scalars([("loss/symmetry", a)]) }
             if let w = s.symWeight { v += scalars([("weights/symmetry", w)]) }
+            if let a = s.sat { v += scalars([("loss/saturation", a)]) }
+            if let w = s.satWeight { v += scalars([("weights/saturation", w)]) }
             if let m = s.memory { v += scalars([("memory/images", Double(m))]) }
             if let h = s.boundaryHits { v += scalars([("boundary/reach_target_percent", h)]) }
             if let k = s.viewsKept { v += scalars([("replay/views_kept_percent", k)]) }

@@ -336,6 +336,28 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         #expect(bad.problems().contains { $0.contains("--ie-temperature must be positive") })
     }
 
+    /// `--saturation W`: the generator is pushed off two-level pictures; logged per step, resumed exactly, refused without a tone.
+    @Test func saturationPriorIsLoggedResumedAndTrains() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.weights.saturation = 2
+        try expectLoggedAndResumedExactly(c, key: "saturation", value: "2.0", off: "0.0")
+        let dirs = try (0..<2).map { _ in try TrainerTests.tempDir() }
+        defer { for d in dirs { try? FileManager.default.removeItem(at: d) } }
+        let box = EventBox()
+        let a = try TrainerTests.trainer(c, dir: dirs[0], box: box), b = try TrainerTests.trainer(TrainerTests.tinyConfig(iterations: 4), dir: dirs[1], box: EventBox())
+        #expect(a.run() == .completed && b.run() == .completed)
+        #expect(a.generator.namedParameters.map(\.1.data) != b.generator.namedParameters.map(\.1.data))
+        #expect(box.steps.allSatisfy { ($0.sat ?? -1) > 0 && $0.sat! <= 1 && $0.satWeight == 2 })
+        // The tone is the tanh the images came from: the generator's own forward gives the images it returns.
+        var rng = RNG(seed: 2)
+        let g = Generator(latent: 8, width: 8, channels: 1, imageSize: 32, rng: &rng)
+        let z = Tensor(shape: [4, 8], data: rng.normal(count: 32))
+        let (images, tone) = GradMode.noGrad { g.forward(z) }
+        #expect(images.data == GradMode.noGrad { g(z) }.data && tone!.data.allSatisfy { Swift.abs($0) <= 1 })
+        var bad = c; bad.generatorOutput = "linear"
+        #expect(bad.problems().contains { $0.contains("--saturation needs a tanh output") })
+    }
+
     /// `--lr-g-final F`: the generator's rate falls on a cosine from --lr-g to F; logged per step, resumed exactly.
     @Test func generatorRateScheduleIsLoggedResumedAndFollowed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)

@@ -120,6 +120,15 @@ import Testing
         m.apply(.config(c))
         let dText = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(dText.contains("z-scored DKD β8 L_kd") && !dText.contains("KD L_kd"), "\(dText)")
+        // The saturation prior gets its chart when steps report it.
+        var sat = DashboardModel()
+        sat.apply(Events.config())
+        for i in 1...3 {
+            guard case .step(var st) = Events.step(i) else { continue }
+            st.sat = 0.9; st.satWeight = 2
+            sat.apply(.step(st))
+        }
+        #expect(DashboardView.render(sat, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("saturation prior×2"))
         // A colder information-entropy term names its temperature.
         c.settings["ie_temperature"] = "0.5"
         m.apply(.config(c))

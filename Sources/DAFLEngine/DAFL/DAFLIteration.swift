@@ -21,16 +21,19 @@ public struct LossWeights: Sendable, Equatable, Codable {
     /// The temperature of the softmax the information-entropy term averages (1: the paper's). Below 1 the batch-mean
     /// softmax approaches the teacher's class counts, so the term balances the classes the teacher gives, not only its soft mass.
     public var ieTemperature: Float
+    /// Weight of the generated images' mean squared tone before the last batch norm, a prior against
+    /// two-level pictures (`DAFLLoss.saturation`; 0: plain DAFL).
+    public var saturation: Float
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
                 tv: Float = 0, diversity: Float = 0, border: Float = 0, borderBand: Int = DAFLLoss.borderBand, symmetry: Float = 0,
-                ieTemperature: Float = 1) {
+                ieTemperature: Float = 1, saturation: Float = 0) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
         self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity; self.border = border; self.borderBand = borderBand
-        self.symmetry = symmetry; self.ieTemperature = ieTemperature
+        self.symmetry = symmetry; self.ieTemperature = ieTemperature; self.saturation = saturation
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand, symmetry, ieTemperature }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand, symmetry, ieTemperature, saturation }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -46,6 +49,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         borderBand = try c.decodeIfPresent(Int.self, forKey: .borderBand) ?? DAFLLoss.borderBand
         symmetry = try c.decodeIfPresent(Float.self, forKey: .symmetry) ?? 0
         ieTemperature = try c.decodeIfPresent(Float.self, forKey: .ieTemperature) ?? 1
+        saturation = try c.decodeIfPresent(Float.self, forKey: .saturation) ?? 0
     }
 }
 
@@ -73,6 +77,8 @@ public struct IterationResult: Sendable {
     public var borderDeviation: Float = 0
     /// Mean squared difference of the batch from its mirror images (computed only when its weight is above 0).
     public var mirrorAsymmetry: Float = 0
+    /// The images' mean squared tone (`DAFLLoss.saturation`); 0 when its weight is 0.
+    public var saturation: Float = 0
     /// Targeted generation: the fraction of images the teacher assigns to their target class (nil otherwise).
     public var onTarget: Float? = nil
     /// oneHot·L_oh + alpha·L_a + beta·L_ie + L_kd, as the reference's single backward.
@@ -84,7 +90,7 @@ public struct IterationResult: Sendable {
     /// The teacher's logits [N·K] (for replaying the batch to the student).
     public var teacherLogits: [Float]
     /// Whether every loss was finite. When false, no weight was touched.
-    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, featureSimilarity, borderDeviation, mirrorAsymmetry, total].allSatisfy(\.isFinite) }
+    public var finite: Bool { [oneHot, activation, entropy, distillation, discrepancy, totalVariation, featureSimilarity, borderDeviation, mirrorAsymmetry, saturation, total].allSatisfy(\.isFinite) }
 }
 
 /// One DAFL iteration exactly as the reference code: noise → generator → frozen teacher (eval mode);
@@ -118,8 +124,8 @@ public enum DAFLIteration {
                            keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
-        let conditioned = targets.flatMap { t in conditional.map { $0(z, labels: t) } }
-        let generated = conditioned ?? generator(z)
+        let conditioned = targets.flatMap { t in conditional.map { $0.forward(z, labels: t) } }
+        let (generated, tone) = conditioned ?? generator.forward(z)
         // Teacher and student see the jittered view; the image priors judge the picture as generated.
         let images = jitter.map { generated.jittered(dy: $0.dy, dx: $0.dx, mirrored: $0.mirrored) } ?? generated
         let (logits, features) = teacher.forwardWithFeatures(images)
@@ -153,6 +159,12 @@ public enum DAFLIteration {
             generatorLoss = generatorLoss + b * w.border
             lBorder = b
         }
+        var lSat: Tensor?
+        if w.saturation > 0, let tone {
+            let s = DAFLLoss.saturation(tone)
+            generatorLoss = generatorLoss + s * w.saturation
+            lSat = s
+        }
         var lSym: Tensor?
         if w.symmetry > 0 {
             let a = generated.mirrorAsymmetry()
@@ -171,6 +183,7 @@ public enum DAFLIteration {
         result.featureSimilarity = lDiv?.item ?? 0
         result.borderDeviation = lBorder?.item ?? 0
         result.mirrorAsymmetry = lSym?.item ?? 0
+        result.saturation = lSat?.item ?? 0
         if conditioned != nil, let targets {
             result.onTarget = Float(zip(classes, targets).filter { $0 == $1 }.count) / Float(Swift.max(targets.count, 1))
         }

@@ -31,6 +31,19 @@ public enum DAFLLoss {
         return (p * p.log10()).sum()
     }
 
+    /// Mean squared tone of generated images (the generator's tanh output, in [−1, 1]; PyTorch `tone.square().mean()`):
+    /// 1 for images of pure black and white, 1/3 for tones spread evenly. The DAFL generator's tanh saturates, so its
+    /// pictures are two-level; Fashion-MNIST's have grey levels (shading, texture), which the teacher's answers use
+    /// (on test images cut to black and white it loses 8 points). The batch norm after the tanh keeps the images'
+    /// contrast, so the generator can lower this only by making intermediate tones (`--saturation`, off by default).
+    /// ```swift
+    /// let (images, tone) = generator.forward(z)
+    /// let loss = DAFLLoss.saturation(tone!)
+    /// ```
+    public static func saturation(_ tone: Tensor) -> Tensor {
+        (tone * tone).mean()
+    }
+
     /// Mean |teacher − student| over the logits (DFAD, Fang et al. 2019): how much the two disagree.
     /// Subtracted from the generator's objective (weight `LossWeights.adversarial`), it steers the
     /// generator to images the student has not learned yet. Not part of DAFL; off by default.

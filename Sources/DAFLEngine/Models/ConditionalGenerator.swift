@@ -55,16 +55,19 @@ public final class ConditionalGenerator: Model {
         return m
     }
 
-    public func callAsFunction(_ z: Tensor, labels: [Int]) -> Tensor {
+    public func callAsFunction(_ z: Tensor, labels: [Int]) -> Tensor { forward(z, labels: labels).images }
+
+    /// Images for `labels` from noise, with their tone (`Generator.finishWithTone`).
+    public func forward(_ z: Tensor, labels: [Int]) -> (images: Tensor, tone: Tensor?) {
         precondition(z.rank == 2 && z.shape[0] == labels.count, "noise \(z.shape) for \(labels.count) labels")
-        guard conditioning == .batchNorm else { return generator(z * labelEmbedding(labels)) }
+        guard conditioning == .batchNorm else { return generator.forward(z * labelEmbedding(labels)) }
         let g = generator, n = z.shape[0]
         var h = g.l1(z).reshaped([n, g.width, g.initSize, g.initSize])
         h = Tensor.upsampleConv3x3(conditionalNorms[0](h, labels: labels), weight: g.conv1.weight, bias: g.conv1.bias)
         h = conditionalNorms[1](h, labels: labels).leakyRelu(slope: 0.2)
         h = Tensor.upsampleConv3x3(h, weight: g.conv2.weight, bias: g.conv2.bias)
         h = conditionalNorms[2](h, labels: labels).leakyRelu(slope: 0.2)
-        return g.finish(g.conv3(h))
+        return g.finishWithTone(g.conv3(h))
     }
 
     /// Starts the conditioning afresh: a new N(0, 1) embedding (`noise`, one draw per entry) or plain batch

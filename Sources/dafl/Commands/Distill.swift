@@ -37,6 +37,8 @@ struct Distill: ParsableCommand {
     var symmetry: Float?
     @Option(name: .customLong("ie-temperature"), help: "Temperature of the softmax the information-entropy term averages (1: the paper's; below 1 it balances the teacher's class counts more than its soft mass).")
     var ieTemperature: Float?
+    @Option(help: "Weight of the saturation prior: the generated images' mean squared tone (tanh output) before the last batch norm, which the generator minimises: grey levels instead of two-level pictures (0: off).")
+    var saturation: Float?
     @Option(help: "Pixels along each edge that --border holds at black (1–8; default 2).")
     var borderBand: Int?
     @Option(help: "Weight of the mean cosine similarity between the teacher features of a batch's images, a diversity term the generator minimises (0: off).")
@@ -133,6 +135,7 @@ struct Distill: ParsableCommand {
         if let v = border { c.weights.border = v }
         if let v = symmetry { c.weights.symmetry = v }
         if let v = ieTemperature { c.weights.ieTemperature = v }
+        if let v = saturation { c.weights.saturation = v }
         if let v = borderBand { c.weights.borderBand = v }
         if let v = diversity { c.weights.diversity = v }
         if let v = discrepancy {

@@ -69,6 +69,20 @@ import Testing
         #expect(abs(moved.item - loss.item) < 1e-5)
     }
 
+    /// The saturation prior on a tanh tone, through the tanh (as the generator's last convolution feeds it).
+    @Test func saturationPrior() throws {
+        let f = try Fixture("saturation_prior")
+        let h = f.tensor("h", grad: true)
+        let loss = DAFLLoss.saturation(h.tanh())
+        expectClose([loss.item], f.values("y"), "saturation")
+        loss.backward()
+        expectClose(h.grad ?? [], f.values("dh"), "saturation dh")
+        // Two-level tones score 1, an even spread about 1/3.
+        #expect(DAFLLoss.saturation(Tensor(shape: [4], data: [1, -1, -1, 1])).item == 1)
+        let spread = Tensor(shape: [201], data: (0...200).map { Float($0) / 100 - 1 })
+        #expect(Swift.abs(DAFLLoss.saturation(spread).item - 0.33667) < 1e-4)
+    }
+
     /// The information-entropy term at softmax temperature 0.5 (`--ie-temperature 0.5`); at 1 it is the paper's term.
     @Test func informationEntropyAtATemperature() throws {
         let f = try Fixture("ie_temperature")
