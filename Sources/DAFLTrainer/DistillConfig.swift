@@ -213,7 +213,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         for (name, v) in [("--oh", weights.oneHot), ("--alpha", weights.alpha), ("--beta", weights.beta), ("--adversarial", weights.adversarial), ("--tv", weights.tv), ("--diversity", weights.diversity), ("--border", weights.border), ("--symmetry", weights.symmetry), ("--ie-temperature", weights.ieTemperature), ("--saturation", weights.saturation)] where !(v >= 0 && v.isFinite) {
             p.append("\(name) must be a finite number ≥ 0")
         }
-        if weights.saturation > 0 && generatorOutput == "linear" { p.append("--saturation needs a tanh output (--generator-output batchnorm or grey): linear has no tone to judge") }
+        if weights.saturation > 0 && generatorOutput == "linear" { p.append("--saturation needs a tanh output (--generator-output batchnorm or grey): linear has no tanh to saturate") }
         if weights.ieTemperature == 0 { p.append("--ie-temperature must be positive") }
         if !(1...8).contains(weights.borderBand) { p.append("--border-band must be between 1 and 8 pixels") }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }

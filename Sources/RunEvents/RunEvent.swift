@@ -132,7 +132,7 @@ public struct StepEvent: Codable, Equatable, Sendable {
     /// The symmetry prior's value (mean squared difference of the images from their mirror images) and weight, when on.
     public var sym: Double? = nil
     public var symWeight: Double? = nil
-    /// The saturation prior's value (the generated images' mean squared tone before the last batch norm) and weight, when on.
+    /// The saturation prior's value (the mean log cosh of the generator's drive before its tanh) and weight, when on.
     public var sat: Double? = nil
     public var satWeight: Double? = nil
     /// The mean cosine similarity of the batch's teacher features and its weight (`--diversity`); nil when off.

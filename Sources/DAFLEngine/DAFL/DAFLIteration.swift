@@ -21,8 +21,8 @@ public struct LossWeights: Sendable, Equatable, Codable {
     /// The temperature of the softmax the information-entropy term averages (1: the paper's). Below 1 the batch-mean
     /// softmax approaches the teacher's class counts, so the term balances the classes the teacher gives, not only its soft mass.
     public var ieTemperature: Float
-    /// Weight of the generated images' mean squared tone before the last batch norm, a prior against
-    /// two-level pictures (`DAFLLoss.saturation`; 0: plain DAFL).
+    /// Weight of the mean log cosh of the generator's drive (before its tanh), a prior against two-level
+    /// pictures (`DAFLLoss.saturation`; 0: plain DAFL).
     public var saturation: Float
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
@@ -77,7 +77,7 @@ public struct IterationResult: Sendable {
     public var borderDeviation: Float = 0
     /// Mean squared difference of the batch from its mirror images (computed only when its weight is above 0).
     public var mirrorAsymmetry: Float = 0
-    /// The images' mean squared tone (`DAFLLoss.saturation`); 0 when its weight is 0.
+    /// The mean log cosh of the generator's drive (`DAFLLoss.saturation`); 0 when its weight is 0.
     public var saturation: Float = 0
     /// Targeted generation: the fraction of images the teacher assigns to their target class (nil otherwise).
     public var onTarget: Float? = nil
@@ -125,7 +125,7 @@ public enum DAFLIteration {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in conditional.map { $0.forward(z, labels: t) } }
-        let (generated, tone) = conditioned ?? generator.forward(z)
+        let (generated, drive) = conditioned ?? generator.forward(z)
         // Teacher and student see the jittered view; the image priors judge the picture as generated.
         let images = jitter.map { generated.jittered(dy: $0.dy, dx: $0.dx, mirrored: $0.mirrored) } ?? generated
         let (logits, features) = teacher.forwardWithFeatures(images)
@@ -160,8 +160,8 @@ public enum DAFLIteration {
             lBorder = b
         }
         var lSat: Tensor?
-        if w.saturation > 0, let tone {
-            let s = DAFLLoss.saturation(tone)
+        if w.saturation > 0, let drive {
+            let s = DAFLLoss.saturation(drive)
             generatorLoss = generatorLoss + s * w.saturation
             lSat = s
         }

@@ -31,17 +31,19 @@ public enum DAFLLoss {
         return (p * p.log10()).sum()
     }
 
-    /// Mean squared tone of generated images (the generator's tanh output, in [−1, 1]; PyTorch `tone.square().mean()`):
-    /// 1 for images of pure black and white, 1/3 for tones spread evenly. The DAFL generator's tanh saturates, so its
-    /// pictures are two-level; Fashion-MNIST's have grey levels (shading, texture), which the teacher's answers use
-    /// (on test images cut to black and white it loses 8 points). The batch norm after the tanh keeps the images'
-    /// contrast, so the generator can lower this only by making intermediate tones (`--saturation`, off by default).
+    /// Mean log cosh of the generator's drive (its last convolution's output, before the tanh; PyTorch
+    /// `torch.log(torch.cosh(h)).mean()`): how far the tanh is pushed into saturation. The DAFL generator's drive grows
+    /// to hundreds, so its pictures are two-level; Fashion-MNIST's have grey levels (shading, texture), which the
+    /// teacher's answers use (on test images cut to black and white it loses 8 points). A saturated tanh passes no
+    /// gradient, so a penalty on its output could not undo it; log cosh pulls the drive back with a force (tanh h)
+    /// that never vanishes. The batch norm after the tanh keeps the images' contrast, so the generator answers with
+    /// intermediate tones, not fainter pictures (`--saturation`, off by default).
     /// ```swift
-    /// let (images, tone) = generator.forward(z)
-    /// let loss = DAFLLoss.saturation(tone!)
+    /// let (images, drive) = generator.forward(z)
+    /// let loss = DAFLLoss.saturation(drive!)
     /// ```
-    public static func saturation(_ tone: Tensor) -> Tensor {
-        (tone * tone).mean()
+    public static func saturation(_ drive: Tensor) -> Tensor {
+        drive.logCosh().mean()
     }
 
     /// Mean |teacher − student| over the logits (DFAD, Fang et al. 2019): how much the two disagree.

@@ -57,8 +57,8 @@ public final class ConditionalGenerator: Model {
 
     public func callAsFunction(_ z: Tensor, labels: [Int]) -> Tensor { forward(z, labels: labels).images }
 
-    /// Images for `labels` from noise, with their tone (`Generator.finishWithTone`).
-    public func forward(_ z: Tensor, labels: [Int]) -> (images: Tensor, tone: Tensor?) {
+    /// Images for `labels` from noise, with their drive (`Generator.finishWithDrive`).
+    public func forward(_ z: Tensor, labels: [Int]) -> (images: Tensor, drive: Tensor?) {
         precondition(z.rank == 2 && z.shape[0] == labels.count, "noise \(z.shape) for \(labels.count) labels")
         guard conditioning == .batchNorm else { return generator.forward(z * labelEmbedding(labels)) }
         let g = generator, n = z.shape[0]
@@ -67,7 +67,7 @@ public final class ConditionalGenerator: Model {
         h = conditionalNorms[1](h, labels: labels).leakyRelu(slope: 0.2)
         h = Tensor.upsampleConv3x3(h, weight: g.conv2.weight, bias: g.conv2.bias)
         h = conditionalNorms[2](h, labels: labels).leakyRelu(slope: 0.2)
-        return g.finishWithTone(g.conv3(h))
+        return g.finishWithDrive(g.conv3(h))
     }
 
     /// Starts the conditioning afresh: a new N(0, 1) embedding (`noise`, one draw per entry) or plain batch

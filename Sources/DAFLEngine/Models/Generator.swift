@@ -80,22 +80,22 @@ public final class Generator: Model {
     }
 
     /// The last step on the last convolution's output: tanh, then `output` (`.linear`: the batch norm alone).
-    public func finish(_ h: Tensor) -> Tensor { finishWithTone(h).images }
+    public func finish(_ h: Tensor) -> Tensor { finishWithDrive(h).images }
 
-    /// `finish`, and the tanh's output the images were made from (the tone, in [−1, 1]; nil for `.linear`):
-    /// what the saturation prior (`DAFLLoss.saturation`) judges, since the batch norm after it hides how saturated it is.
-    public func finishWithTone(_ h: Tensor) -> (images: Tensor, tone: Tensor?) {
+    /// `finish`, and the drive: the last convolution's output that the tanh saturates (nil for `.linear`, which has
+    /// no tanh). What the saturation prior (`DAFLLoss.saturation`) judges: the batch norm after the tanh hides it.
+    public func finishWithDrive(_ h: Tensor) -> (images: Tensor, drive: Tensor?) {
         switch output {
-        case .batchNorm: let t = h.tanh(); return (bn3(t), t)
-        case let .grey(black, white): let t = h.tanh(); return ((t + 1) * ((white - black) / 2) + black, t)
+        case .batchNorm: return (bn3(h.tanh()), h)
+        case let .grey(black, white): return ((h.tanh() + 1) * ((white - black) / 2) + black, h)
         case .linear: return (bn3(h), nil)
         }
     }
 
     public func callAsFunction(_ z: Tensor) -> Tensor { forward(z).images }
 
-    /// Images from noise, with their tone (`finishWithTone`).
-    public func forward(_ z: Tensor) -> (images: Tensor, tone: Tensor?) {
+    /// Images from noise, with their drive (`finishWithDrive`).
+    public func forward(_ z: Tensor) -> (images: Tensor, drive: Tensor?) {
         let n = z.shape[0]
         var h = l1(z).reshaped([n, width, initSize, initSize])
         // Each upsample feeds a 3×3 conv: computed fused, 2.25× fewer multiply-adds (UpsampleConv.swift).
@@ -103,6 +103,6 @@ public final class Generator: Model {
         h = bn1(h).leakyRelu(slope: 0.2)
         h = Tensor.upsampleConv3x3(h, weight: conv2.weight, bias: conv2.bias)
         h = bn2(h).leakyRelu(slope: 0.2)
-        return finishWithTone(conv3(h))
+        return finishWithDrive(conv3(h))
     }
 }

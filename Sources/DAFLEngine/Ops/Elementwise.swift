@@ -56,6 +56,12 @@ extension Tensor {
         }
     }
 
+    /// log cosh x, computed as |x| + log(1 + e^(−2|x|)) − log 2 so that it cannot overflow; its derivative is tanh x.
+    /// Quadratic near 0 and linear far out: a penalty whose pull never vanishes, however large x grows.
+    public func logCosh() -> Tensor {
+        map({ let a = Swift.abs($0); return a + flog(1 + fexp(-2 * a)) - 0.693_147_2 }, derivative: { x, _ in ftanh(x) })
+    }
+
     /// |x|; the gradient at 0 is 0, as PyTorch's sign(x).
     public func abs() -> Tensor {
         map({ Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) })

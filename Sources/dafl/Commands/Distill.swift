@@ -37,7 +37,7 @@ struct Distill: ParsableCommand {
     var symmetry: Float?
     @Option(name: .customLong("ie-temperature"), help: "Temperature of the softmax the information-entropy term averages (1: the paper's; below 1 it balances the teacher's class counts more than its soft mass).")
     var ieTemperature: Float?
-    @Option(help: "Weight of the saturation prior: the generated images' mean squared tone (tanh output) before the last batch norm, which the generator minimises: grey levels instead of two-level pictures (0: off).")
+    @Option(help: "Weight of the saturation prior: the mean log cosh of the generator's drive before its tanh, which the generator minimises: grey levels instead of two-level pictures (0: off).")
     var saturation: Float?
     @Option(help: "Pixels along each edge that --border holds at black (1–8; default 2).")
     var borderBand: Int?
