@@ -468,7 +468,7 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// A batch for an extra student step: drawn from replay, and when augmenting, changed and
     /// relabelled by the teacher (or, with `--view-labels stored`, given the stored answers, mixed). Returns images and target logits.
     func replayBatch(boundary: Bool = false) -> (Tensor, Tensor) {
-        let b = config.batch, augmentation = config.augmentation
+        let b = config.replayBatch ?? config.batch, augmentation = config.augmentation
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
             : config.replayClassCap.map({ $0 < 1 }) == true ? replay.sampleCapped(size: b, side: preprocessing.size, cap: Double(config.replayClassCap!), rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)

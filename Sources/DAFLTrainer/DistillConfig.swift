@@ -45,6 +45,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var studentSteps: Int
     /// Generated batches kept for replay (0: none).
     public var replayBatches: Int
+    /// Images per replayed student step, drawn from the whole memory (nil: `batch`, the generator's).
+    public var replayBatch: Int? = nil
     /// Changes to replayed images before the extra student steps, relabelled by the teacher
     /// (`StudentAugmentation(parse:)` spelling; nil or `none`: replay as generated).
     public var studentAugment: String? = nil
@@ -214,6 +216,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             p.append("\(name) must be a finite number ≥ 0")
         }
         if weights.saturation > 0 && generatorOutput == "linear" { p.append("--saturation needs a tanh output (--generator-output batchnorm or grey): linear has no tanh to saturate") }
+        if let r = replayBatch, !(2...65_536).contains(r) { p.append("--replay-batch must be between 2 and 65536 images") }
         if weights.ieTemperature == 0 { p.append("--ie-temperature must be positive") }
         if !(1...8).contains(weights.borderBand) { p.append("--border-band must be between 1 and 8 pixels") }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
@@ -287,7 +290,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "saturation": "\(weights.saturation)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
-            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)",
+            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",

@@ -358,6 +358,21 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         #expect(bad.problems().contains { $0.contains("--saturation needs a tanh output") })
     }
 
+    /// `--replay-batch N`: each replayed student step takes N images from the memory; logged, resumed exactly.
+    @Test func replayBatchIsLoggedResumedAndDrawn() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.replayBatches = 4; c.studentSteps = 3; c.replayBatch = 24
+        try expectLoggedAndResumedExactly(c, key: "replay_batch", value: "24", off: "\(TrainerTests.tinyConfig().batch)")
+        let dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(c, dir: dir, box: EventBox())
+        #expect(t.run() == .completed)
+        let (x, logits) = t.replayBatch()
+        #expect(x.shape[0] == 24 && logits.shape[0] == 24)
+        var bad = c; bad.replayBatch = 1
+        #expect(bad.problems().contains { $0.contains("--replay-batch") })
+    }
+
     /// `--lr-g-final F`: the generator's rate falls on a cosine from --lr-g to F; logged per step, resumed exactly.
     @Test func generatorRateScheduleIsLoggedResumedAndFollowed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)

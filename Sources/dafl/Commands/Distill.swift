@@ -61,6 +61,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Latent size of the generator's noise.") var latent: Int?
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
+    @Option(help: "Images per replayed student step, drawn from the whole memory (default: --batch).") var replayBatch: Int?
     @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mix3 (cpu preset: shift,flip,mixup).")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
@@ -155,6 +156,7 @@ struct Distill: ParsableCommand {
         if let v = latent { c.latent = v }
         if let v = studentSteps { c.studentSteps = v }
         if let v = replay { c.replayBatches = v }
+        if let v = replayBatch { c.replayBatch = v }
         if let v = augment { c.studentAugment = v }
         if let v = collapseReset { c.collapseReset = v }
         if let v = generatorRestart { c.generatorRestart = v }
