@@ -192,6 +192,17 @@ func straightAndResumed(_ config: DistillConfig) throws -> (straight: DAFLTraine
 
 /// A flag's settings key is logged as `value` (and as `off` in a run without it), kept by a resume, and the resumed run
 /// ends with exactly the student of the run straight through.
+/// Runs `config` and `base` straight through, each in a temporary run directory removed afterwards, and returns both
+/// trainers and `config`'s events: for tests that an option trains another generator or student than the run without it.
+func runBoth(_ config: DistillConfig, _ base: DistillConfig) throws -> (DAFLTrainer, DAFLTrainer, EventBox) {
+    let dirs = try (0..<2).map { _ in try TrainerTests.tempDir() }
+    defer { for d in dirs { try? FileManager.default.removeItem(at: d) } }
+    let box = EventBox()
+    let a = try TrainerTests.trainer(config, dir: dirs[0], box: box), b = try TrainerTests.trainer(base, dir: dirs[1], box: EventBox())
+    #expect(a.run() == .completed && b.run() == .completed)
+    return (a, b, box)
+}
+
 func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: String, off: String) throws {
     let (a, b) = try straightAndResumed(config)
     defer { for t in [a, b] { try? FileManager.default.removeItem(at: t.runDir) } }
@@ -322,30 +333,24 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         var bad = c; bad.replayKeepRare = 1.5
         #expect(bad.problems().contains { $0.contains("--replay-keep-rare must be in (0, 1]") })
     }
+
     /// `--ie-temperature τ`: the entropy term of a colder softmax; logged, resumed exactly, another generator.
     @Test func ieTemperatureIsLoggedResumedAndTrains() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.weights.ieTemperature = 0.5
         try expectLoggedAndResumedExactly(c, key: "ie_temperature", value: "0.5", off: "1.0")
-        let dirs = try (0..<2).map { _ in try TrainerTests.tempDir() }
-        defer { for d in dirs { try? FileManager.default.removeItem(at: d) } }
-        let a = try TrainerTests.trainer(c, dir: dirs[0], box: EventBox()), b = try TrainerTests.trainer(TrainerTests.tinyConfig(iterations: 4), dir: dirs[1], box: EventBox())
-        #expect(a.run() == .completed && b.run() == .completed)
+        let (a, b, _) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
         #expect(a.generator.namedParameters.map(\.1.data) != b.generator.namedParameters.map(\.1.data))
         var bad = c; bad.weights.ieTemperature = 0
         #expect(bad.problems().contains { $0.contains("--ie-temperature must be positive") })
     }
 
-    /// `--saturation W`: the generator is pushed off two-level pictures; logged per step, resumed exactly, refused without a tone.
+    /// `--saturation W`: the generator is pushed off two-level pictures; logged per step, resumed exactly, refused without a tanh.
     @Test func saturationPriorIsLoggedResumedAndTrains() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.weights.saturation = 2
         try expectLoggedAndResumedExactly(c, key: "saturation", value: "2.0", off: "0.0")
-        let dirs = try (0..<2).map { _ in try TrainerTests.tempDir() }
-        defer { for d in dirs { try? FileManager.default.removeItem(at: d) } }
-        let box = EventBox()
-        let a = try TrainerTests.trainer(c, dir: dirs[0], box: box), b = try TrainerTests.trainer(TrainerTests.tinyConfig(iterations: 4), dir: dirs[1], box: EventBox())
-        #expect(a.run() == .completed && b.run() == .completed)
+        let (a, b, box) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
         #expect(a.generator.namedParameters.map(\.1.data) != b.generator.namedParameters.map(\.1.data))
         #expect(box.steps.allSatisfy { ($0.sat ?? -1) > 0 && $0.satWeight == 2 })
         // The drive is what the tanh made the images from: the generator's own forward gives the images it returns.
@@ -398,10 +403,7 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         c.kdDecoupled = 8
         try expectLoggedAndResumedExactly(c, key: "kd_decoupled", value: "8.0", off: "0.0")
         var kl = c; kl.kdDecoupled = nil
-        let dirs = try (0..<2).map { _ in try TrainerTests.tempDir() }
-        defer { for d in dirs { try? FileManager.default.removeItem(at: d) } }
-        let a = try TrainerTests.trainer(c, dir: dirs[0], box: EventBox()), b = try TrainerTests.trainer(kl, dir: dirs[1], box: EventBox())
-        #expect(a.run() == .completed && b.run() == .completed)
+        let (a, b, _) = try runBoth(c, kl)
         #expect(a.student.namedParameters.map(\.1.data) != b.student.namedParameters.map(\.1.data))
         var bad = c; bad.kdDecoupled = -1
         #expect(bad.problems().contains { $0.contains("--kd-decoupled") })
