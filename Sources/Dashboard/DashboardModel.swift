@@ -130,7 +130,7 @@ public struct DashboardModel: Sendable {
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
             + (series["sym"] == nil ? [] : [("sym", "symmetry prior×\(String(format: "%.3g", symWeight ?? 0))")])
-            + (series["sat"] == nil ? [] : [("sat", "saturation prior×\(String(format: "%.3g", satWeight ?? 0))")])
+            + (series["sat"] == nil ? [] : [("sat", "saturation×\(String(format: "%.3g", satWeight ?? 0))")])
         case .cganTrain: [("d_loss", "D loss (hinge)"), ("g_loss", "G loss (hinge)"), ("real_score", "D(real)"),
                           ("fake_score", "D(fake)"), ("fd", "Fréchet distance, teacher features")]
         case .cganDistill, .ccganDistill: [("dr_loss", "density-ratio loss (penalised SP)"), ("student_loss", "student training loss")]

@@ -128,7 +128,7 @@ import Testing
             st.sat = 0.9; st.satWeight = 2
             sat.apply(.step(st))
         }
-        #expect(DashboardView.render(sat, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("saturation prior×2"))
+        #expect(DashboardView.render(sat, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("saturation×2"))
         // A colder information-entropy term names its temperature.
         c.settings["ie_temperature"] = "0.5"
         m.apply(.config(c))
