@@ -414,10 +414,16 @@ public final class DAFLTrainer: @unchecked Sendable {
             memoryKept = replay.add(images: images.data, logits: r.teacherLogits, keepRare: config.replayKeepRare.map(Double.init))
             for i in 1..<config.studentSteps {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
+                let loss = {
+                    DAFLLoss.distillation(student: self.student(x), teacher: t, temperature: self.config.kdTemperature ?? 1,
+                                          standardized: self.config.kdStandardize ?? false, intraClass: self.config.kdIntraClass ?? 0,
+                                          decoupled: self.config.kdDecoupled ?? 0)
+                }
                 studentOptimizer.zeroGrad()
-                DAFLLoss.distillation(student: student(x), teacher: t, temperature: config.kdTemperature ?? 1,
-                                      standardized: config.kdStandardize ?? false, intraClass: config.kdIntraClass ?? 0,
-                                      decoupled: config.kdDecoupled ?? 0).backward()
+                loss().backward()
+                if let rho = config.studentSAM, rho > 0 {
+                    SharpnessAware.regrade(student.parameters, rho: rho, zeroGrad: studentOptimizer.zeroGrad, loss: loss)
+                }
                 studentOptimizer.step()
             }
         }
@@ -482,7 +488,8 @@ public final class DAFLTrainer: @unchecked Sendable {
                 let (moved, kept) = StableViews.keep(&x, stored: stored, storedClasses: t.argmaxRows(), teacher: teacher)
                 viewsMoved &+= moved; viewsKept &+= kept
             }
-            let mixes = augmentation.repaint(&x.data, count: b, side: side, channels: channels, black: black, white: white, rng: &rng)
+            let mixes = augmentation.repaint(&x.data, count: b, side: side, channels: channels, black: black, white: white,
+                                             answers: augmentation.mixNear ? t : nil, rng: &rng)
             t = config.viewLabels == ViewLabels.stored.rawValue ? ViewLabels.mixed(t, mixes) : GradMode.noGrad { teacher(x) }
         }
         if let eps = config.hardSamples, eps > 0 {

@@ -78,6 +78,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Stochastic weight averaging: from this iteration on, the student evaluated and saved is the plain mean
     /// of the trained student's weights after every iteration (nil: off). Excludes `studentEMA`.
     public var studentSWA: Int? = nil
+    /// Sharpness-aware steps (`SharpnessAware`): each replayed student step uses the gradient at the weights moved by
+    /// this radius ρ up the gradient (one more student forward and backward per step). Nil or 0: plain steps.
+    public var studentSAM: Float? = nil
     /// The student's learning rate climbs linearly from 1/N of its value to all of it over the first N iterations
     /// (nil or 0: none). The generator's first images are noise; a pruned-teacher student learns less from them.
     public var studentWarmup: Int? = nil
@@ -235,6 +238,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             p.append("--boundary-toward must be uniform, runner-up, student or rare")
         }
         if let n = boundarySteps, !(1...50).contains(n) { p.append("--boundary-steps must be between 1 and 50") }
+        if let r = studentSAM, !(r >= 0 && r <= 10) { p.append("--student-sam must be in [0, 10] (0: plain steps)") }
         if let t = kdTemperature, !(t > 0 && t <= 100) { p.append("--kd-temperature must be in (0, 100]") }
         if let w = kdIntraClass, !(w >= 0 && w <= 100) { p.append("--kd-intra-class must be in [0, 100]") }
         if let f = lrGFinal, !(f >= 0 && f.isFinite) { p.append("--lr-g-final must be 0 or more") }
@@ -292,7 +296,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",

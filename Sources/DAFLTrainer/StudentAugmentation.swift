@@ -26,6 +26,10 @@ public struct StudentAugmentation: Equatable, Sendable {
     public var mixup = false
     /// The share of images `mixup` blends, in percent (`mixupN`; 100: every image, as `mixup`). The others keep λ = 1.
     public var mixupPercent = 100
+    /// `mixnear`: mixup whose partner for each image is drawn from the batch's images of that image's runner-up class
+    /// (by the stored teacher answers), or from the whole batch when none is there. Random partners mostly blend
+    /// classes the student already tells apart (Bag with Sandal); these blends lie on the borders it gets wrong.
+    public var mixNear = false
     /// Blend each image with two others of the batch: w₁·x_i + w₂·x_j + w₃·x_k, the weights uniform on the simplex
     /// (Dirichlet(1, 1, 1)). Three of the generator's two-tone blobs give up to eight grey levels where two give four.
     /// Applied after `mixup` when both are on.
@@ -66,6 +70,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "zoom": zoom = true
             case "mixup": mixup = true
             case "mix3": mix3 = true
+            case "mixnear": mixup = true; mixNear = true
             case "contrast": contrast = true
             case "cutmix": cutmix = true
             case "levels": levels = true
@@ -96,7 +101,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if levels { w.append("levels") }
         if gamma { w.append("gamma") }
         if cutmix { w.append("cutmix") }
-        if mixup { w.append(mixupPercent == 100 ? "mixup" : "mixup\(mixupPercent)") }
+        if mixup { w.append(mixNear ? "mixnear" : mixupPercent == 100 ? "mixup" : "mixup\(mixupPercent)") }
         if mix3 { w.append("mix3") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
     }
@@ -162,10 +167,11 @@ public struct StudentAugmentation: Equatable, Sendable {
     }
 
     /// The second half of `apply`: every change but the shift and the mirror (blur, contrast, levels, gamma,
-    /// CutMix, mixup), in that order. Returns mixup's pairs and weights (nil without mixup).
+    /// CutMix, mixup), in that order. Returns mixup's pairs and weights (nil without mixup). `mixnear` needs
+    /// `answers`, the teacher's logits for the images as drawn (`count` rows); without them it pairs at random.
     @discardableResult
     public func repaint(_ x: inout [Float], count: Int, side: Int, channels: Int, black: Float = 0, white: Float = 1,
-                        rng: inout RNG) -> Mixes? {
+                        answers: Tensor? = nil, rng: inout RNG) -> Mixes? {
         let plane = side &* side, per = channels &* plane
         precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
         if blur {
@@ -234,7 +240,8 @@ public struct StudentAugmentation: Equatable, Sendable {
             var lambda: [Float] = []
             lambda.reserveCapacity(count)
             let share = Float(mixupPercent) / 100
-            let partner = Self.withPartners(&x, count: count, per: per, rng: &rng) { out, mine, other, rng in
+            let near = mixNear ? answers.map { Self.runnerUpPartners($0, rng: &rng) } : nil
+            let partner = Self.withPartners(&x, count: count, per: per, partners: near, rng: &rng) { out, mine, other, rng in
                 // Drawn only for a share under 100, so `mixup` keeps its random stream.
                 let lam = share < 1 && rng.uniform() >= share ? 1 : rng.uniform()
                 lambda.append(lam)
@@ -335,13 +342,36 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    /// Pairs each image of the batch with a partner (a random permutation) and calls
+    /// `mixnear`'s partners: for image i, one drawn uniformly from the images whose top class (row argmax of
+    /// `answers`) is i's runner-up class, or from the whole batch when no image has that class (one draw per image).
+    static func runnerUpPartners(_ answers: Tensor, rng: inout RNG) -> [Int] {
+        let (n, k) = (answers.shape[0], answers.shape[1])
+        var top = [Int](repeating: 0, count: n), second = [Int](repeating: 0, count: n)
+        answers.data.withUnsafeBufferPointer { a in
+            for i in 0..<n {
+                let row = a.baseAddress! + i &* k
+                var (b1, b2) = (0, -1)
+                for c in 1..<k {
+                    if row[c] > row[b1] { b2 = b1; b1 = c } else if b2 < 0 || row[c] > row[b2] { b2 = c }
+                }
+                top[i] = b1; second[i] = Swift.max(b2, 0)
+            }
+        }
+        var byClass = [[Int]](repeating: [], count: k)
+        for (i, c) in top.enumerated() { byClass[c].append(i) }
+        return (0..<n).map { i in
+            let pool = byClass[second[i]]
+            return pool.isEmpty ? Int(rng.next() % UInt64(n)) : pool[Int(rng.next() % UInt64(pool.count))]
+        }
+    }
+
+    /// Pairs each image of the batch with a partner (a random permutation, or `partners`) and calls
     /// `body(out, mine, partner's, &rng)` with both read from a copy of the batch taken before any change.
     @discardableResult
-    private static func withPartners(_ x: inout [Float], count: Int, per: Int, rng: inout RNG,
+    private static func withPartners(_ x: inout [Float], count: Int, per: Int, partners: [Int]? = nil, rng: inout RNG,
                                      _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, inout RNG) -> Void) -> [Int] {
         let source = x
-        let partner = rng.permutation(count)
+        let partner = partners ?? rng.permutation(count)
         x.withUnsafeMutableBufferPointer { xp in
             source.withUnsafeBufferPointer { sp in
                 for i in 0..<count {

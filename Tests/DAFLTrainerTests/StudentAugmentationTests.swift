@@ -229,6 +229,32 @@ import Testing
         for i in 0..<count where mixes.lambda[i] == 1 { #expect(x[i] == Float(i)) }
     }
 
+    /// Six images of classes 0, 0, 1, 1, 2, 3 (one pixel each, its index); each row's runner-up class is set
+    /// by hand. An image whose runner-up class is in the batch is blended with one of that class; image 5's (class 4)
+    /// is in none, so its partner is any image.
+    @Test func mixnearBlendsEachImageWithOneOfItsRunnerUpClass() {
+        let top = [0, 0, 1, 1, 2, 3], second = [1, 2, 0, 3, 0, 4]
+        var logits = [Float](repeating: 0, count: 6 * 5)
+        for i in 0..<6 { logits[i * 5 + top[i]] = 5; logits[i * 5 + second[i]] = 2 }
+        let answers = Tensor(shape: [6, 5], data: logits)
+        #expect(StudentAugmentation(parse: "shift,mixnear")?.description == "shift,mixnear")
+        for seed in 0..<20 {
+            var rng = RNG(seed: UInt64(seed))
+            var x = (0..<6).map(Float.init)
+            let mixes = StudentAugmentation(parse: "mixnear")!.repaint(&x, count: 6, side: 1, channels: 1, answers: answers, rng: &rng)!
+            let wanted = [1: [2, 3], 2: [4], 0: [0, 1], 3: [5]]
+            for i in 0..<5 { #expect(wanted[second[i]]!.contains(mixes.partner[i]), "image \(i)") }
+            let lam = mixes.lambda, p = mixes.partner
+            for i in 0..<6 { #expect(abs(x[i] - (lam[i] * Float(i) + (1 - lam[i]) * Float(p[i]))) < 1e-5) }
+        }
+        // Without the teacher's answers it pairs at random, as mixup.
+        var r1 = RNG(seed: 3), r2 = RNG(seed: 3)
+        var a = (0..<6).map(Float.init), b = a
+        StudentAugmentation(parse: "mixnear")!.repaint(&a, count: 6, side: 1, channels: 1, rng: &r1)
+        StudentAugmentation(parse: "mixup")!.repaint(&b, count: 6, side: 1, channels: 1, rng: &r2)
+        #expect(a == b)
+    }
+
     @Test func mixupIsAConvexCombinationOfTwoImages() {
         let per = 9, count = 6
         var rng = RNG(seed: 1)

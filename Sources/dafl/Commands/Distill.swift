@@ -62,7 +62,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
     @Option(help: "Images per replayed student step, drawn from the whole memory (default: --batch).") var replayBatch: Int?
-    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mix3 (cpu preset: shift,flip,mixup).")
+    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mixnear (mixup with an image of the runner-up class), mix3 (cpu preset: shift,flip,mixup).")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
@@ -77,6 +77,7 @@ struct Distill: ParsableCommand {
     @Option(name: .customLong("student-swa"), help: "Evaluate and save the plain mean of the student's weights after every iteration from this one on (stochastic weight averaging; off by default).")
     var studentSWA: Int?
     @Option(help: "The student's learning rate climbs linearly to its value over the first N iterations (0: none).") var studentWarmup: Int?
+    @Option(name: .customLong("student-sam"), help: "Sharpness-aware replayed student steps: the gradient taken at the weights moved by this radius up the gradient (0: plain steps).") var studentSAM: Float?
     @Option(name: .customLong("kd-temperature"), help: "Temperature T of the student's loss, T²·KL(softmax(t/T) ‖ softmax(s/T)) (1: the reference).")
     var kdTemperature: Float?
     @Option(help: "Move half of each replayed batch one signed-gradient step of this size up the student's loss (hard samples, relabelled by the teacher; 0: off).")
@@ -167,6 +168,7 @@ struct Distill: ParsableCommand {
         if let v = studentEMA { c.studentEMA = v }
         if let v = studentSWA { c.studentSWA = v }
         if let v = studentWarmup { c.studentWarmup = v }
+        if let v = studentSAM { c.studentSAM = v }
         if let v = kdTemperature { c.kdTemperature = v }
         if let v = hardSamples { c.hardSamples = v }
         if let v = boundarySamples { c.boundarySamples = v }
