@@ -876,6 +876,27 @@ def kd_decoupled():
 
 
 @case
+def kd_hard():
+    name = "kd_hard"
+    seed(name)
+    s, t = torch.randn(8, 10) * 2, torch.randn(8, 10) * 3
+
+    def run(dtype):
+        # --kd-standardize --kd-hard 0.5: the KL of the z-scored logits plus 0.5 x the cross-entropy of the raw
+        # student logits against the teacher's argmax.
+        sd = leaf(s, dtype)
+        td = t.to(dtype)
+        y = F.kl_div(F.log_softmax(zscore(sd), 1), F.softmax(zscore(td), 1), reduction="batchmean") \
+            + 0.5 * F.cross_entropy(sd, td.argmax(1))
+        y.backward()
+        return {"s": s, "t": t, "y": y, "ds": sd.grad}
+    meta = {"op": "loss_kd_hard",
+            "formula": "kl_div(log_softmax(z(s)), softmax(z(t)), batchmean) + 0.5 * cross_entropy(s, t.argmax(1)), z = zscore per row",
+            "gout": "1", "teacher": "detached (no dt)"}
+    return name, run, meta, {"s", "t"}
+
+
+@case
 def transpose():
     name = "transpose"
     seed(name)

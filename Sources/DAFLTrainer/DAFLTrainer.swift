@@ -417,7 +417,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                 let loss = {
                     DAFLLoss.distillation(student: self.student(x), teacher: t, temperature: self.config.kdTemperature ?? 1,
                                           standardized: self.config.kdStandardize ?? false, intraClass: self.config.kdIntraClass ?? 0,
-                                          decoupled: self.config.kdDecoupled ?? 0)
+                                          decoupled: self.config.kdDecoupled ?? 0, hard: self.config.kdHard ?? 0)
                 }
                 studentOptimizer.zeroGrad()
                 loss().backward()

@@ -409,6 +409,17 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         #expect(bad.problems().contains { $0.contains("--kd-decoupled") })
     }
 
+    /// `--kd-hard W`: logged in the config, resumed exactly, a different student than the KL alone, bad values named.
+    @Test func kdHardIsLoggedAndResumed() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.kdHard = 0.5
+        try expectLoggedAndResumedExactly(c, key: "kd_hard", value: "0.5", off: "0.0")
+        let (hard, plain, _) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
+        #expect(plain.student.namedParameters.map(\.1.data) != hard.student.namedParameters.map(\.1.data))
+        var bad = c; bad.kdHard = .nan
+        #expect(bad.problems().contains { $0.contains("--kd-hard") })
+    }
+
 
     /// `--student-warmup N`: the student's rate (as each step event reports it, for the next iteration) is the cosine
     /// schedule's times min(done + 1, N) / N; logged, resumed exactly; bad values are named.

@@ -82,8 +82,15 @@ public enum DAFLLoss {
     /// `intraClass` W > 0 adds W × `intraClassRelation` of the same (z-scored, when `standardized`) logits.
     /// `decoupled` β > 0 replaces the KL by `Tensor.decoupledKD` (α = 1, β) of the same logits: the classes below
     /// the teacher's answer weighted by β on every image instead of by 1 − p_g.
+    /// `hard` W > 0 adds W × the cross-entropy of the student's raw logits against the teacher's argmax: the class
+    /// the student is measured on, on the very image it sees, beside the shape of the teacher's answer.
     public static func distillation(student: Tensor, teacher: Tensor, temperature: Float = 1, standardized: Bool = false,
-                                    intraClass: Float = 0, decoupled: Float = 0) -> Tensor {
+                                    intraClass: Float = 0, decoupled: Float = 0, hard: Float = 0) -> Tensor {
+        if hard > 0 {
+            let soft = distillation(student: student, teacher: teacher, temperature: temperature, standardized: standardized,
+                                    intraClass: intraClass, decoupled: decoupled)
+            return soft + Tensor.crossEntropy(student, targets: teacher.argmaxRows()) * hard
+        }
         if decoupled > 0 {
             // DKD in place of the KL, on the same (z-scored) logits at the same temperature, T²-scaled.
             let (s, t) = standardized ? (student.standardizedRows(), teacher.standardizedRows()) : (student, teacher)

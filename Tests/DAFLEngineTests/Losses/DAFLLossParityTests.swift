@@ -127,6 +127,20 @@ import Testing
         }
     }
 
+    /// `--kd-standardize --kd-hard 0.5`: the z-scored KL plus half the cross-entropy against the teacher's argmax.
+    @Test func distillationWithTheTeachersArgmax() throws {
+        let f = try Fixture("kd_hard")
+        let s = f.tensor("s", grad: true), t = f.tensor("t")
+        let loss = DAFLLoss.distillation(student: s, teacher: t, standardized: true, hard: 0.5)
+        expectClose([loss.item], f.values("y"), "z-scored KL + argmax CE")
+        loss.backward()
+        expectClose(s.grad ?? [], f.values("ds"), "z-scored KL + argmax CE ds")
+        // Without the weight it is the plain z-scored KL, bit for bit.
+        let s2 = f.tensor("s")
+        #expect(DAFLLoss.distillation(student: s2, teacher: t, standardized: true, hard: 0).item
+                == DAFLLoss.distillation(student: s2, teacher: t, standardized: true).item)
+    }
+
     /// DIST's intra-class relation, alone and beside the z-scored KL (`--kd-standardize --kd-intra-class 0.5`).
     @Test func intraClassRelation() throws {
         let f = try Fixture("kd_intra_class")

@@ -21,6 +21,7 @@ import Testing
         gradCheck([randn([6, 10], seed: 52, scale: 2)]) { .decoupledKD(student: $0[0], teacher: teacher, alpha: 0.5, beta: 2) }
         gradCheck([randn([6, 10], seed: 53, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 2, standardized: true, decoupled: 4) }
         gradCheck([randn([6, 10], seed: 54, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true, intraClass: 0.5, decoupled: 1) }
+        gradCheck([randn([6, 10], seed: 55, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true, hard: 0.5) }
     }
 
     @Test func intraClassRelation() {
