@@ -53,6 +53,10 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// level between black (0) and white (1), clamped there first. After `levels`, it varies how the two tones
     /// and the blends between them spread over the grey scale.
     public var gamma = false
+    /// `project28`: replace each image by the nearest one a 28×28 picture resized to the input side can be
+    /// (`UpsampledImages`), last, after every other change. Every photograph the student is measured on lies there;
+    /// the generator's hard two-level edges and one-pixel detail do not.
+    public var project28 = false
 
     public init(shift: Int = 0, flip: Bool = false, mixup: Bool = false, contrast: Bool = false, cutmix: Bool = false,
                 levels: Bool = false, blur: Bool = false, gamma: Bool = false) {
@@ -60,7 +64,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mix3`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -76,6 +80,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "levels": levels = true
             case "blur": blur = true
             case "gamma": gamma = true
+            case "project28": project28 = true
             case "shift": shift = 2
             case _ where word.hasPrefix("mixup"):
                 guard let n = Int(word.dropFirst(5)), (1...100).contains(n) else { return nil }
@@ -87,7 +92,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 }
+    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 && !project28 }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -103,6 +108,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if cutmix { w.append("cutmix") }
         if mixup { w.append(mixNear ? "mixnear" : mixupPercent == 100 ? "mixup" : "mixup\(mixupPercent)") }
         if mix3 { w.append("mix3") }
+        if project28 { w.append("project28") }
         return w.isEmpty ? "none" : w.joined(separator: ",")
     }
 
@@ -250,6 +256,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             mixes = Mixes(partner: partner, lambda: lambda)
         }
         if mix3 && count > 2 { Self.mixThree(&x, count: count, per: per, rng: &rng) }
+        if project28 { Self.projection(side: side).project(&x, count: count &* channels) }
         return mixes
     }
 
@@ -271,6 +278,17 @@ public struct StudentAugmentation: Equatable, Sendable {
             }
         }
     }
+
+    /// `project28`'s projection for an input side (built once per side: a 28 × 28 inverse and a side × side product).
+    static func projection(side: Int) -> UpsampledImages {
+        lock.lock(); defer { lock.unlock() }
+        if let p = projections[side] { return p }
+        let p = UpsampledImages(from: 28, to: side)
+        projections[side] = p
+        return p
+    }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var projections: [Int: UpsampledImages] = [:]
 
     /// What mixup did to a batch: image i became λᵢ·xᵢ + (1 − λᵢ)·x_partner(i) (of the images as they were before the mix).
     public struct Mixes: Equatable, Sendable {

@@ -9,7 +9,7 @@ import Testing
         #expect(StudentAugmentation(parse: "shift,flip,mixup") == StudentAugmentation(shift: 2, flip: true, mixup: true))
         #expect(StudentAugmentation(parse: "shift4")?.shift == 4)
         for bad in ["rotate9", "shift9", "shiftx", "flip,sharpen", "mixup0", "mixup101", "mixupx"] { #expect(StudentAugmentation(parse: bad) == nil, "\(bad)") }
-        for text in ["none", "shift", "shift3,flip", "mixup", "flip,rotate,zoom,mixup", "mix3", "shift,flip,mixup,mix3", "shift,flip,mixup50"] {
+        for text in ["none", "shift", "shift3,flip", "mixup", "flip,rotate,zoom,mixup", "mix3", "shift,flip,mixup,mix3", "shift,flip,mixup50", "shift,flip,mixnear", "shift,flip,mixup,project28"] {
             #expect(StudentAugmentation(parse: text)?.description == text)
         }
         var c = DistillConfig.preset(.cpu)
@@ -253,6 +253,17 @@ import Testing
         StudentAugmentation(parse: "mixnear")!.repaint(&a, count: 6, side: 1, channels: 1, rng: &r1)
         StudentAugmentation(parse: "mixup")!.repaint(&b, count: 6, side: 1, channels: 1, rng: &r2)
         #expect(a == b)
+    }
+
+    /// `project28` comes last: the batch ends up where `UpsampledImages` puts it, whatever the other changes did.
+    @Test func project28EndsOnResizedPictures() {
+        var data = RNG(seed: 1), r1 = RNG(seed: 9), r2 = RNG(seed: 9)
+        var x = data.normal(count: 3 * 32 * 32)
+        var y = x
+        StudentAugmentation(parse: "shift,flip,mixup,project28")!.apply(&x, count: 3, side: 32, channels: 1, rng: &r1)
+        StudentAugmentation(parse: "shift,flip,mixup")!.apply(&y, count: 3, side: 32, channels: 1, rng: &r2)
+        UpsampledImages(from: 28, to: 32).project(&y, count: 3)
+        #expect(zip(x, y).map { abs($0 - $1) }.max()! < 1e-5)
     }
 
     @Test func mixupIsAConvexCombinationOfTwoImages() {

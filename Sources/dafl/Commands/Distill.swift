@@ -62,7 +62,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
     @Option(help: "Images per replayed student step, drawn from the whole memory (default: --batch).") var replayBatch: Int?
-    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mixnear (mixup with an image of the runner-up class), mix3 (cpu preset: shift,flip,mixup).")
+    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mixnear (mixup with an image of the runner-up class), mix3, project28 (onto the images a 28×28 picture resized can be; last) (cpu preset: shift,flip,mixup).")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
