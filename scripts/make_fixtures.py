@@ -727,6 +727,28 @@ def jitter():
 
 
 @case
+def project_planes():
+    name = "project_planes"
+    seed(name)
+    x, gout = torch.randn(2, 1, 32, 32), torch.randn(2, 1, 32, 32)
+    # U's columns: each 28-pixel basis vector resized to 32 as the data loader does (bilinear, align_corners=False).
+    basis = torch.eye(28, dtype=torch.float64).reshape(28, 1, 1, 28)
+    u = F.interpolate(basis.expand(28, 1, 1, 28).reshape(28, 1, 1, 28), size=(1, 32), mode="bilinear",
+                      align_corners=False).reshape(28, 32).t()
+    proj = u @ torch.linalg.inv(u.t() @ u) @ u.t()
+
+    def run(dtype):
+        xd = leaf(x, dtype)
+        pd = proj.to(dtype)
+        y = pd @ xd @ pd
+        backward(y, gout)
+        return {"x": x, "gout": gout, "y": y, "dx": xd.grad}
+    meta = {"op": "project_planes", "formula": "P @ x @ P per plane, P = U (U^T U)^-1 U^T, U = bilinear resize 28 -> 32 "
+                                                "(F.interpolate, align_corners=False) of the identity"}
+    return name, run, meta, {"x", "gout"}
+
+
+@case
 def kd_t4():
     name = "kd_t4"
     seed(name)

@@ -158,6 +158,10 @@ public final class DAFLTrainer: @unchecked Sendable {
         } else if config.generatorOutput == "linear" {
             for g in generators { g.output = .linear }
         }
+        if config.generatorProject28 == true {
+            let p = UpsampledImages(from: 28, to: side)
+            for g in generators { g.projection = p }
+        }
         var plan: GradualPruning? = nil
         if let start = config.studentInit, start != "random" {
             guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5 else {

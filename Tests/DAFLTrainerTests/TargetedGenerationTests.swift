@@ -363,6 +363,25 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         #expect(bad.problems().contains { $0.contains("--saturation needs a tanh output") })
     }
 
+    /// `--generator-project28`: every image the generator makes lies where a resized 28×28 picture can (projecting
+    /// it again changes nothing); logged, resumed exactly, another generator than the plain one; refused for CIFAR.
+    @Test func generatorProject28IsLoggedResumedAndProjects() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.generatorProject28 = true
+        try expectLoggedAndResumedExactly(c, key: "generator_project28", value: "true", off: "false")
+        let (a, b, _) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
+        #expect(a.generator.namedParameters.map(\.1.data) != b.generator.namedParameters.map(\.1.data))
+        #expect(a.generator.projection != nil && b.generator.projection == nil)
+        var rng = RNG(seed: 3)
+        let z = Tensor(shape: [4, 8], data: rng.normal(count: 32))
+        let images = GradMode.noGrad { a.generator(z) }
+        var again = images.data
+        UpsampledImages(from: 28, to: 32).project(&again, count: 4)
+        #expect(zip(again, images.data).map { Swift.abs($0 - $1) }.max()! < 1e-4)
+        var bad = c; bad.student = "resnet18"
+        #expect(bad.problems().contains { $0.contains("--generator-project28") })
+    }
+
     /// `--replay-batch N`: each replayed student step takes N images from the memory; logged, resumed exactly.
     @Test func replayBatchIsLoggedResumedAndDrawn() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)

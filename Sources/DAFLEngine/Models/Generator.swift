@@ -21,6 +21,9 @@ public final class Generator: Model {
     public let bn3: BatchNorm
     /// What the last layer does with the tanh's output (the reference: `.batchNorm`).
     public var output: Output = .batchNorm
+    /// Projects every image, after `output`, onto those a smaller picture resized to this side can be
+    /// (`Tensor.projectingPlanes`, beyond the paper; nil: the reference). Not a weight: set by whoever runs it.
+    public var projection: UpsampledImages? = nil
 
     /// The generator's last step.
     public enum Output: Equatable, Sendable {
@@ -85,11 +88,13 @@ public final class Generator: Model {
     /// `finish`, and the drive: the last convolution's output that the tanh saturates (nil for `.linear`, which has
     /// no tanh). What the saturation prior (`DAFLLoss.saturation`) judges: the batch norm after the tanh hides it.
     public func finishWithDrive(_ h: Tensor) -> (images: Tensor, drive: Tensor?) {
+        let (images, drive): (Tensor, Tensor?)
         switch output {
-        case .batchNorm: return (bn3(h.tanh()), h)
-        case let .grey(black, white): return ((h.tanh() + 1) * ((white - black) / 2) + black, h)
-        case .linear: return (bn3(h), nil)
+        case .batchNorm: (images, drive) = (bn3(h.tanh()), h)
+        case let .grey(black, white): (images, drive) = ((h.tanh() + 1) * ((white - black) / 2) + black, h)
+        case .linear: (images, drive) = (bn3(h), nil)
         }
+        return (projection.map { images.projectingPlanes($0) } ?? images, drive)
     }
 
     public func callAsFunction(_ z: Tensor) -> Tensor { forward(z).images }

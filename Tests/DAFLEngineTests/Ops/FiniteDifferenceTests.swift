@@ -70,6 +70,10 @@ import Testing
         gradCheck([randn([1, 3, 4, 6], seed: 42)]) { $0[0].jittered(dy: 2, dx: 9, mirrored: true).tanh() }
     }
 
+    @Test func projectPlanes() {
+        gradCheck([randn([2, 1, 6, 6], seed: 43)]) { $0[0].projectingPlanes(UpsampledImages(from: 4, to: 6)).tanh() }
+    }
+
     /// Logit standardisation: each row's mean off, over its unbiased std; a constant row stays 0.
     @Test func standardizedRows() {
         gradCheck([randn([4, 10], seed: 43, scale: 3)]) { $0[0].standardizedRows().tanh() }

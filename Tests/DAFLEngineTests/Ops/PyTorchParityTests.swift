@@ -80,6 +80,7 @@ import Testing
         try check("sum", inputs: ["x"], grads: ["dx"]) { $0[0].sum() }
         try check("mean", inputs: ["x"], grads: ["dx"]) { $0[0].mean() }
         try check("jitter", inputs: ["x"], grads: ["dx"]) { $0[0].jittered(dy: 1, dx: -2, mirrored: true) }
+        try check("project_planes", inputs: ["x"], grads: ["dx"]) { $0[0].projectingPlanes(UpsampledImages(from: 28, to: 32)) }
         try check("standardize_rows", inputs: ["x"], grads: ["dx"]) { $0[0].standardizedRows() }
         try check("transpose", inputs: ["x"], grads: ["dx"]) { $0[0].transposed() }
     }
