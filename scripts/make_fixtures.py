@@ -919,6 +919,28 @@ def kd_hard():
 
 
 @case
+def kd_hint():
+    name = "kd_hint"
+    seed(name)
+    s, t = torch.randn(6, 10) * 2, torch.randn(6, 10) * 3
+    fs, ft = torch.relu(torch.randn(6, 5)), torch.relu(torch.randn(6, 9))
+    kept = [1, 2, 4, 7, 8]
+
+    def run(dtype):
+        # --kd-standardize --kd-hint 0.5: the z-scored KL plus 0.5 x the MSE between the student's features and the
+        # teacher's at the kept units.
+        sd, fd = leaf(s, dtype), leaf(fs, dtype)
+        y = F.kl_div(F.log_softmax(zscore(sd), 1), F.softmax(zscore(t.to(dtype)), 1), reduction="batchmean") \
+            + 0.5 * F.mse_loss(fd, ft.to(dtype)[:, kept])
+        y.backward()
+        return {"s": s, "t": t, "fs": fs, "ft": ft, "y": y, "ds": sd.grad, "dfs": fd.grad}
+    meta = {"op": "loss_kd_hint",
+            "formula": "kl_div(log_softmax(z(s)), softmax(z(t)), batchmean) + 0.5 * mse_loss(fs, ft[:, [1, 2, 4, 7, 8]]), z = zscore per row",
+            "gout": "1", "teacher": "detached (no dt)"}
+    return name, run, meta, {"s", "t", "fs", "ft"}
+
+
+@case
 def transpose():
     name = "transpose"
     seed(name)

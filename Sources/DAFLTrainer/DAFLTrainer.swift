@@ -68,6 +68,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     private var viewsMoved = 0, viewsKept = 0
     /// Images the last eviction kept under `--replay-keep-rare` (for the step event).
     private var memoryKept = 0
+    /// `--kd-hint`: the teacher's conv3 units the student's stand for (the pruning's), in the student's order.
+    private var hintUnits: [Int]? = nil
     /// Per generator, consecutive turns in which the teacher saw one class only: a collapsing generator.
     private var singleClassSteps: [Int]
     /// `--select agreement`: the students kept at evaluations and the held-out pool that chooses among them.
@@ -186,6 +188,12 @@ public final class DAFLTrainer: @unchecked Sendable {
             }
         }
         pruning = plan
+        if let w = config.kdHint, w > 0 {
+            guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5, narrow.unitScales == nil else {
+                throw WeightsError(file: teacherPath, problem: "--kd-hint needs a LeNet-5 teacher and a LeNet-5-half student (not fading: no --student-init gradual)")
+            }
+            hintUnits = LeNet5.keptUnits(of: wide, widths: narrow.hiddenWidths)[2]
+        }
         try Self.freeze(config.frozenStudentLayers, of: student)
         let decay = (config.studentEMA ?? 0) > 0 ? config.studentEMA : nil
         if decay != nil || config.studentSWA != nil {
@@ -418,10 +426,15 @@ public final class DAFLTrainer: @unchecked Sendable {
             memoryKept = replay.add(images: images.data, logits: r.teacherLogits, keepRare: config.replayKeepRare.map(Double.init))
             for i in 1..<config.studentSteps {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
-                let loss = {
-                    DAFLLoss.distillation(student: self.student(x), teacher: t, temperature: self.config.kdTemperature ?? 1,
-                                          standardized: self.config.kdStandardize ?? false, intraClass: self.config.kdIntraClass ?? 0,
-                                          decoupled: self.config.kdDecoupled ?? 0, hard: self.config.kdHard ?? 0)
+                let hint = hintUnits.map { units in (target: Self.columns(GradMode.noGrad { teacher.forwardWithFeatures(x).features }, units),
+                                                      weight: config.kdHint ?? 0) }
+                let loss = { () -> Tensor in
+                    let (logits, features) = hint != nil ? self.student.forwardWithFeatures(x) : (self.student(x), Tensor(scalar: 0))
+                    let kd = DAFLLoss.distillation(student: logits, teacher: t, temperature: self.config.kdTemperature ?? 1,
+                                                   standardized: self.config.kdStandardize ?? false, intraClass: self.config.kdIntraClass ?? 0,
+                                                   decoupled: self.config.kdDecoupled ?? 0, hard: self.config.kdHard ?? 0)
+                    guard let hint else { return kd }
+                    return kd + Tensor.mseLoss(features, targets: hint.target) * hint.weight
                 }
                 studentOptimizer.zeroGrad()
                 loss().backward()
@@ -473,6 +486,16 @@ public final class DAFLTrainer: @unchecked Sendable {
             return false
         }
         return true
+    }
+
+    /// The given columns of a [N, C] tensor's rows, row after row (`--kd-hint`'s targets: the teacher's kept units).
+    static func columns(_ x: Tensor, _ units: [Int]) -> [Float] {
+        let (n, c) = (x.shape[0], x.shape[1])
+        var out = [Float](repeating: 0, count: n &* units.count)
+        x.data.withUnsafeBufferPointer { xp in
+            for i in 0..<n { for (j, u) in units.enumerated() { out[i &* units.count &+ j] = xp[i &* c &+ u] } }
+        }
+        return out
     }
 
     /// A batch for an extra student step: drawn from replay, and when augmenting, changed and

@@ -97,6 +97,11 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// Decoupled distillation (`Tensor.decoupledKD`, Zhao et al. 2022): β, the weight of the classes below the teacher's
     /// answer, in place of the KL's 1 − p_g (of the z-scored logits under `kdStandardize`). Nil or 0: the KL.
     public var kdDecoupled: Float? = nil
+    /// Weight of a hint on replayed batches: the mean squared difference between the student's conv3 features and the
+    /// teacher's at the units the student stands for (the pruning's; FitNets without a regressor, since the student's
+    /// units are the teacher's). It holds the features the teacher learnt on photographs while the student fits
+    /// generated images. Nil or 0: off.
+    public var kdHint: Float? = nil
     /// The generator's images projected onto those a 28×28 picture resized to the input side can be (`UpsampledImages`):
     /// the only images the teacher was ever trained or tested on. Nil or false: the reference's 32×32 images.
     public var generatorProject28: Bool? = nil
@@ -249,6 +254,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let w = kdIntraClass, !(w >= 0 && w <= 100) { p.append("--kd-intra-class must be in [0, 100]") }
         if let f = lrGFinal, !(f >= 0 && f.isFinite) { p.append("--lr-g-final must be 0 or more") }
         if generatorProject28 == true && (student ?? "lenet5-half") != "lenet5-half" { p.append("--generator-project28 is for 28×28 picture sets (MNIST, Fashion-MNIST), not CIFAR's 32×32") }
+        if let w = kdHint, !(w >= 0 && w <= 100) { p.append("--kd-hint must be in [0, 100] (0: off)") }
+        if (kdHint ?? 0) > 0 && studentInit == "gradual" { p.append("--kd-hint and --student-init gradual cannot be combined (the student is wide while its units fade)") }
         if let w = kdHard, !(w >= 0 && w <= 100) { p.append("--kd-hard must be in [0, 100] (0: off)") }
         if let w = kdDecoupled, !(w >= 0 && w <= 100) { p.append("--kd-decoupled must be in [0, 100] (0: the KL)") }
         if let s = select, s != "last" && s != "agreement" { p.append("--select must be last or agreement") }
@@ -305,7 +312,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
-            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
+            "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "kd_hint": "\(kdHint ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",

@@ -363,6 +363,22 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         #expect(bad.problems().contains { $0.contains("--saturation needs a tanh output") })
     }
 
+    /// `--kd-hint W`: logged, resumed exactly, a different student than without; the targets are the teacher's features
+    /// at the pruning's conv3 units; refused with gradual pruning, and named when the models are not LeNet-5s.
+    @Test func kdHintIsLoggedResumedAndTargetsTheKeptUnits() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.kdHint = 0.5
+        try expectLoggedAndResumedExactly(c, key: "kd_hint", value: "0.5", off: "0.0")
+        let (a, b, _) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
+        #expect(a.student.namedParameters.map(\.1.data) != b.student.namedParameters.map(\.1.data))
+        let x = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        #expect(DAFLTrainer.columns(x, [2, 0]) == [3, 1, 6, 4])
+        var bad = c; bad.studentInit = "gradual"
+        #expect(bad.problems().contains { $0.contains("--kd-hint") })
+        bad = c; bad.kdHint = -1
+        #expect(bad.problems().contains { $0.contains("--kd-hint") })
+    }
+
     /// `--generator-project28`: every image the generator makes lies where a resized 28×28 picture can (projecting
     /// it again changes nothing); logged, resumed exactly, another generator than the plain one; refused for CIFAR.
     @Test func generatorProject28IsLoggedResumedAndProjects() throws {

@@ -78,6 +78,7 @@ struct Distill: ParsableCommand {
     var studentSWA: Int?
     @Option(help: "The student's learning rate climbs linearly to its value over the first N iterations (0: none).") var studentWarmup: Int?
     @Flag(name: .customLong("generator-project28"), help: "Project the generator's images onto those a 28×28 picture resized to the input side can be.") var generatorProject28 = false
+    @Option(name: .customLong("kd-hint"), help: "Weight of a hint on replayed batches: MSE between the student's conv3 features and the teacher's at the units it kept (0: off).") var kdHint: Float?
     @Option(name: .customLong("kd-hard"), help: "Weight of a cross-entropy against the teacher's argmax beside the replayed steps' distillation loss (0: off).") var kdHard: Float?
     @Option(name: .customLong("student-sam"), help: "Sharpness-aware replayed student steps: the gradient taken at the weights moved by this radius up the gradient (0: plain steps).") var studentSAM: Float?
     @Option(name: .customLong("kd-temperature"), help: "Temperature T of the student's loss, T²·KL(softmax(t/T) ‖ softmax(s/T)) (1: the reference).")
@@ -172,6 +173,7 @@ struct Distill: ParsableCommand {
         if let v = studentWarmup { c.studentWarmup = v }
         if let v = studentSAM { c.studentSAM = v }
         if let v = kdHard { c.kdHard = v }
+        if let v = kdHint { c.kdHint = v }
         if generatorProject28 { c.generatorProject28 = true }
         if let v = kdTemperature { c.kdTemperature = v }
         if let v = hardSamples { c.hardSamples = v }

@@ -141,6 +141,20 @@ import Testing
                 == DAFLLoss.distillation(student: s2, teacher: t, standardized: true).item)
     }
 
+    /// `--kd-standardize --kd-hint 0.5`: the z-scored KL plus half the MSE between the student's features and the
+    /// teacher's kept units (the trainer gathers the kept columns with `DAFLTrainer.columns`; here by hand).
+    @Test func distillationWithAFeatureHint() throws {
+        let f = try Fixture("kd_hint")
+        let s = f.tensor("s", grad: true), t = f.tensor("t"), fs = f.tensor("fs", grad: true), ft = f.values("ft")
+        let kept = [1, 2, 4, 7, 8]
+        let target = (0..<6).flatMap { i in kept.map { ft[i * 9 + $0] } }
+        let loss = DAFLLoss.distillation(student: s, teacher: t, standardized: true) + Tensor.mseLoss(fs, targets: target) * 0.5
+        expectClose([loss.item], f.values("y"), "z-scored KL + hint")
+        loss.backward()
+        expectClose(s.grad ?? [], f.values("ds"), "z-scored KL + hint ds")
+        expectClose(fs.grad ?? [], f.values("dfs"), "z-scored KL + hint dfs")
+    }
+
     /// DIST's intra-class relation, alone and beside the z-scored KL (`--kd-standardize --kd-intra-class 0.5`).
     @Test func intraClassRelation() throws {
         let f = try Fixture("kd_intra_class")

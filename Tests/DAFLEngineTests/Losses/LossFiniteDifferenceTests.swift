@@ -22,6 +22,10 @@ import Testing
         gradCheck([randn([6, 10], seed: 53, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, temperature: 2, standardized: true, decoupled: 4) }
         gradCheck([randn([6, 10], seed: 54, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true, intraClass: 0.5, decoupled: 1) }
         gradCheck([randn([6, 10], seed: 55, scale: 2)]) { DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true, hard: 0.5) }
+        let hintTarget = randn([6, 5], seed: 57).data
+        gradCheck([randn([6, 10], seed: 56, scale: 2), randn([6, 5], seed: 58)]) {
+            DAFLLoss.distillation(student: $0[0], teacher: teacher, standardized: true) + Tensor.mseLoss($0[1], targets: hintTarget) * 0.5
+        }
     }
 
     @Test func intraClassRelation() {
