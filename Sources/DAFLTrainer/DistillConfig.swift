@@ -254,6 +254,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let w = kdIntraClass, !(w >= 0 && w <= 100) { p.append("--kd-intra-class must be in [0, 100]") }
         if let f = lrGFinal, !(f >= 0 && f.isFinite) { p.append("--lr-g-final must be 0 or more") }
         if generatorProject28 == true && (student ?? "lenet5-half") != "lenet5-half" { p.append("--generator-project28 is for 28×28 picture sets (MNIST, Fashion-MNIST), not CIFAR's 32×32") }
+        if augmentation.project28 && (student ?? "lenet5-half") != "lenet5-half" { p.append("--augment project28 is for 28×28 picture sets (MNIST, Fashion-MNIST), not CIFAR's 32×32") }
         if let w = kdHint, !(w >= 0 && w <= 100) { p.append("--kd-hint must be in [0, 100] (0: off)") }
         if (kdHint ?? 0) > 0 && studentInit == "gradual" { p.append("--kd-hint and --student-init gradual cannot be combined (the student is wide while its units fade)") }
         if let w = kdHard, !(w >= 0 && w <= 100) { p.append("--kd-hard must be in [0, 100] (0: off)") }

@@ -396,6 +396,8 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         #expect(zip(again, images.data).map { Swift.abs($0 - $1) }.max()! < 1e-4)
         var bad = c; bad.student = "resnet18"
         #expect(bad.problems().contains { $0.contains("--generator-project28") })
+        var replayed = TrainerTests.tinyConfig(iterations: 4); replayed.student = "resnet18"; replayed.studentAugment = "shift,project28"
+        #expect(replayed.problems().contains { $0.contains("--augment project28") })
     }
 
     /// `--replay-batch N`: each replayed student step takes N images from the memory; logged, resumed exactly.
