@@ -30,9 +30,7 @@ import Testing
     @Test func studentSAMIsLoggedAndResumed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.studentSAM = 0.05
-        try expectLoggedAndResumedExactly(c, key: "student_sam", value: "0.05", off: "0.0")
-        let (sharp, plain, _) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
-        #expect(plain.student.namedParameters.map(\.1.data) != sharp.student.namedParameters.map(\.1.data))
+        try expectLoggedResumedAndAnotherStudent(c, key: "student_sam", value: "0.05", off: "0.0")
         var bad = c; bad.studentSAM = -1
         #expect(bad.problems().contains { $0.contains("--student-sam") })
     }

@@ -203,6 +203,14 @@ func runBoth(_ config: DistillConfig, _ base: DistillConfig) throws -> (DAFLTrai
     return (a, b, box)
 }
 
+/// A student-side option: logged and resumed exactly (`expectLoggedAndResumedExactly`), and it trains another student
+/// than the same run without it (`tinyConfig` of as many iterations).
+func expectLoggedResumedAndAnotherStudent(_ config: DistillConfig, key: String, value: String, off: String) throws {
+    try expectLoggedAndResumedExactly(config, key: key, value: value, off: off)
+    let (with, without, _) = try runBoth(config, TrainerTests.tinyConfig(iterations: config.iterations))
+    #expect(with.student.namedParameters.map(\.1.data) != without.student.namedParameters.map(\.1.data))
+}
+
 func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: String, off: String) throws {
     let (a, b) = try straightAndResumed(config)
     defer { for t in [a, b] { try? FileManager.default.removeItem(at: t.runDir) } }
@@ -368,9 +376,7 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
     @Test func kdHintIsLoggedResumedAndTargetsTheKeptUnits() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.kdHint = 0.5
-        try expectLoggedAndResumedExactly(c, key: "kd_hint", value: "0.5", off: "0.0")
-        let (a, b, _) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
-        #expect(a.student.namedParameters.map(\.1.data) != b.student.namedParameters.map(\.1.data))
+        try expectLoggedResumedAndAnotherStudent(c, key: "kd_hint", value: "0.5", off: "0.0")
         let x = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
         #expect(DAFLTrainer.columns(x, [2, 0]) == [3, 1, 6, 4])
         var bad = c; bad.studentInit = "gradual"
@@ -450,9 +456,7 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
     @Test func kdHardIsLoggedAndResumed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.kdHard = 0.5
-        try expectLoggedAndResumedExactly(c, key: "kd_hard", value: "0.5", off: "0.0")
-        let (hard, plain, _) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
-        #expect(plain.student.namedParameters.map(\.1.data) != hard.student.namedParameters.map(\.1.data))
+        try expectLoggedResumedAndAnotherStudent(c, key: "kd_hard", value: "0.5", off: "0.0")
         var bad = c; bad.kdHard = .nan
         #expect(bad.problems().contains { $0.contains("--kd-hard") })
     }
