@@ -177,12 +177,14 @@ public enum DashboardView {
         // With --student-ema or --student-swa the curve is the weight average's; the trained student's latest value beside it.
         // A student pruned from the teacher says so (short enough for 120 columns): its curve starts high for that reason.
         // A gradually pruned one shows how far its dropped units have faded, live.
-        let frozen = (model.frozenStudentLayers.map { ", \($0) frozen" } ?? "") + (model.studentExtras.map { ", " + $0 } ?? "")
+        // Student-side options beyond the KL ("SAM 0.05, CE×0.1") follow; the title then says "pruned" alone to fit.
+        let extras = model.studentExtras.map { ", " + $0 } ?? ""
+        let frozen = (model.frozenStudentLayers.map { ", \($0) frozen" } ?? "") + extras
         let plain = switch model.studentStart {
-        case "teacher": "student acc. (pruned teacher\(frozen))"
+        case "teacher": extras.isEmpty ? "student acc. (pruned teacher\(frozen))" : "student (pruned\(frozen))"
         case "gradual": model.fadingUnitsScale.map { String(format: "student acc. (fading ×%.2f", $0) + frozen + ")" }
             ?? "student acc. (gradual pruning\(frozen))"
-        default: model.studentExtras.map { "student acc. (\($0))" } ?? "student test accuracy"
+        default: model.studentExtras.map { "student (\($0))" } ?? "student test accuracy"
         }
         let title = model.evals.last?.trainedStudentAccuracy.map { String(format: "%@ student%@  trained %.2f%%", model.weightAverage, best, $0) }
             ?? plain + best

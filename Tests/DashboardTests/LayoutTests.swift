@@ -30,8 +30,8 @@ import Testing
         m.apply(.config(ConfigEvent(step: 0, time: 0, run: "testrun", preset: "cpu",
                                     settings: ["iterations": "100", "student_init": "teacher", "student_sam": "0.05", "kd_hard": "0.1", "kd_hint": "0.0"],
                                     classNames: [], resumed: false, teacherAccuracy: 90.5)))
-        let e = DashboardView.render(m, view: ViewState(), width: 200, height: 60, theme: .dark).plainText()
-        #expect(e.contains("student acc. (pruned teacher, SAM 0.05, CE×0.1)") && !e.contains("hint"), "\(e)")
+        let e = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(e.contains("student (pruned, SAM 0.05, CE×0.1)") && !e.contains("hint"), "\(e)")
     }
 
     /// A gradually pruned student shows its dropped units' multiplier while they fade, then that it is pruned.
