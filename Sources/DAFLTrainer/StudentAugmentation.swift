@@ -256,7 +256,8 @@ public struct StudentAugmentation: Equatable, Sendable {
             mixes = Mixes(partner: partner, lambda: lambda)
         }
         if mix3 && count > 2 { Self.mixThree(&x, count: count, per: per, rng: &rng) }
-        if project28 { Self.projection(side: side).project(&x, count: count &* channels) }
+        // Built per batch: a 28 × 28 inverse and a side × side product, small beside the teacher's relabelling forward.
+        if project28 { UpsampledImages(from: 28, to: side).project(&x, count: count &* channels) }
         return mixes
     }
 
@@ -278,17 +279,6 @@ public struct StudentAugmentation: Equatable, Sendable {
             }
         }
     }
-
-    /// `project28`'s projection for an input side (built once per side: a 28 × 28 inverse and a side × side product).
-    static func projection(side: Int) -> UpsampledImages {
-        lock.lock(); defer { lock.unlock() }
-        if let p = projections[side] { return p }
-        let p = UpsampledImages(from: 28, to: side)
-        projections[side] = p
-        return p
-    }
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var projections: [Int: UpsampledImages] = [:]
 
     /// What mixup did to a batch: image i became λᵢ·xᵢ + (1 − λᵢ)·x_partner(i) (of the images as they were before the mix).
     public struct Mixes: Equatable, Sendable {

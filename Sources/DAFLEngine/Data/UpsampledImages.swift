@@ -55,7 +55,7 @@ public struct UpsampledImages: Sendable {
         for i in 0..<n { inv[i * n + i] = 1 }
         for c in 0..<n {
             var piv = c
-            for r in (c + 1)..<Swift.max(n, c + 1) where abs(m[r * n + c]) > abs(m[piv * n + c]) { piv = r }
+            for r in (c + 1)..<n where abs(m[r * n + c]) > abs(m[piv * n + c]) { piv = r }
             if piv != c { for k in 0..<n { m.swapAt(c * n + k, piv * n + k); inv.swapAt(c * n + k, piv * n + k) } }
             let d = m[c * n + c]
             for k in 0..<n { m[c * n + k] /= d; inv[c * n + k] /= d }
@@ -86,7 +86,6 @@ public struct UpsampledImages: Sendable {
                             for b in 0..<n { row[b] = 0 }
                             for k in 0..<n {
                                 let w = p[a &* n &+ k]
-                                if w == 0 { continue }
                                 let src = img + k &* n
                                 for b in 0..<n { row[b] += w * src[b] }
                             }
