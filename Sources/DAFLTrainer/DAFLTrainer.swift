@@ -423,12 +423,17 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         step += 1
         if let images, config.replayBatches > 0 {
-            memoryKept = replay.add(images: images.data, logits: r.teacherLogits, keepRare: config.replayKeepRare.map(Double.init))
+            var batches = [(images.data, r.teacherLogits)]
             for _ in 0..<(config.replayFresh ?? 0) {
-                let (x, l) = FreshBatches.draw(from: generators[active], conditional: active == 0 ? conditional : nil, teacher: teacher,
-                                               latent: config.latent, batch: b, rng: &rng)
-                memoryKept &+= replay.add(images: x, logits: l, keepRare: config.replayKeepRare.map(Double.init))
+                batches.append(FreshBatches.draw(from: generators[active], conditional: active == 0 ? conditional : nil, teacher: teacher,
+                                                 latent: config.latent, batch: b, rng: &rng))
             }
+            if config.replayPick == "rare" {
+                batches = [FreshBatches.pickRare(images: batches.flatMap(\.0), logits: batches.flatMap(\.1), imageSize: images.count / b,
+                                                 classes: teacher.classes, counts: replay.classCounts(), size: b)]
+            }
+            memoryKept = 0
+            for (x, l) in batches { memoryKept &+= replay.add(images: x, logits: l, keepRare: config.replayKeepRare.map(Double.init)) }
             for i in 1..<config.studentSteps {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
                 let hint = hintUnits.map { units in (target: Self.columns(GradMode.noGrad { teacher.forwardWithFeatures(x).features }, units),

@@ -26,4 +26,27 @@ enum FreshBatches {
             return (images.data, teacher(images).data)
         }
     }
+
+    /// `size` images of `images` (rows of `imageSize` floats, with `logits` rows of `classes`) chosen one at a time,
+    /// each from the class the memory (`counts`, by the teacher's class) and the picks so far hold least among the
+    /// classes left in the pool, in pool order within a class (`--replay-pick rare`). The generator draws some
+    /// classes rarely (Sneaker, Coat and Pullover are a few percent of its images); replaying their few images more
+    /// often did not help the student, so this keeps more distinct ones instead.
+    static func pickRare(images: [Float], logits: [Float], imageSize: Int, classes k: Int, counts: [Int], size: Int) -> (images: [Float], logits: [Float]) {
+        let answers = ReplayBuffer.teacherClasses(logits, classes: k)
+        var queues = [[Int]](repeating: [], count: k)
+        for (i, c) in answers.enumerated() { queues[c].append(i) }
+        var held = counts.count == k ? counts : [Int](repeating: 0, count: k), taken = [Int](repeating: 0, count: k)
+        var outImages: [Float] = [], outLogits: [Float] = []
+        outImages.reserveCapacity(size &* imageSize); outLogits.reserveCapacity(size &* k)
+        for _ in 0..<Swift.min(size, answers.count) {
+            var best = -1
+            for c in 0..<k where taken[c] < queues[c].count && (best < 0 || held[c] < held[best]) { best = c }
+            let i = queues[best][taken[best]]
+            taken[best] &+= 1; held[best] &+= 1
+            outImages += images[(i &* imageSize)..<((i &+ 1) &* imageSize)]
+            outLogits += logits[(i &* k)..<((i &+ 1) &* k)]
+        }
+        return (outImages, outLogits)
+    }
 }

@@ -35,6 +35,37 @@ import Testing
         #expect(t.replay.images.count == 3)
     }
 
+    /// Picks go to the class held least (memory and picks so far), in pool order within a class; a class the pool
+    /// lacks is skipped; each picked image keeps its own logits.
+    @Test func rarePicksFillTheClassesHeldLeast() {
+        // Six one-pixel images of 3 classes: answers 0, 0, 1, 2, 1, 0 (the logits' argmax); pixel value = index.
+        let answers = [0, 0, 1, 2, 1, 0]
+        let logits = answers.flatMap { c in (0..<3).map { $0 == c ? Float(1) : 0 } }
+        let images = (0..<6).map(Float.init)
+        // The memory holds class 0 least, then 2, then 1: picks 0 (image 0), then 0 again (1, held 1 = class 2's 1,
+        // the lower class wins), then 2 (image 3), then 0 (5), then class 1 (image 2).
+        let (x, l) = FreshBatches.pickRare(images: images, logits: logits, imageSize: 1, classes: 3, counts: [0, 3, 1], size: 5)
+        #expect(x == [0, 1, 3, 5, 2])
+        #expect(ReplayBuffer.teacherClasses(l, classes: 3) == [0, 0, 2, 0, 1])
+        // Asked for more than the pool holds: the whole pool.
+        #expect(FreshBatches.pickRare(images: images, logits: logits, imageSize: 1, classes: 3, counts: [0, 0, 0], size: 9).images.count == 6)
+    }
+
+    /// `--replay-pick rare`: one batch a iteration goes in, logged, resumed exactly, another student than `all`.
+    @Test func rarePicksAreLoggedAndResumed() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.replayBatches = 4; c.replayFresh = 2; c.replayPick = "rare"
+        try expectLoggedAndResumedExactly(c, key: "replay_pick", value: "rare", off: "all")
+        var all = c; all.replayPick = nil
+        let (with, without, _) = try runBoth(c, all)
+        #expect(with.student.namedParameters.map(\.1.data) != without.student.namedParameters.map(\.1.data))
+        #expect(with.replay.images.count == 4 && with.replay.images.allSatisfy { $0.count == 4 * 32 * 32 })
+        var bad = c; bad.replayPick = "often"
+        #expect(bad.problems().contains { $0.contains("--replay-pick must") })
+        bad = c; bad.replayFresh = 0
+        #expect(bad.problems().contains { $0.contains("--replay-pick rare needs") })
+    }
+
     @Test func isLoggedAndResumed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.replayBatches = 4; c.replayFresh = 1
