@@ -428,9 +428,9 @@ public final class DAFLTrainer: @unchecked Sendable {
                 batches.append(FreshBatches.draw(from: generators[active], conditional: active == 0 ? conditional : nil, teacher: teacher,
                                                  latent: config.latent, batch: b, rng: &rng))
             }
-            if config.replayPick == "rare" {
+            if let pick = config.replayPick, pick.hasPrefix("rare") {
                 batches = [FreshBatches.pickRare(images: batches.flatMap(\.0), logits: batches.flatMap(\.1), imageSize: images.count / b,
-                                                 classes: teacher.classes, counts: replay.classCounts(), size: b)]
+                                                 classes: teacher.classes, counts: replay.classCounts(), size: b, surestFirst: pick == "rare-sure")]
             }
             memoryKept = 0
             for (x, l) in batches { memoryKept &+= replay.add(images: x, logits: l, keepRare: config.replayKeepRare.map(Double.init)) }

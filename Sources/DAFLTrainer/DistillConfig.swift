@@ -112,7 +112,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// with the teacher's logits (`FreshBatches`): the memory turns over faster at the same size. Nil or 0: none.
     public var replayFresh: Int? = nil
     /// What goes into the memory under `replayFresh`: `all` (nil), every batch; `rare`, one batch chosen from the
-    /// iteration's and the fresh ones, class by class, the classes the memory holds least first (`FreshBatches.pickRare`).
+    /// iteration's and the fresh ones, class by class, the classes the memory holds least first (`FreshBatches.pickRare`);
+    /// `rare-sure`, the same with each class's images the teacher is surest of first.
     public var replayPick: String? = nil
     /// Which student the run delivers: `last` (nil) or `agreement`, the copy kept at an evaluation that agrees most with
     /// the teacher on generated images the run never trains on (`StudentSelection`).
@@ -265,8 +266,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if (kdHint ?? 0) > 0 && studentInit == "gradual" { p.append("--kd-hint and --student-init gradual cannot be combined (the student is wide while its units fade)") }
         if let w = kdHard, !(w >= 0 && w <= 100) { p.append("--kd-hard must be in [0, 100] (0: off)") }
         if let n = replayFresh, !(0...16).contains(n) { p.append("--replay-fresh must be between 0 and 16 batches") }
-        if let k = replayPick, k != "all" && k != "rare" { p.append("--replay-pick must be all or rare") }
-        if replayPick == "rare" && (replayFresh ?? 0) < 1 { p.append("--replay-pick rare needs --replay-fresh of at least 1 (the batches it picks from)") }
+        if let k = replayPick, !["all", "rare", "rare-sure"].contains(k) { p.append("--replay-pick must be all, rare or rare-sure") }
+        if let k = replayPick, k != "all", (replayFresh ?? 0) < 1 { p.append("--replay-pick \(k) needs --replay-fresh of at least 1 (the batches it picks from)") }
         if (replayFresh ?? 0) > 0 && replayBatches < 1 { p.append("--replay-fresh needs --replay of at least 1 (the memory it fills)") }
         if let w = kdDecoupled, !(w >= 0 && w <= 100) { p.append("--kd-decoupled must be in [0, 100] (0: the KL)") }
         if let s = select, s != "last" && s != "agreement" { p.append("--select must be last or agreement") }

@@ -32,10 +32,25 @@ enum FreshBatches {
     /// classes left in the pool, in pool order within a class (`--replay-pick rare`). The generator draws some
     /// classes rarely (Sneaker, Coat and Pullover are a few percent of its images); replaying their few images more
     /// often did not help the student, so this keeps more distinct ones instead.
-    static func pickRare(images: [Float], logits: [Float], imageSize: Int, classes k: Int, counts: [Int], size: Int) -> (images: [Float], logits: [Float]) {
+    ///
+    /// With `surestFirst`, each class gives its images the teacher is surest of first (by the margin of its top
+    /// logit over the runner-up's), so that balancing the classes does not fill the memory with the teacher's doubts.
+    static func pickRare(images: [Float], logits: [Float], imageSize: Int, classes k: Int, counts: [Int], size: Int,
+                         surestFirst: Bool = false) -> (images: [Float], logits: [Float]) {
         let answers = ReplayBuffer.teacherClasses(logits, classes: k)
         var queues = [[Int]](repeating: [], count: k)
         for (i, c) in answers.enumerated() { queues[c].append(i) }
+        if surestFirst {
+            let margins = logits.withUnsafeBufferPointer { lp in
+                answers.enumerated().map { i, c -> Float in
+                    var runnerUp = -Float.infinity
+                    for j in 0..<k where j != c { runnerUp = Swift.max(runnerUp, lp[i &* k &+ j]) }
+                    return lp[i &* k &+ c] - runnerUp
+                }
+            }
+            // Stable: equal margins keep pool order.
+            for c in 0..<k { queues[c] = queues[c].enumerated().sorted { (margins[$0.element], -$0.offset) > (margins[$1.element], -$1.offset) }.map(\.element) }
+        }
         var held = counts.count == k ? counts : [Int](repeating: 0, count: k), taken = [Int](repeating: 0, count: k)
         var outImages: [Float] = [], outLogits: [Float] = []
         outImages.reserveCapacity(size &* imageSize); outLogits.reserveCapacity(size &* k)

@@ -51,6 +51,16 @@ import Testing
         #expect(FreshBatches.pickRare(images: images, logits: logits, imageSize: 1, classes: 3, counts: [0, 0, 0], size: 9).images.count == 6)
     }
 
+    /// `rare-sure`: within a class, the largest margin of the top logit over the runner-up first (ties in pool order).
+    @Test func surePicksTakeEachClasssSurestImagesFirst() {
+        // Four one-pixel images, all class 0 of 2, margins 1, 3, 3, 2: order 1, 2, 3, 0.
+        let logits: [Float] = [1, 0, 3, 0, 4, 1, 2, 0]
+        let (x, _) = FreshBatches.pickRare(images: [0, 1, 2, 3], logits: logits, imageSize: 1, classes: 2, counts: [0, 0], size: 3, surestFirst: true)
+        #expect(x == [1, 2, 3])
+        let (plain, _) = FreshBatches.pickRare(images: [0, 1, 2, 3], logits: logits, imageSize: 1, classes: 2, counts: [0, 0], size: 3)
+        #expect(plain == [0, 1, 2])
+    }
+
     /// `--replay-pick rare`: one batch a iteration goes in, logged, resumed exactly, another student than `all`.
     @Test func rarePicksAreLoggedAndResumed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
@@ -64,6 +74,8 @@ import Testing
         #expect(bad.problems().contains { $0.contains("--replay-pick must") })
         bad = c; bad.replayFresh = 0
         #expect(bad.problems().contains { $0.contains("--replay-pick rare needs") })
+        bad.replayPick = "rare-sure"
+        #expect(bad.problems().contains { $0.contains("--replay-pick rare-sure needs") })
     }
 
     @Test func isLoggedAndResumed() throws {
