@@ -22,6 +22,11 @@ public struct StudentAugmentation: Equatable, Sendable {
     public var zoom = false
     public static let rotationDegrees: Float = 15
     public static let zoomRange: Float = 0.1
+    /// Narrow each image about its vertical centre line by a factor uniform in [1 − `squeezeRange`, 1] (bilinear,
+    /// edges repeated). The generator's shapes fill the frame; photographed garments are narrower (trousers a third of
+    /// it), with thin gaps the teacher reads (the legs'), which a squeezed shape brings closer.
+    public var squeeze = false
+    public static let squeezeRange: Float = 0.5
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
     /// The share of images `mixup` blends, in percent (`mixupN`; 100: every image, as `mixup`). The others keep λ = 1.
@@ -64,7 +69,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `squeeze`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -72,6 +77,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "flip": flip = true
             case "rotate": rotate = true
             case "zoom": zoom = true
+            case "squeeze": squeeze = true
             case "mixup": mixup = true
             case "mix3": mix3 = true
             case "mixnear": mixup = true; mixNear = true
@@ -92,7 +98,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 && !project28 }
+    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !squeeze && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 && !project28 }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -101,6 +107,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if flip { w.append("flip") }
         if rotate { w.append("rotate") }
         if zoom { w.append("zoom") }
+        if squeeze { w.append("squeeze") }
         if blur { w.append("blur") }
         if contrast { w.append("contrast") }
         if levels { w.append("levels") }
@@ -121,7 +128,7 @@ public struct StudentAugmentation: Equatable, Sendable {
     }
 
     /// Whether `move` changes anything: a shift or a mirror.
-    public var moves: Bool { shift > 0 || flip || rotate || zoom }
+    public var moves: Bool { shift > 0 || flip || rotate || zoom || squeeze }
 
     /// The first half of `apply`: shifts and mirrors each image (`shift`, `flip`), then rotates and scales it (`rotate`,
     /// `zoom`), drawing from `rng` as `apply` does.
@@ -156,15 +163,17 @@ public struct StudentAugmentation: Equatable, Sendable {
                 }
             }
         }
-        if rotate || zoom {
+        if rotate || zoom || squeeze {
             var tmp = [Float](repeating: 0, count: plane)
             x.withUnsafeMutableBufferPointer { xp in
                 tmp.withUnsafeMutableBufferPointer { tp in
                     for i in 0..<count {
                         let angle = rotate ? (2 * rng.uniform() - 1) * Self.rotationDegrees * Float.pi / 180 : 0
                         let scale = zoom ? 1 + (2 * rng.uniform() - 1) * Self.zoomRange : 1
+                        let narrow = squeeze ? 1 - rng.uniform() * Self.squeezeRange : 1
                         for ch in 0..<channels {
-                            Self.warp(xp.baseAddress! + (i &* per &+ ch &* plane), side: side, angle: angle, scale: scale, scratch: tp.baseAddress!)
+                            Self.warp(xp.baseAddress! + (i &* per &+ ch &* plane), side: side, angle: angle, scale: scale, squeeze: narrow,
+                                      scratch: tp.baseAddress!)
                         }
                     }
                 }
@@ -289,14 +298,15 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// Rotates one side×side plane (side ≥ 2) in place by `angle` (radians, counter-clockwise as displayed with y
     /// down: clockwise on screen for positive angles) and scales it by `scale`, both about its centre: output pixel p
     /// reads the input at c + R(−angle)·(p − c) / scale, bilinearly, coordinates clamped to the border.
-    static func warp(_ p: UnsafeMutablePointer<Float>, side n: Int, angle: Float, scale: Float, scratch t: UnsafeMutablePointer<Float>) {
+    static func warp(_ p: UnsafeMutablePointer<Float>, side n: Int, angle: Float, scale: Float, squeeze: Float = 1,
+                     scratch t: UnsafeMutablePointer<Float>) {
         t.update(from: p, count: n &* n)
         let centre = Float(n &- 1) / 2, last = Float(n &- 1)
         let (cs, sn) = (Foundation.cos(angle) / scale, Foundation.sin(angle) / scale)
         for y in 0..<n {
             let dy = Float(y) - centre
             for xx in 0..<n {
-                let dx = Float(xx) - centre
+                let dx = (Float(xx) - centre) / squeeze
                 let sx = Swift.min(Swift.max(centre + cs * dx + sn * dy, 0), last)
                 let sy = Swift.min(Swift.max(centre - sn * dx + cs * dy, 0), last)
                 let x0 = Swift.min(Int(sx), n &- 2), y0 = Swift.min(Int(sy), n &- 2)

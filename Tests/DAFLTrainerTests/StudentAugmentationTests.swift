@@ -47,6 +47,41 @@ import Testing
         #expect(seen.contains([3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12]))   // mirror only
     }
 
+    /// `squeeze`: a shape narrows about the vertical centre line and keeps its height; a thick bar becomes a thinner
+    /// one; each image's factor lies in [0.5, 1], so no image widens; parsed and spelled back.
+    @Test func squeezeNarrowsAboutTheCentreLine() {
+        // A 9×9 picture with a block 6 wide (columns 1…6 around the centre 4, rows 2…6), squeezed by one half:
+        // each output column reads the input at c + (x − c)·2, so columns 3…5 keep the block (3.5 / 5.5 half in).
+        let side = 9
+        var x = [Float](repeating: 0, count: 81), t = [Float](repeating: 0, count: 81)
+        for y in 2...6 { for xx in 1...6 { x[y * side + xx] = 1 } }
+        x.withUnsafeMutableBufferPointer { xp in t.withUnsafeMutableBufferPointer { tp in
+            StudentAugmentation.warp(xp.baseAddress!, side: side, angle: 0, scale: 1, squeeze: 0.5, scratch: tp.baseAddress!)
+        } }
+        for y in 0..<side {
+            let row = Array(x[y * side..<(y + 1) * side])
+            if (2...6).contains(y) {
+                #expect(row == [0, 0, 0, 1, 1, 1, 0, 0, 0] || row == [0, 0, 0.5, 1, 1, 1, 0, 0, 0], "row \(y): \(row)")
+            } else {
+                #expect(row.allSatisfy { $0 == 0 }, "row \(y)")
+            }
+        }
+        // Random factors in [0.5, 1]: a bar 8 of 10 wide loses width, never gains it, and its rows stay where they were.
+        var rng = RNG(seed: 4)
+        let aug = try! #require(StudentAugmentation(parse: "squeeze"))
+        #expect(aug.description == "squeeze" && aug.moves && !aug.isNone)
+        var bars = [Float](repeating: 0, count: 20 * 100)
+        for i in 0..<20 { for y in 4..<6 { for xx in 1..<9 { bars[i * 100 + y * 10 + xx] = 1 } } }
+        aug.apply(&bars, count: 20, side: 10, channels: 1, rng: &rng)
+        var widths: [Float] = []
+        for i in 0..<20 {
+            let img = Array(bars[i * 100..<(i + 1) * 100])
+            #expect(img.enumerated().allSatisfy { ($0.offset / 10 == 4 || $0.offset / 10 == 5) || $0.element == 0 })
+            widths.append(img[40..<50].reduce(0, +))
+        }
+        #expect(widths.allSatisfy { $0 <= 8 + 1e-4 } && widths.contains { $0 < 6 })
+    }
+
     /// The warp behind `rotate` and `zoom`: no angle and scale 1 is the identity, a quarter turn permutes the pixels
     /// exactly, a zoom keeps the centre; each image's draws stay within the ranges.
     @Test func rotateAndZoomWarpAboutTheCentre() {

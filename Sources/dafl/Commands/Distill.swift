@@ -64,7 +64,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Extra batches the generator draws after its step each iteration, added to the replay memory with the teacher's logits (0: none).") var replayFresh: Int?
     @Option(help: "What --replay-fresh adds: all (every batch) or rare (one batch picked from the iteration's and the fresh ones, the classes the memory holds least first) or rare-sure (the same, each class's images the teacher is surest of first).") var replayPick: String?
     @Option(help: "Images per replayed student step, drawn from the whole memory (default: --batch).") var replayBatch: Int?
-    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mixnear (mixup with an image of the runner-up class), mix3, project28 (onto the images a 28×28 picture resized can be; last) (cpu preset: shift,flip,mixup).")
+    @Option(help: "Change replayed images before extra student steps, relabelled by the teacher: none, or a list of shift, shiftN, flip, rotate (±15°), zoom (±10 %), squeeze (narrowed by up to half), blur, contrast, levels, gamma, cutmix, mixup, mixupN (N % of the images), mixnear (mixup with an image of the runner-up class), mix3, project28 (onto the images a 28×28 picture resized can be; last) (cpu preset: shift,flip,mixup).")
     var augment: String?
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
