@@ -22,11 +22,11 @@ public struct StudentAugmentation: Equatable, Sendable {
     public var zoom = false
     public static let rotationDegrees: Float = 15
     public static let zoomRange: Float = 0.1
-    /// Narrow each image about its vertical centre line by a factor uniform in [1 − `squeezeRange`, 1] (bilinear,
-    /// edges repeated). The generator's shapes fill the frame; photographed garments are narrower (trousers a third of
+    /// Narrow each image about its vertical centre line by a factor uniform in [1 − `squeezePercent`/100, 1] (bilinear,
+    /// edges repeated; `squeeze`: up to half, `squeezeN`: up to N %). The generator's shapes fill the frame; photographed garments are narrower (trousers a third of
     /// it), with thin gaps the teacher reads (the legs'), which a squeezed shape brings closer.
-    public var squeeze = false
-    public static let squeezeRange: Float = 0.5
+    public var squeezePercent = 0
+    public var squeeze: Bool { squeezePercent > 0 }
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
     /// The share of images `mixup` blends, in percent (`mixupN`; 100: every image, as `mixup`). The others keep λ = 1.
@@ -69,7 +69,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `squeeze`, `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `squeeze`, `squeezeN` (narrowed by up to N %), `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -77,7 +77,10 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "flip": flip = true
             case "rotate": rotate = true
             case "zoom": zoom = true
-            case "squeeze": squeeze = true
+            case "squeeze": squeezePercent = 50
+            case _ where word.hasPrefix("squeeze"):
+                guard let n = Int(word.dropFirst(7)), (1...90).contains(n) else { return nil }
+                squeezePercent = n
             case "mixup": mixup = true
             case "mix3": mix3 = true
             case "mixnear": mixup = true; mixNear = true
@@ -107,7 +110,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if flip { w.append("flip") }
         if rotate { w.append("rotate") }
         if zoom { w.append("zoom") }
-        if squeeze { w.append("squeeze") }
+        if squeeze { w.append(squeezePercent == 50 ? "squeeze" : "squeeze\(squeezePercent)") }
         if blur { w.append("blur") }
         if contrast { w.append("contrast") }
         if levels { w.append("levels") }
@@ -170,7 +173,7 @@ public struct StudentAugmentation: Equatable, Sendable {
                     for i in 0..<count {
                         let angle = rotate ? (2 * rng.uniform() - 1) * Self.rotationDegrees * Float.pi / 180 : 0
                         let scale = zoom ? 1 + (2 * rng.uniform() - 1) * Self.zoomRange : 1
-                        let narrow = squeeze ? 1 - rng.uniform() * Self.squeezeRange : 1
+                        let narrow = squeeze ? 1 - rng.uniform() * Float(squeezePercent) / 100 : 1
                         for ch in 0..<channels {
                             Self.warp(xp.baseAddress! + (i &* per &+ ch &* plane), side: side, angle: angle, scale: scale, squeeze: narrow,
                                       scratch: tp.baseAddress!)

@@ -69,7 +69,9 @@ import Testing
         // Random factors in [0.5, 1]: a bar 8 of 10 wide loses width, never gains it, and its rows stay where they were.
         var rng = RNG(seed: 4)
         let aug = try! #require(StudentAugmentation(parse: "squeeze"))
-        #expect(aug.description == "squeeze" && aug.moves && !aug.isNone)
+        #expect(aug.description == "squeeze" && aug.squeezePercent == 50 && aug.moves && !aug.isNone)
+        #expect(StudentAugmentation(parse: "squeeze30")?.description == "squeeze30" && StudentAugmentation(parse: "squeeze30")?.squeezePercent == 30)
+        #expect(StudentAugmentation(parse: "squeeze0") == nil && StudentAugmentation(parse: "squeeze95") == nil)
         var bars = [Float](repeating: 0, count: 20 * 100)
         for i in 0..<20 { for y in 4..<6 { for xx in 1..<9 { bars[i * 100 + y * 10 + xx] = 1 } } }
         aug.apply(&bars, count: 20, side: 10, channels: 1, rng: &rng)
