@@ -27,6 +27,11 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// it), with thin gaps the teacher reads (the legs'), which a squeezed shape brings closer.
     public var squeezePercent = 0
     public var squeeze: Bool { squeezePercent > 0 }
+    /// Flatten each image about its horizontal centre line by a factor uniform in [1 − `squashPercent`/100, 1] (`squash`:
+    /// up to half, `squashN`: up to N %): low shapes, as shoes are, which the generator seldom draws (Sneaker: under 1 %
+    /// of its images).
+    public var squashPercent = 0
+    public var squash: Bool { squashPercent > 0 }
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
     /// The share of images `mixup` blends, in percent (`mixupN`; 100: every image, as `mixup`). The others keep λ = 1.
@@ -69,7 +74,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `squeeze`, `squeezeN` (narrowed by up to N %), `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `squeeze`, `squeezeN` (narrowed by up to N %), `squash`, `squashN` (flattened by up to N %), `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -78,6 +83,10 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "rotate": rotate = true
             case "zoom": zoom = true
             case "squeeze": squeezePercent = 50
+            case "squash": squashPercent = 50
+            case _ where word.hasPrefix("squash"):
+                guard let n = Int(word.dropFirst(6)), (1...90).contains(n) else { return nil }
+                squashPercent = n
             case _ where word.hasPrefix("squeeze"):
                 guard let n = Int(word.dropFirst(7)), (1...90).contains(n) else { return nil }
                 squeezePercent = n
@@ -101,7 +110,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !squeeze && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 && !project28 }
+    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !squeeze && !squash && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 && !project28 }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -111,6 +120,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if rotate { w.append("rotate") }
         if zoom { w.append("zoom") }
         if squeeze { w.append(squeezePercent == 50 ? "squeeze" : "squeeze\(squeezePercent)") }
+        if squash { w.append(squashPercent == 50 ? "squash" : "squash\(squashPercent)") }
         if blur { w.append("blur") }
         if contrast { w.append("contrast") }
         if levels { w.append("levels") }
@@ -131,7 +141,7 @@ public struct StudentAugmentation: Equatable, Sendable {
     }
 
     /// Whether `move` changes anything: a shift or a mirror.
-    public var moves: Bool { shift > 0 || flip || rotate || zoom || squeeze }
+    public var moves: Bool { shift > 0 || flip || rotate || zoom || squeeze || squash }
 
     /// The first half of `apply`: shifts and mirrors each image (`shift`, `flip`), then rotates and scales it (`rotate`,
     /// `zoom`), drawing from `rng` as `apply` does.
@@ -166,7 +176,7 @@ public struct StudentAugmentation: Equatable, Sendable {
                 }
             }
         }
-        if rotate || zoom || squeeze {
+        if rotate || zoom || squeeze || squash {
             var tmp = [Float](repeating: 0, count: plane)
             x.withUnsafeMutableBufferPointer { xp in
                 tmp.withUnsafeMutableBufferPointer { tp in
@@ -174,8 +184,9 @@ public struct StudentAugmentation: Equatable, Sendable {
                         let angle = rotate ? (2 * rng.uniform() - 1) * Self.rotationDegrees * Float.pi / 180 : 0
                         let scale = zoom ? 1 + (2 * rng.uniform() - 1) * Self.zoomRange : 1
                         let narrow = squeeze ? 1 - rng.uniform() * Float(squeezePercent) / 100 : 1
+                        let low = squash ? 1 - rng.uniform() * Float(squashPercent) / 100 : 1
                         for ch in 0..<channels {
-                            Self.warp(xp.baseAddress! + (i &* per &+ ch &* plane), side: side, angle: angle, scale: scale, squeeze: narrow,
+                            Self.warp(xp.baseAddress! + (i &* per &+ ch &* plane), side: side, angle: angle, scale: scale, squeeze: narrow, squash: low,
                                       scratch: tp.baseAddress!)
                         }
                     }
@@ -301,13 +312,13 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// Rotates one side×side plane (side ≥ 2) in place by `angle` (radians, counter-clockwise as displayed with y
     /// down: clockwise on screen for positive angles) and scales it by `scale`, both about its centre: output pixel p
     /// reads the input at c + R(−angle)·(p − c) / scale, bilinearly, coordinates clamped to the border.
-    static func warp(_ p: UnsafeMutablePointer<Float>, side n: Int, angle: Float, scale: Float, squeeze: Float = 1,
+    static func warp(_ p: UnsafeMutablePointer<Float>, side n: Int, angle: Float, scale: Float, squeeze: Float = 1, squash: Float = 1,
                      scratch t: UnsafeMutablePointer<Float>) {
         t.update(from: p, count: n &* n)
         let centre = Float(n &- 1) / 2, last = Float(n &- 1)
         let (cs, sn) = (Foundation.cos(angle) / scale, Foundation.sin(angle) / scale)
         for y in 0..<n {
-            let dy = Float(y) - centre
+            let dy = (Float(y) - centre) / squash
             for xx in 0..<n {
                 let dx = (Float(xx) - centre) / squeeze
                 let sx = Swift.min(Swift.max(centre + cs * dx + sn * dy, 0), last)

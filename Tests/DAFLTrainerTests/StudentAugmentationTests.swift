@@ -72,6 +72,15 @@ import Testing
         #expect(aug.description == "squeeze" && aug.squeezePercent == 50 && aug.moves && !aug.isNone)
         #expect(StudentAugmentation(parse: "squeeze30")?.description == "squeeze30" && StudentAugmentation(parse: "squeeze30")?.squeezePercent == 30)
         #expect(StudentAugmentation(parse: "squeeze0") == nil && StudentAugmentation(parse: "squeeze95") == nil)
+        // `squash` is the same along the other axis: the block's transpose, flattened, is the narrowed block transposed.
+        var tall = [Float](repeating: 0, count: 81)
+        for y in 1...6 { for xx in 2...6 { tall[y * side + xx] = 1 } }
+        tall.withUnsafeMutableBufferPointer { xp in t.withUnsafeMutableBufferPointer { tp in
+            StudentAugmentation.warp(xp.baseAddress!, side: side, angle: 0, scale: 1, squash: 0.5, scratch: tp.baseAddress!)
+        } }
+        for y in 0..<side { for xx in 0..<side { #expect(tall[y * side + xx] == x[xx * side + y], "\(y),\(xx)") } }
+        let both = try! #require(StudentAugmentation(parse: "squeeze30,squash"))
+        #expect(both.description == "squeeze30,squash" && StudentAugmentation(parse: "squash20")?.squashPercent == 20)
         var bars = [Float](repeating: 0, count: 20 * 100)
         for i in 0..<20 { for y in 4..<6 { for xx in 1..<9 { bars[i * 100 + y * 10 + xx] = 1 } } }
         aug.apply(&bars, count: 20, side: 10, channels: 1, rng: &rng)
