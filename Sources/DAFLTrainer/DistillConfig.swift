@@ -286,7 +286,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if studentSteps < 1 { p.append("--student-steps must be at least 1") }
         if studentSteps > 1 && replayBatches < 1 { p.append("--student-steps above 1 needs --replay of at least 1") }
         if StudentAugmentation(parse: studentAugment ?? "none") == nil {
-            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, rotate, zoom, squeeze, squeezeN, squash, squashN (N ≤ 90), blur, contrast, levels, gamma, cutmix, mixup, mixupN, mixnear, mix3, project28")
+            p.append("--augment must be none or a comma-separated list of shift, shiftN (N ≤ 8), flip, rotate, zoom, squeeze, squeezeN, squash, squashN (N ≤ 90), blur, lines, contrast, levels, gamma, cutmix, mixup, mixupN, mixnear, mix3, project28")
         }
         if !["batchnorm", "grey", "linear"].contains(generatorOutput ?? "batchnorm") { p.append("--generator-output must be batchnorm, grey or linear") }
         if !["random", "teacher", "gradual"].contains(studentInit ?? "random") { p.append("--student-init must be random, teacher or gradual") }

@@ -32,6 +32,10 @@ public struct StudentAugmentation: Equatable, Sendable {
     /// of its images).
     public var squashPercent = 0
     public var squash: Bool { squashPercent > 0 }
+    /// Draw a black line one pixel wide across each image, vertical or horizontal, at a place in its middle half. The
+    /// generator's shapes are broad blobs; the teacher tells garments apart by thin dark lines too (a coat's opening,
+    /// the gap between trouser legs), and relabelling lined shapes shows the student where they count.
+    public var lines = false
     /// Blend each image with another of the batch: λ·x_i + (1−λ)·x_j with λ uniform in [0, 1].
     public var mixup = false
     /// The share of images `mixup` blends, in percent (`mixupN`; 100: every image, as `mixup`). The others keep λ = 1.
@@ -74,7 +78,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         self.levels = levels; self.blur = blur; self.gamma = gamma
     }
 
-    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `squeeze`, `squeezeN` (narrowed by up to N %), `squash`, `squashN` (flattened by up to N %), `blur`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
+    /// `none`, or a comma-separated list of `shift` (2 pixels), `shiftN`, `flip`, `rotate`, `zoom`, `squeeze`, `squeezeN` (narrowed by up to N %), `squash`, `squashN` (flattened by up to N %), `blur`, `lines`, `contrast`, `levels`, `gamma`, `cutmix`, `mixup`, `mixupN` (N % of the images), `mixnear`, `mix3`, `project28`; nil if unknown.
     public init?(parse text: String) {
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             switch word {
@@ -83,6 +87,7 @@ public struct StudentAugmentation: Equatable, Sendable {
             case "rotate": rotate = true
             case "zoom": zoom = true
             case "squeeze": squeezePercent = 50
+            case "lines": lines = true
             case "squash": squashPercent = 50
             case _ where word.hasPrefix("squash"):
                 guard let n = Int(word.dropFirst(6)), (1...90).contains(n) else { return nil }
@@ -110,7 +115,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !squeeze && !squash && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 && !project28 }
+    public var isNone: Bool { shift == 0 && !flip && !rotate && !zoom && !squeeze && !squash && !lines && !mixup && !contrast && !cutmix && !levels && !blur && !gamma && !mix3 && !project28 }
 
     /// The canonical spelling, for the run log and checkpoints (parses back to the same value).
     public var description: String {
@@ -125,6 +130,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         if contrast { w.append("contrast") }
         if levels { w.append("levels") }
         if gamma { w.append("gamma") }
+        if lines { w.append("lines") }
         if cutmix { w.append("cutmix") }
         if mixup { w.append(mixNear ? "mixnear" : mixupPercent == 100 ? "mixup" : "mixup\(mixupPercent)") }
         if mix3 { w.append("mix3") }
@@ -195,7 +201,7 @@ public struct StudentAugmentation: Equatable, Sendable {
         }
     }
 
-    /// The second half of `apply`: every change but the shift and the mirror (blur, contrast, levels, gamma,
+    /// The second half of `apply`: every change but the moves (blur, contrast, levels, gamma, lines,
     /// CutMix, mixup), in that order. Returns mixup's pairs and weights (nil without mixup). `mixnear` needs
     /// `answers`, the teacher's logits for the images as drawn (`count` rows); without them it pairs at random.
     @discardableResult
@@ -247,6 +253,16 @@ public struct StudentAugmentation: Equatable, Sendable {
                 for q in 0..<per {
                     let t = Swift.min(Swift.max((img[q] - black) / range, 0), 1)
                     img[q] = black + range * Foundation.pow(t, g)
+                }
+            }
+        }
+        if lines {
+            let half = UInt64(Swift.max(side / 2, 1))
+            Self.forEachImage(&x, count: count, per: per) { img in
+                let vertical = rng.next() & 1 == 1, at = side / 4 &+ Int(rng.next() % half)
+                for c in 0..<channels {
+                    let p = img + c &* plane
+                    for k in 0..<side { p[vertical ? k &* side &+ at : at &* side &+ k] = black }
                 }
             }
         }

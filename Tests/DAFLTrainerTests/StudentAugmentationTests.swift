@@ -93,6 +93,30 @@ import Testing
         #expect(widths.allSatisfy { $0 <= 8 + 1e-4 } && widths.contains { $0 < 6 })
     }
 
+    /// `lines`: each image gets exactly one full row or column set to black, in its middle half; nothing else changes;
+    /// both orientations occur.
+    @Test func linesDrawOneBlackRowOrColumnInTheMiddleHalf() {
+        var rng = RNG(seed: 6)
+        let aug = try! #require(StudentAugmentation(parse: "lines"))
+        #expect(aug.description == "lines" && !aug.isNone && !aug.moves)
+        let side = 8, count = 40
+        let original = (0..<(count * side * side)).map { Float($0 % 7) + 1 }   // never the black below
+        var x = original
+        aug.repaint(&x, count: count, side: side, channels: 1, black: -0.5, white: 2, rng: &rng)
+        var orientations = Set<Bool>()
+        for i in 0..<count {
+            let changed = (0..<(side * side)).filter { x[i * side * side + $0] != original[i * side * side + $0] }
+            #expect(changed.allSatisfy { x[i * side * side + $0] == -0.5 } && changed.count == side)
+            let rows = Set(changed.map { $0 / side }), cols = Set(changed.map { $0 % side })
+            let vertical = cols.count == 1
+            #expect(vertical || rows.count == 1)
+            orientations.insert(vertical)
+            let at = vertical ? cols.first! : rows.first!
+            #expect((2..<6).contains(at))
+        }
+        #expect(orientations.count == 2)
+    }
+
     /// The warp behind `rotate` and `zoom`: no angle and scale 1 is the identity, a quarter turn permutes the pixels
     /// exactly, a zoom keeps the centre; each image's draws stay within the ranges.
     @Test func rotateAndZoomWarpAboutTheCentre() {
