@@ -61,7 +61,7 @@ import Testing
         #expect(plain == [0, 1, 2])
     }
 
-    /// `--replay-pick rare`: one batch a iteration goes in, logged, resumed exactly, another student than `all`.
+    /// `--replay-pick rare`: one batch an iteration goes in, logged, resumed exactly, another student than `all`.
     @Test func rarePicksAreLoggedAndResumed() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)
         c.replayBatches = 4; c.replayFresh = 2; c.replayPick = "rare"
