@@ -23,8 +23,9 @@ public struct StudentAugmentation: Equatable, Sendable {
     public static let rotationDegrees: Float = 15
     public static let zoomRange: Float = 0.1
     /// Narrow each image about its vertical centre line by a factor uniform in [1 − `squeezePercent`/100, 1] (bilinear,
-    /// edges repeated; `squeeze`: up to half, `squeezeN`: up to N %). The generator's shapes fill the frame; photographed garments are narrower (trousers a third of
-    /// it), with thin gaps the teacher reads (the legs'), which a squeezed shape brings closer.
+    /// edges repeated; `squeeze`: up to half, `squeezeN`: up to N %). The generator's shapes fill the frame; photographed
+    /// garments are narrower (trousers a third of it), with thin gaps the teacher reads (the legs'), which a squeezed
+    /// shape brings closer.
     public var squeezePercent = 0
     public var squeeze: Bool { squeezePercent > 0 }
     /// Flatten each image about its horizontal centre line by a factor uniform in [1 − `squashPercent`/100, 1] (`squash`:
@@ -146,11 +147,11 @@ public struct StudentAugmentation: Equatable, Sendable {
         repaint(&x, count: count, side: side, channels: channels, black: black, white: white, rng: &rng)
     }
 
-    /// Whether `move` changes anything: a shift or a mirror.
+    /// Whether `move` changes anything: a shift, a mirror or a warp.
     public var moves: Bool { shift > 0 || flip || rotate || zoom || squeeze || squash }
 
-    /// The first half of `apply`: shifts and mirrors each image (`shift`, `flip`), then rotates and scales it (`rotate`,
-    /// `zoom`), drawing from `rng` as `apply` does.
+    /// The first half of `apply`: shifts and mirrors each image (`shift`, `flip`), then rotates, scales, narrows and
+    /// flattens it (`rotate`, `zoom`, `squeeze`, `squash`), drawing from `rng` as `apply` does.
     public func move(_ x: inout [Float], count: Int, side: Int, channels: Int, rng: inout RNG) {
         let plane = side &* side, per = channels &* plane
         precondition(x.count == count &* per, "augmentation: \(x.count) floats for \(count) images of \(per)")
@@ -327,7 +328,8 @@ public struct StudentAugmentation: Equatable, Sendable {
 
     /// Rotates one side×side plane (side ≥ 2) in place by `angle` (radians, counter-clockwise as displayed with y
     /// down: clockwise on screen for positive angles) and scales it by `scale`, both about its centre: output pixel p
-    /// reads the input at c + R(−angle)·(p − c) / scale, bilinearly, coordinates clamped to the border.
+    /// reads the input at c + R(−angle)·(p − c) / scale, bilinearly, coordinates clamped to the border. `squeeze` and
+    /// `squash` (≤ 1) narrow and flatten it first: p − c is divided by them along x and y.
     static func warp(_ p: UnsafeMutablePointer<Float>, side n: Int, angle: Float, scale: Float, squeeze: Float = 1, squash: Float = 1,
                      scratch t: UnsafeMutablePointer<Float>) {
         t.update(from: p, count: n &* n)
