@@ -31,16 +31,11 @@ struct StudentSelection {
     /// Draws `batchesPerEvaluation` batches from the generators (in turn), labels them by the teacher, and adds them
     /// to the pool. Batch-norm running statistics are restored, so the saved generator is the one trained.
     mutating func collect(generators: [Generator], conditional: ConditionalGenerator?, teacher: any Classifier, latent: Int, batch: Int) {
-        GradMode.noGrad {
-            for b in 0..<Self.batchesPerEvaluation {
-                let g = generators[b % generators.count], c = b % generators.count == 0 ? conditional : nil
-                let state = (c as Model?)?.stateDict ?? g.stateDict, buffers = state.map { $0.1.data }
-                let z = Tensor(shape: [batch, latent], data: rng.normal(count: batch &* latent))
-                let images = c.map { $0(z, labels: (0..<batch).map { _ in Int(rng.next() % UInt64(teacher.classes)) }) } ?? g(z)
-                for ((_, t), saved) in zip(state, buffers) { t.data = saved }
-                pool += images.data
-                poolClasses += teacher(images).argmaxRows()
-            }
+        for b in 0..<Self.batchesPerEvaluation {
+            let g = generators[b % generators.count], c = b % generators.count == 0 ? conditional : nil
+            let (images, logits) = FreshBatches.draw(from: g, conditional: c, teacher: teacher, latent: latent, batch: batch, rng: &rng)
+            pool += images
+            poolClasses += ReplayBuffer.teacherClasses(logits, classes: teacher.classes)
         }
     }
 
