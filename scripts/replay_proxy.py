@@ -128,6 +128,26 @@ def refitted(state, kept, x, ridge):
     return s
 
 
+def mixed_forward(net, x, layer, lam, perm):
+    """Logits of a LeNet-5 whose outputs of `layer` (after ReLU, and pooling for conv1/conv2) are mixed in pairs."""
+    def mix(h):
+        l = lam.view(-1, *([1] * (h.dim() - 1)))
+        return l * h + (1 - l) * h[perm]
+    h = F.max_pool2d(F.relu(net.conv1(x)), 2)
+    if layer == "conv1":
+        h = mix(h)
+    h = F.max_pool2d(F.relu(net.conv2(h)), 2)
+    if layer == "conv2":
+        h = mix(h)
+    h = F.relu(net.conv3(h)).view(x.shape[0], -1)
+    if layer == "conv3":
+        h = mix(h)
+    h = F.relu(net.fc1(h))
+    if layer == "fc1":
+        h = mix(h)
+    return net.fc2(h)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True, help="one checkpoint, or several separated by commas (their memories joined)")
@@ -147,6 +167,11 @@ def main():
     ap.add_argument("--loss", choices=["kl", "mse", "l1"], default="kl")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--mix-layer", choices=["input", "conv1", "conv2", "conv3", "fc1"], default="input",
+                    help="where the pairs are mixed: the pixels (as --augment mixup), or both networks' outputs of that layer")
+    ap.add_argument("--teacher-views", choices=["one", "flip", "shift"], default="one",
+                    help="the teacher's answer: on the image (one), or the mean of its logits on the image and its mirror "
+                         "(flip) or the image and four one-pixel shifts (shift)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -217,10 +242,23 @@ def main():
         flip = torch.rand(256) < 0.5
         x[flip] = x[flip].flip(3)
         lam = torch.distributions.Beta(1.0, 1.0).sample((256, 1, 1, 1))
-        x = lam * x + (1 - lam) * x[torch.randperm(256)]
-        with torch.no_grad():
-            t_logits, t_feature = teacher(x, out_feature=True)
-        s_logits, s_feature = forward(x, fade)
+        perm = torch.randperm(256)
+        if a.mix_layer == "input":
+            x = lam * x + (1 - lam) * x[perm]
+            with torch.no_grad():
+                t_logits, t_feature = teacher(x, out_feature=True)
+                if a.teacher_views == "flip":
+                    t_logits = (t_logits + teacher(x.flip(3))) / 2
+                elif a.teacher_views == "shift":
+                    views = [torch.roll(x, s, d) for s in (-1, 1) for d in (2, 3)]
+                    t_logits = (t_logits + sum(teacher(v) for v in views)) / 5
+            s_logits, s_feature = forward(x, fade)
+        else:
+            # Manifold mixup: each network mixes its own outputs of the layer for the same pairs and λ.
+            with torch.no_grad():
+                t_logits = mixed_forward(teacher, x, a.mix_layer, lam, perm)
+            s_logits = mixed_forward(student, x, a.mix_layer, lam, perm)
+            t_feature = s_feature = None
         if a.loss == "kl":
             loss = F.kl_div(F.log_softmax(s_logits, 1), F.softmax(t_logits, 1), reduction="batchmean")
         elif a.loss == "mse":

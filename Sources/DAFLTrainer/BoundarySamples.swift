@@ -54,16 +54,29 @@ enum BoundarySamples {
     }
 
     /// Moves every image of `x` `steps` times by `epsilon`·sign(−∂CE(teacher(x), target)/∂x).
-    static func walk(_ x: inout Tensor, toward targets: [Int], teacher: any Classifier, epsilon: Float, steps: Int) {
+    ///
+    /// With `stopAtTarget`, an image stops where the teacher first gives it its target class (`--boundary-stop`):
+    /// it stays just past the boundary instead of walking on into the target class (the stopping rule of
+    /// Heo et al.'s boundary-supporting samples). The check reads the logits of the step's own forward, so it
+    /// costs nothing; an image that starts in its target class does not move.
+    static func walk(_ x: inout Tensor, toward targets: [Int], teacher: any Classifier, epsilon: Float, steps: Int,
+                     stopAtTarget: Bool = false) {
+        let perImage = x.count / Swift.max(targets.count, 1)
         for _ in 0..<steps {
             let probe = Tensor(shape: x.shape, data: x.data)
             probe.requiresGrad = true
-            Tensor.crossEntropy(teacher(probe), targets: targets).backward()
+            let logits = teacher(probe)
+            let arrived = stopAtTarget ? zip(logits.argmaxRows(), targets).map { $0 == $1 } : nil
+            if let arrived, arrived.allSatisfy({ $0 }) { return }
+            Tensor.crossEntropy(logits, targets: targets).backward()
             guard let g = probe.grad else { return }
             let n = x.count
             x.data.withUnsafeMutableBufferPointer { xp in
                 g.withUnsafeBufferPointer { gp in
-                    for i in 0..<n where gp[i] != 0 { xp[i] -= gp[i] > 0 ? epsilon : -epsilon }
+                    for i in 0..<n where gp[i] != 0 {
+                        if let arrived, arrived[i / perImage] { continue }
+                        xp[i] -= gp[i] > 0 ? epsilon : -epsilon
+                    }
                 }
             }
         }

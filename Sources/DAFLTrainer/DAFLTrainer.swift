@@ -547,7 +547,8 @@ public final class DAFLTrainer: @unchecked Sendable {
             case .rare:
                 toward = BoundarySamples.drawRare(counts: replay.classCounts(), size: b, rng: &rng)
             }
-            BoundarySamples.walk(&x, toward: toward, teacher: teacher, epsilon: eps, steps: config.boundarySteps ?? BoundarySamples.steps)
+            BoundarySamples.walk(&x, toward: toward, teacher: teacher, epsilon: eps, steps: config.boundarySteps ?? BoundarySamples.steps,
+                                  stopAtTarget: config.boundaryStop ?? false)
             t = GradMode.noGrad { teacher(x) }
             boundaryHits = Double(zip(t.argmaxRows(), toward).filter { $0 == $1 }.count) / Double(Swift.max(b, 1)) * 100
         }
@@ -574,7 +575,10 @@ public final class DAFLTrainer: @unchecked Sendable {
         if weights.symmetry > 0 { event.sym = Double(r.mirrorAsymmetry); event.symWeight = Double(weights.symmetry) }
         if weights.saturation > 0 { event.sat = Double(r.saturation); event.satWeight = Double(weights.saturation) }
         if weights.diversity > 0 { event.div = Double(r.featureSimilarity); event.divWeight = Double(weights.diversity) }
-        if config.replayBatches > 0 { event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch }
+        if config.replayBatches > 0 {
+            event.memory = replay.sampleCount; event.memoryCapacity = config.replayBatches * config.batch
+            event.memoryClasses = replay.classCounts()
+        }
         if config.replayKeepRare.map({ $0 < 1 }) == true { event.memoryKept = memoryKept }
         event.onTarget = r.onTarget.map { Double($0) * 100 }
         if generators.count > 1 { event.generator = active + 1; event.generators = generators.count }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Bars of the teacher's predicted classes on the generated images: the latest batch (bright)
-/// over the running window (faint), the uniform ideal as a marker, and the entropy against its maximum.
+/// over the replay memory the student learns from (faint; without replay, the last `histWindow` batches),
+/// the uniform ideal as a marker, and the entropy against its maximum.
 public enum ClassBalanceView {
     public static func draw(_ buf: inout CellBuffer, _ rect: Rect, model: DashboardModel, theme: Theme, focused: Bool = false) {
         let k = model.latestHist.count
@@ -14,7 +15,9 @@ public enum ClassBalanceView {
             return
         }
         let batch = Swift.max(1, model.latestHist.reduce(0, +))
-        let window = Swift.max(1, model.windowHist.reduce(0, +))
+        // The faint bars: the replay memory's mix when the run has one (the student's diet), else the recent batches'.
+        let faint = model.memoryHist.count == k ? model.memoryHist : model.windowHist
+        let window = Swift.max(1, faint.reduce(0, +))
         let nameWidth = Swift.min(10, Swift.max(2, (model.classNames.map(\.count).max() ?? 1)))
         let countWidth = 5
         // The student's agreement with the teacher per class (last evaluation), where there is room for it.
@@ -24,7 +27,7 @@ public enum ClassBalanceView {
         guard barWidth >= 4 else { return }
         // Scale: the largest share shown fills the bar; the ideal 1/K is marked.
         let maxShare = Swift.max(model.latestHist.map { Double($0) / Double(batch) }.max() ?? 0,
-                                 model.windowHist.map { Double($0) / Double(window) }.max() ?? 0, 1.5 / Double(k))
+                                 faint.map { Double($0) / Double(window) }.max() ?? 0, 1.5 / Double(k))
         let idealCol = Int((1 / Double(k)) / maxShare * Double(barWidth))
         let rows = Swift.min(k, inner.height)
         for c in 0..<rows {
@@ -34,7 +37,7 @@ public enum ClassBalanceView {
                      fg: theme.color("graph_text"), bg: bg)
             let bx = inner.x + nameWidth + 1
             let share = Double(model.latestHist[c]) / Double(batch)
-            let wshare = c < model.windowHist.count ? Double(model.windowHist[c]) / Double(window) : 0
+            let wshare = c < faint.count ? Double(faint[c]) / Double(window) : 0
             drawBar(&buf, x: bx, y: y, width: barWidth, fraction: wshare / maxShare, char: "░", color: theme.color("bar_window"), bg: bg)
             drawBar(&buf, x: bx, y: y, width: barWidth, fraction: share / maxShare, char: nil, color: theme.color("bar"), bg: bg)
             if idealCol < barWidth {
@@ -50,7 +53,7 @@ public enum ClassBalanceView {
             }
         }
         if inner.height > k {
-            buf.text("█ batch ░ last \(model.histWindow) ┆ uniform", x: inner.x, y: inner.y + k, fg: theme.color("inactive_fg"), bg: bg,
+            buf.text("█ batch ░ " + (model.memoryHist.count == k ? "memory" : "last \(model.histWindow)") + " ┆ uniform", x: inner.x, y: inner.y + k, fg: theme.color("inactive_fg"), bg: bg,
                      maxWidth: inner.width)
         }
         // The student's replay memory: how much of the generator's history it still learns from.
@@ -80,7 +83,9 @@ public enum ClassBalanceView {
         }
         // Boundary samples: how far the walks get (the teacher's class is the one walked toward), the last 20 steps.
         if inner.height > k + 1, let hits = model.series["boundary_hits"]?.values.suffix(20), !hits.isEmpty, model.series["on_target"] == nil {
-            let walks = model.boundaryToward.map { "walks to \($0) reach it" } ?? "boundary walks reach target"
+            // `--boundary-stop`: the walks that reach their class stop there (short: the panel is narrow).
+            let walks = model.boundaryStop ? (model.boundaryToward.map { "walks to \($0) stop" } ?? "walks reach target, stop")
+                : (model.boundaryToward.map { "walks to \($0) reach it" } ?? "boundary walks reach target")
             buf.text(walks + String(format: ": %.0f%%", hits.reduce(0, +) / Double(hits.count)), x: inner.x, y: inner.y + k + 1,
                      fg: theme.color("main_fg"), bg: bg, maxWidth: inner.width)
         }

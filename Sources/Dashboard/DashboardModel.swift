@@ -40,6 +40,8 @@ public struct DashboardModel: Sendable {
     /// Class counts summed over the last `histWindow` steps.
     public var windowHist: [Int] = []
     public let histWindow = 50
+    /// The replay memory's images by the teacher's class (the latest step's), when the run replays; empty otherwise.
+    public var memoryHist: [Int] = []
     private var recentHists: [[Int]] = []
     public var histEntropy = 0.0
     public var samples: SamplesEvent?
@@ -69,6 +71,8 @@ public struct DashboardModel: Sendable {
     public var studentStart: String?
     /// Where boundary samples walk, when not to a uniformly drawn class (`runner-up`, `student`).
     public var boundaryToward: String?
+    /// Boundary walks stop where the teacher first gives an image its target class (`--boundary-stop`).
+    public var boundaryStop = false
     /// `--kd-standardize`: the student distils z-scored logits, so its loss chart says so.
     public var kdStandardized = false
     /// The weight of the intra-class relation in the student's loss (`kd_intra_class`); nil when off.
@@ -158,6 +162,7 @@ public struct DashboardModel: Sendable {
             discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
             studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
             boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
+            boundaryStop = c.settings["boundary_stop"] == "true"
             kdStandardized = c.settings["kd_standardize"] == "true"
             kdIntraClass = c.settings["kd_intra_class"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             generatorScheduled = (c.settings["lr_g_final"] ?? "constant") != "constant"
@@ -198,6 +203,7 @@ public struct DashboardModel: Sendable {
             symWeight = s.symWeight
             satWeight = s.satWeight
             memory = s.memory; memoryCapacity = s.memoryCapacity
+            memoryHist = s.memoryClasses.flatMap { $0.count == s.hist.count ? $0 : nil } ?? []
             generatorTurn = s.generator.flatMap { g in s.generators.map { (g, $0) } }
             recentHists.append(s.hist)
             if recentHists.count > histWindow { recentHists.removeFirst() }

@@ -143,6 +143,9 @@ public struct StepEvent: Codable, Equatable, Sendable {
     public var memoryCapacity: Int? = nil
     /// `--replay-keep-rare`: images of rare classes this step's eviction kept in place of new ones of an over-held class.
     public var memoryKept: Int? = nil
+    /// The replay memory's images by the teacher's class after this step: what the student learns from, where `hist`
+    /// is the generator's newest batch. Nil without replay (and in logs written before it).
+    public var memoryClasses: [Int]? = nil
     /// Targeted generation (`--targeted`): percent of the batch the teacher assigns to the class each image was generated for.
     public var onTarget: Double? = nil
     /// With generators taking turns (`--generators`): which one made this step's batch (from 1), of how many; nil with one.

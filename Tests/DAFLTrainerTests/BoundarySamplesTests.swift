@@ -67,6 +67,60 @@ import Testing
         }
     }
 
+    /// `--boundary-stop`: each image stops where the teacher first gives it its target class. A batch walks as its
+    /// images would one by one; an image already in its target class does not move; without the stop it walks on.
+    @Test func aStoppedWalkEndsWhereTheTeacherFirstGivesTheTarget() {
+        var rng = RNG(seed: 11)
+        let teacher = TrainerTests.tinyTeacher()
+        let n = 6, steps = 12, eps: Float = 0.08
+        let x0 = Tensor(shape: [n, 1, 32, 32], data: rng.normal(count: n * 1024))
+        let start = GradMode.noGrad { teacher(x0) }.argmaxRows()
+        // Two images walk toward the class they are in already; the others toward their runner-up class.
+        let runnerUp = BoundarySamples.likeliestOther(GradMode.noGrad { teacher(x0) }, excluding: start)
+        let targets = (0..<n).map { i in i < 2 ? start[i] : runnerUp[i] }
+        var batch = Tensor(shape: x0.shape, data: x0.data)
+        BoundarySamples.walk(&batch, toward: targets, teacher: teacher, epsilon: eps, steps: steps, stopAtTarget: true)
+        var arrivedEarly = 0
+        for i in 0..<n {
+            // The same image alone, one unstopped step at a time, checking the teacher's class before each.
+            var one = Tensor(shape: [1, 1, 32, 32], data: Array(x0.data[(i * 1024)..<((i + 1) * 1024)]))
+            var taken = 0
+            while taken < steps, GradMode.noGrad({ teacher(one) }).argmaxRows()[0] != targets[i] {
+                BoundarySamples.walk(&one, toward: [targets[i]], teacher: teacher, epsilon: eps, steps: 1)
+                taken += 1
+            }
+            if taken < steps { arrivedEarly += 1 }
+            let walked = Array(batch.data[(i * 1024)..<((i + 1) * 1024)])
+            #expect(zip(walked, one.data).allSatisfy { abs($0 - $1) < 1e-5 }, "image \(i) after \(taken) steps")
+            if i < 2 { #expect(walked == Array(x0.data[(i * 1024)..<((i + 1) * 1024)]), "image \(i) starts at its target") }
+        }
+        #expect(arrivedEarly > 2, "some walked images must reach their target before the last step")
+        var unstopped = Tensor(shape: x0.shape, data: x0.data)
+        BoundarySamples.walk(&unstopped, toward: targets, teacher: teacher, epsilon: eps, steps: steps)
+        #expect(Array(unstopped.data[0..<1024]) != Array(x0.data[0..<1024]))
+    }
+
+    /// `--boundary-stop` is logged, resumed exactly, trains another student than the walks without it, and is
+    /// refused without boundary walks.
+    @Test func boundaryStopIsLoggedResumedAndNeedsWalks() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.boundarySamples = 0.02
+        c.boundarySteps = 10
+        var stopped = c; stopped.boundaryStop = true
+        #expect(c.settings["boundary_stop"] == "false" && stopped.settings["boundary_stop"] == "true" && stopped.problems().isEmpty)
+        let (a, b) = try straightAndResumed(stopped)
+        defer { for t in [a, b] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b.config.boundaryStop == true && b.run() == .completed)
+        #expect(a.student.namedParameters.map(\.1.data) == b.student.namedParameters.map(\.1.data))
+        let dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = try TrainerTests.trainer(c, dir: dir, box: EventBox())
+        #expect(plain.run() == .completed)
+        #expect(plain.student.namedParameters.map(\.1.data) != a.student.namedParameters.map(\.1.data))
+        var noWalks = TrainerTests.tinyConfig(iterations: 4); noWalks.boundarySamples = 0; noWalks.boundaryStop = true
+        #expect(noWalks.problems().contains { $0.contains("--boundary-stop needs --boundary-samples above 0") })
+    }
+
     /// `likeliestOther` is the row's best class but the excluded one, ties to the lowest index.
     @Test func likeliestOtherSkipsTheExcludedClass() {
         let scores = Tensor(shape: [3, 4], data: [0.1, 0.7, 0.2, 0.0,

@@ -35,6 +35,29 @@ import Testing
         #expect(t.replay.images.count == 3)
     }
 
+    /// Each step event carries the memory's images by the teacher's class: they sum to the memory's size, match the
+    /// stored logits' argmax, and are absent without a memory.
+    @Test func stepEventsCarryTheMemorysClassCounts() throws {
+        var c = TrainerTests.tinyConfig(iterations: 3)
+        c.replayBatches = 8; c.replayFresh = 1
+        let box = EventBox()
+        let t = try TrainerTests.trainer(c, dir: try TrainerTests.tempDir(), box: box)
+        defer { try? FileManager.default.removeItem(at: t.runDir) }
+        #expect(t.run() == .completed)
+        #expect(box.steps.count == 3)
+        for s in box.steps {
+            #expect(s.memoryClasses?.count == 10 && s.memoryClasses?.reduce(0, +) == s.memory, "step \(s.step)")
+        }
+        var expected = [Int](repeating: 0, count: 10)
+        for l in t.replay.logits { for k in stride(from: 0, to: l.count, by: 10) { expected[(0..<10).max { l[k + $0] < l[k + $1] }!] += 1 } }
+        #expect(box.steps.last?.memoryClasses == expected)
+        var none = TrainerTests.tinyConfig(iterations: 2); none.replayBatches = 0; none.studentSteps = 1
+        let box2 = EventBox()
+        let t2 = try TrainerTests.trainer(none, dir: try TrainerTests.tempDir(), box: box2)
+        defer { try? FileManager.default.removeItem(at: t2.runDir) }
+        #expect(t2.run() == .completed && box2.steps.allSatisfy { $0.memoryClasses == nil })
+    }
+
     /// Picks go to the class held least (memory and picks so far), in pool order within a class; a class the pool
     /// lacks is skipped; each picked image keeps its own logits.
     @Test func rarePicksFillTheClassesHeldLeast() {

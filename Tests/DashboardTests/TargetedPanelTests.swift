@@ -103,6 +103,11 @@ import Testing
         m.apply(.config(c))
         m.apply(.step(s))
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("walks to runner-up reach it: 58%"))
+        // Walks that stop at their class say so.
+        c.settings["boundary_toward"] = "uniform"; c.settings["boundary_stop"] = "true"
+        m.apply(.config(c))
+        m.apply(.step(s))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("walks reach target, stop: 58%"))
         // Logit-standardised distillation: the student's loss chart names it.
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("4 distillation L_kd"))
         c.settings["kd_standardize"] = "true"
@@ -161,6 +166,24 @@ import Testing
         #expect(text.contains("memory 32.8k/32.8k, keeps 37 rare"), "\(text)")
         let plain = Self.model { s, _ in s.memory = 32768; s.memoryCapacity = 32768 }
         #expect(!DashboardView.render(plain, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("keeps"))
+    }
+
+    /// With a replay memory, the class balance's faint bars are the memory's mix (what the student learns from), not
+    /// the last batches': a class the recent batches lack but the memory holds shows a bar, and the legend says so.
+    @Test func theFaintBarsShowTheReplayMemorysMix() {
+        let memory = [0, 0, 40, 0, 0, 0, 0, 0, 0, 0]   // the recent batches (hist [3, 1, 0, …]) have none of class 2
+        let m = Self.model { s, _ in s.memory = 40; s.memoryCapacity = 32768; s.memoryClasses = memory }
+        let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(m.memoryHist == memory && text.contains("█ batch ░ memory ┆ uniform"), "\(text)")
+        // The class balance's row of class 2 (the test config names no classes: rows are numbered).
+        func row(_ text: String) -> Substring? { text.split(separator: "\n").first { $0.contains("│2  ") } }
+        #expect(row(text).map { $0.filter { $0 == "░" }.count > 10 } == true, "\(text)")
+        let plain = Self.model { s, _ in s.memory = 40; s.memoryCapacity = 32768 }
+        let plainText = DashboardView.render(plain, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(plainText.contains("░ last 50") && row(plainText).map { !$0.contains("░") } == true, "\(plainText)")
+        // A count list that does not fit the classes is ignored.
+        let odd = Self.model { s, _ in s.memoryClasses = [1, 2] }
+        #expect(odd.memoryHist.isEmpty)
     }
 
     /// `--diversity W` beside the cpu preset's adversarial term: both get a chart at 120×40 (the mean cosine
