@@ -515,6 +515,17 @@ public final class DAFLTrainer: @unchecked Sendable {
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
             : config.replayClassCap.map({ $0 < 1 }) == true ? replay.sampleCapped(size: b, side: preprocessing.size, cap: Double(config.replayClassCap!), rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
+        if let share = config.procedural, share > 0 {
+            // The first rows give way (the draw is in random order) to fresh procedural pictures and the teacher's answers.
+            let k = Swift.min(Int((share * Float(b)).rounded()), b), (side, channels) = (preprocessing.size, x.shape[1])
+            if k > 0 {
+                let (black, white) = preprocessing.blackAndWhite
+                let fresh = ProceduralImages.draw(count: k, side: side, channels: channels, black: black, white: white, rng: &rng)
+                let answers = GradMode.noGrad { teacher(Tensor(shape: [k, channels, side, side], data: fresh)) }
+                x.data.replaceSubrange(0..<fresh.count, with: fresh)
+                t.data.replaceSubrange(0..<answers.count, with: answers.data)
+            }
+        }
         if !augmentation.isNone {
             let (black, white) = preprocessing.blackAndWhite
             let (side, channels) = (preprocessing.size, x.shape[1])
