@@ -79,7 +79,8 @@ public struct DashboardModel: Sendable {
     public var kdIntraClass: Double?
     /// DKD's β (`--kd-decoupled`) when the student distils by DKD; nil for the KL.
     public var kdDecoupled: Double?
-    /// The student-side options beyond the distillation loss, short (`--student-sam`, `--kd-hard`, `--kd-hint`): "SAM 0.05, CE×0.1"; nil when none.
+    /// The student-side options beyond the distillation loss, short (`--student-sam`, `--kd-hard`, `--kd-hint`, `--procedural`):
+    /// "SAM 0.05, CE×0.1, proc 50%"; nil when none.
     public var studentExtras: String?
     /// Whether the generator's learning rate follows a schedule (`--lr-g-final`); the header then shows it.
     public var generatorScheduled = false
@@ -168,9 +169,11 @@ public struct DashboardModel: Sendable {
             generatorScheduled = (c.settings["lr_g_final"] ?? "constant") != "constant"
             ieTemperature = c.settings["ie_temperature"].flatMap(Double.init).flatMap { $0 == 1 ? nil : $0 }
             kdDecoupled = c.settings["kd_decoupled"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
-            let extras = [("student_sam", "SAM "), ("kd_hard", "CE×"), ("kd_hint", "hint×")].compactMap { key, label in
+            var extras = [("student_sam", "SAM "), ("kd_hard", "CE×"), ("kd_hint", "hint×")].compactMap { key, label in
                 c.settings[key].flatMap(Double.init).flatMap { $0 > 0 ? label + String(format: "%.3g", $0) : nil }
             }
+            // `--procedural F`: the share of replayed images that are procedural pictures.
+            if let f = c.settings["procedural"].flatMap(Double.init), f > 0 { extras.append(String(format: "proc %.0f%%", f * 100)) }
             studentExtras = extras.isEmpty ? nil : extras.joined(separator: ", ")
             weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }

@@ -32,6 +32,11 @@ import Testing
                                     classNames: [], resumed: false, teacherAccuracy: 90.5)))
         let e = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(e.contains("student (pruned, SAM 0.05, CE×0.1)") && !e.contains("hint"), "\(e)")
+        // Procedural pictures among the replayed images, as a share.
+        m.apply(.config(ConfigEvent(step: 0, time: 0, run: "testrun", preset: "cpu",
+                                    settings: ["iterations": "100", "student_init": "teacher", "procedural": "0.5"],
+                                    classNames: [], resumed: false, teacherAccuracy: 90.5)))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("student (pruned, proc 50%)"))
     }
 
     /// A gradually pruned student shows its dropped units' multiplier while they fade, then that it is pruned.
