@@ -515,7 +515,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         var (x, t) = config.balancedReplay == true ? replay.sampleBalanced(size: b, side: preprocessing.size, rng: &rng)
             : config.replayClassCap.map({ $0 < 1 }) == true ? replay.sampleCapped(size: b, side: preprocessing.size, cap: Double(config.replayClassCap!), rng: &rng)
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
-        if let share = config.procedural, share > 0 {
+        let walks = boundary && (config.boundarySamples ?? 0) > 0
+        if let share = walks && config.boundaryProcedural == true ? 1 : config.procedural, share > 0 {
             // The first rows give way (the draw is in random order) to fresh procedural pictures and the teacher's answers.
             let k = Swift.min(Int((share * Float(b)).rounded()), b), (side, channels) = (preprocessing.size, x.shape[1])
             if k > 0 {

@@ -114,6 +114,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// The share of each replayed batch replaced by procedural pictures drawn fresh (`ProceduralImages`: smooth random
     /// shapes with grey textures on black), labelled by the teacher like the rest (nil: 0, none).
     public var procedural: Float? = nil
+    /// The batches that walk under `boundarySamples` are procedural pictures, drawn fresh, instead of replayed ones (nil: false).
+    public var boundaryProcedural: Bool? = nil
     /// What goes into the memory under `replayFresh`: `all` (nil), every batch; `rare`, one batch chosen from the
     /// iteration's and the fresh ones, class by class, the classes the memory holds least first (`FreshBatches.pickRare`);
     /// `rare-sure`, the same with each class's images the teacher is surest of first.
@@ -275,6 +277,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if (procedural ?? 0) > 0 && (replayBatches < 1 || studentSteps < 2) {
             p.append("--procedural needs replayed student steps (--replay and --student-steps above 1): it changes the replayed batches")
         }
+        if boundaryProcedural == true && !((boundarySamples ?? 0) > 0) {
+            p.append("--boundary-procedural needs --boundary-samples above 0 (the walks whose pictures it draws)")
+        }
         if let n = replayFresh, !(0...16).contains(n) { p.append("--replay-fresh must be between 0 and 16 batches") }
         if let k = replayPick, !["all", "rare", "rare-sure"].contains(k) { p.append("--replay-pick must be all, rare or rare-sure") }
         if let k = replayPick, k != "all", (replayFresh ?? 0) < 1 { p.append("--replay-pick \(k) needs --replay-fresh of at least 1 (the batches it picks from)") }
@@ -331,7 +336,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "saturation": "\(weights.saturation)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
-            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "replay_pick": replayPick ?? "all",
+            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "kd_hint": "\(kdHint ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "boundary_stop": "\(boundaryStop ?? false)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",

@@ -63,4 +63,15 @@ import Testing
         var noReplay = c; noReplay.studentSteps = 1
         #expect(noReplay.problems().contains { $0.contains("--procedural needs replayed student steps") })
     }
+
+    /// `--boundary-procedural`: the walking batches are procedural pictures; logged, resumed exactly, another student
+    /// than walks from replayed images, and refused without walks.
+    @Test func walksFromProceduralPictures() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        #expect((c.boundarySamples ?? 0) > 0)
+        c.boundaryProcedural = true
+        try expectLoggedResumedAndAnotherStudent(c, key: "boundary_procedural", value: "true", off: "false")
+        var noWalks = c; noWalks.boundarySamples = 0
+        #expect(noWalks.problems().contains { $0.contains("--boundary-procedural needs --boundary-samples above 0") })
+    }
 }

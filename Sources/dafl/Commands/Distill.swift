@@ -98,6 +98,8 @@ struct Distill: ParsableCommand {
     var boundarySteps: Int?
     @Flag(help: "Stop each boundary walk, image by image, where the teacher first gives the image the class it walks toward (boundary-supporting samples: just past the boundary, not deep in the class).")
     var boundaryStop = false
+    @Flag(help: "The batches that walk under --boundary-samples are procedural pictures drawn fresh (see --procedural), not replayed ones.")
+    var boundaryProcedural = false
     @Flag(help: "Draw replayed images class-balanced by the teacher's class, not uniformly.") var balancedReplay = false
     @Option(help: "No teacher class makes up more than this share of the replayed images (e.g. 0.15): an over-produced class is drawn less, the others as the memory holds them (1: uniform).") var replayClassCap: Float?
     @Option(help: "When the full replay memory evicts a batch, the new batch's images of classes holding more than this share of the memory (e.g. 0.2) trade places with the evicted batch's images of classes under an equal share: rare classes' images stay for the whole run (1: plain first in, first out).") var replayKeepRare: Float?
@@ -190,6 +192,7 @@ struct Distill: ParsableCommand {
         if let v = boundaryToward { c.boundaryToward = v }
         if let v = boundarySteps { c.boundarySteps = v }
         if boundaryStop { c.boundaryStop = true }
+        if boundaryProcedural { c.boundaryProcedural = true }
         if balancedReplay { c.balancedReplay = true }
         if let v = replayClassCap { c.replayClassCap = v }
         if let v = replayKeepRare { c.replayKeepRare = v }
