@@ -517,7 +517,8 @@ public final class DAFLTrainer: @unchecked Sendable {
             : replay.sample(size: b, side: preprocessing.size, rng: &rng)
         let walks = boundary && (config.boundarySamples ?? 0) > 0
         if let share = walks && config.boundaryProcedural == true ? 1 : config.procedural, share > 0 {
-            // The first rows give way (the draw is in random order) to fresh procedural pictures and the teacher's answers.
+            // The first rows give way (the draw is in random order) to fresh procedural pictures and the teacher's answers
+            // (needed even when the augmentation relabels: stable views, mixnear partners and stored labels read them first).
             let k = Swift.min(Int((share * Float(b)).rounded()), b), (side, channels) = (preprocessing.size, x.shape[1])
             if k > 0 {
                 let (black, white) = preprocessing.blackAndWhite
