@@ -44,16 +44,9 @@ enum ProceduralImages {
         return out
     }
 
-    /// A `from` × `from` grid resized to `to` × `to` bilinearly, pixel centres aligned as PyTorch's
-    /// `F.interpolate(mode="bilinear", align_corners=False)`.
+    /// A `from` × `from` grid resized to `to` × `to` bilinearly (`BilinearTap`: PyTorch's `align_corners=False`).
     static func resized(_ grid: [Float], from: Int, to: Int) -> [Float] {
-        let scale = Float(from) / Float(to)
-        // For each output coordinate: the two source indices and the weight of the second.
-        let taps = (0..<to).map { d -> (Int, Int, Float) in
-            let s = Swift.max((Float(d) + 0.5) * scale - 0.5, 0)
-            let i0 = Swift.min(Int(s), from &- 1), i1 = Swift.min(i0 &+ 1, from &- 1)
-            return (i0, i1, s - Float(i0))
-        }
+        let taps = BilinearTap.taps(from: from, to: to).map { ($0.lo, $0.hi, $0.weight) }
         var out = [Float](repeating: 0, count: to &* to)
         grid.withUnsafeBufferPointer { g in
             out.withUnsafeMutableBufferPointer { o in

@@ -61,13 +61,11 @@ public struct Preprocessing: Sendable, Equatable {
     /// bit-identical to PyTorch's float32 pipeline on every Fashion-MNIST image (scripts/dafl_torch.py).
     func apply(_ src: UnsafeBufferPointer<UInt8>, h: Int, w: Int, into out: UnsafeMutableBufferPointer<Float>) {
         let s = size
-        let sh = Float(h) / Float(s), sw = Float(w) / Float(s)
+        let rows = BilinearTap.taps(from: h, to: s), columns = BilinearTap.taps(from: w, to: s)
         for oy in 0..<s {
-            let fy = Swift.max(sh * (Float(oy) + 0.5) - 0.5, 0)
-            let y0 = Int(fy), y1 = Swift.min(y0 + 1, h - 1), ly = Double(fy - Float(y0))
+            let (y0, y1, ly) = (rows[oy].lo, rows[oy].hi, Double(rows[oy].weight))
             for ox in 0..<s {
-                let fx = Swift.max(sw * (Float(ox) + 0.5) - 0.5, 0)
-                let x0 = Int(fx), x1 = Swift.min(x0 + 1, w - 1), lx = Double(fx - Float(x0))
+                let (x0, x1, lx) = (columns[ox].lo, columns[ox].hi, Double(columns[ox].weight))
                 func px(_ y: Int, _ x: Int) -> Double { Double(src[y &* w &+ x]) / 255 }
                 let v = (1 - ly) * ((1 - lx) * px(y0, x0) + lx * px(y0, x1)) + ly * ((1 - lx) * px(y1, x0) + lx * px(y1, x1))
                 out[oy &* s &+ ox] = (Float(v) - mean) / std

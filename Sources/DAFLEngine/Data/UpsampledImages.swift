@@ -39,12 +39,10 @@ public struct UpsampledImages: Sendable {
     /// The 1-D resize `Preprocessing.apply` does (half-pixel centres, clamped, no antialias): side × source, row-major.
     public static func resizeMatrix(from source: Int, to side: Int) -> [Double] {
         var u = [Double](repeating: 0, count: side * source)
-        let scale = Float(source) / Float(side)
-        for o in 0..<side {
-            let f = Swift.max(scale * (Float(o) + 0.5) - 0.5, 0)
-            let y0 = Int(f), y1 = Swift.min(y0 + 1, source - 1), l = Double(f - Float(y0))
-            u[o * source + y0] += 1 - l
-            u[o * source + y1] += l
+        for (o, t) in BilinearTap.taps(from: source, to: side).enumerated() {
+            let l = Double(t.weight)
+            u[o * source + t.lo] += 1 - l
+            u[o * source + t.hi] += l
         }
         return u
     }
