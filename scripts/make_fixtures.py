@@ -919,6 +919,35 @@ def kd_hard():
 
 
 @case
+def balanced_one_hot():
+    name = "balanced_one_hot"
+    seed(name)
+    # 40 images, 10 classes, class 8 (Bag) favoured as the generator's batches favour it: 4 targets per class at most.
+    x = torch.randn(40, 10) * 2
+    x[:, 8] += 2.5
+
+    def run(dtype):
+        # --balanced-one-hot: greedily, the (row, class) pairs by decreasing log-softmax (ties: lower flat index), each
+        # taken when its row has no target and its class has room; then the cross-entropy against those targets.
+        xd = leaf(x, dtype)
+        logp = F.log_softmax(xd.detach(), 1)
+        n, k = logp.shape
+        room, targets = [-(-n // k)] * k, [-1] * n
+        for flat in sorted(range(n * k), key=lambda i: (-logp.flatten()[i].item(), i)):
+            r, c = divmod(flat, k)
+            if targets[r] < 0 and room[c] > 0:
+                targets[r], room[c] = c, room[c] - 1
+        y = F.cross_entropy(xd, torch.tensor(targets))
+        y.backward()
+        return {"x": x, "y": y, "dx": xd.grad, "targets": torch.tensor(targets, dtype=torch.float32),
+                "argmax": x.argmax(1).to(torch.float32)}
+    meta = {"op": "loss_balanced_one_hot",
+            "formula": "cross_entropy(x, greedy balanced assignment by log_softmax, capacity ceil(N/K))",
+            "gout": "1"}
+    return name, run, meta, {"x"}
+
+
+@case
 def kd_hint():
     name = "kd_hint"
     seed(name)

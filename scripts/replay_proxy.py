@@ -172,6 +172,11 @@ def main():
     ap.add_argument("--teacher-views", choices=["one", "flip", "shift"], default="one",
                     help="the teacher's answer: on the image (one), or the mean of its logits on the image and its mirror "
                          "(flip) or the image and four one-pixel shifts (shift)")
+    ap.add_argument("--jacobian", type=float, default=0.0,
+                    help="W · the squared distance between the teacher's and the student's input gradients of the "
+                         "teacher's top class logit, each scaled to unit length (Jacobian matching, Srinivas & Fleuret 2018)")
+    ap.add_argument("--erase", type=float, default=0.0,
+                    help="share of images with a random rectangle (up to half the side each way) set to black, before the teacher labels them")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -243,6 +248,12 @@ def main():
         x[flip] = x[flip].flip(3)
         lam = torch.distributions.Beta(1.0, 1.0).sample((256, 1, 1, 1))
         perm = torch.randperm(256)
+        if a.erase > 0:
+            black = (0 - D.FASHION_MEAN) / D.FASHION_STD
+            for i in torch.nonzero(torch.rand(256) < a.erase).flatten().tolist():
+                h, w = torch.randint(4, 17, (2,)).tolist()
+                top, left = torch.randint(0, 33 - h, (1,)).item(), torch.randint(0, 33 - w, (1,)).item()
+                x[i, :, top:top + h, left:left + w] = black
         if a.mix_layer == "input":
             x = lam * x + (1 - lam) * x[perm]
             with torch.no_grad():
@@ -267,6 +278,15 @@ def main():
             loss = F.l1_loss(s_logits, t_logits)
         if a.hint > 0:
             loss = loss + a.hint * F.mse_loss(s_feature, t_feature[:, kept["conv3"]])
+        if a.jacobian > 0:
+            xj = x.detach().requires_grad_(True)
+            top = t_logits.argmax(1, keepdim=True)
+            with torch.enable_grad():
+                gt = torch.autograd.grad(teacher(xj).gather(1, top).sum(), xj)[0].flatten(1)
+            gs = torch.autograd.grad(forward(xj, fade)[0].gather(1, top).sum(), xj, create_graph=True)[0].flatten(1)
+            gt = gt / (gt.norm(dim=1, keepdim=True) + 1e-8)
+            gs = gs / (gs.norm(dim=1, keepdim=True) + 1e-8)
+            loss = loss + a.jacobian * (gs - gt).pow(2).sum(1).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()

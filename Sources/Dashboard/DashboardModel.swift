@@ -86,6 +86,8 @@ public struct DashboardModel: Sendable {
     public var generatorScheduled = false
     /// The information-entropy term's softmax temperature (`--ie-temperature`) when it is not 1.
     public var ieTemperature: Double?
+    /// The one-hot term pulls toward a class-balanced assignment, not each image's argmax (`--balanced-one-hot`).
+    public var balancedOneHot = false
     /// The generator's learning rate, as the last step reported it.
     public var generatorRate: Double = 0
     /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
@@ -127,12 +129,15 @@ public struct DashboardModel: Sendable {
     }
 
     /// The information-entropy chart: its softmax temperature when it is not the paper's 1.
+    /// The one-hot chart: "balanced" when its targets are the class-balanced assignment.
+    var ohLabel: String { balancedOneHot ? "balanced one-hot L_oh" : "one-hot L_oh" }
+
     var ieLabel: String { ieTemperature.map { "info entropy τ\(String(format: "%.3g", $0)) L_ie" } ?? "info entropy L_ie" }
 
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries.map { $0.key == "kd" ? ("kd", kdLabel) : $0.key == "ie" ? ("ie", ieLabel) : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
+        case .dafl: Self.lossSeries.map { $0.key == "kd" ? ("kd", kdLabel) : $0.key == "ie" ? ("ie", ieLabel) : $0.key == "oh" ? ("oh", ohLabel) : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
             + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
@@ -167,6 +172,7 @@ public struct DashboardModel: Sendable {
             kdStandardized = c.settings["kd_standardize"] == "true"
             kdIntraClass = c.settings["kd_intra_class"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             generatorScheduled = (c.settings["lr_g_final"] ?? "constant") != "constant"
+            balancedOneHot = c.settings["balanced_one_hot"] == "true"
             ieTemperature = c.settings["ie_temperature"].flatMap(Double.init).flatMap { $0 == 1 ? nil : $0 }
             kdDecoupled = c.settings["kd_decoupled"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             var extras = [("student_sam", "SAM "), ("kd_hard", "CE×"), ("kd_hint", "hint×")].compactMap { key, label in

@@ -105,6 +105,15 @@ import Testing
         c.conditioning = "batchnorm"
         #expect(c.problems().isEmpty)
     }
+
+    /// `--balanced-one-hot`: logged, resumed exactly, another student than the argmax's, and refused with `--targeted`.
+    @Test func balancedOneHotIsLoggedResumedAndExcludesTargets() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.balancedOneHot = true
+        try expectLoggedResumedAndAnotherStudent(c, key: "balanced_one_hot", value: "true", off: "false")
+        var both = Self.config(); both.balancedOneHot = true
+        #expect(both.problems().contains { $0.contains("--balanced-one-hot cannot be combined with --targeted") })
+    }
 }
 
 /// The student's weight average (`--student-ema`): evaluated and saved in place of the trained student,

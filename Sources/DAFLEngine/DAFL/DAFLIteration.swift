@@ -121,7 +121,7 @@ public enum DAFLIteration {
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, conditional: ConditionalGenerator? = nil,
                            kdTemperature: Float = 1, kdStandardized: Bool = false, kdIntraClass: Float = 0, kdDecoupled: Float = 0, background: Float = 0, jitter: Jitter? = nil,
-                           keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           balancedOneHot: Bool = false, keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in conditional.map { $0.forward(z, labels: t) } }
@@ -129,7 +129,8 @@ public enum DAFLIteration {
         // Teacher and student see the jittered view; the image priors judge the picture as generated.
         let images = jitter.map { generated.jittered(dy: $0.dy, dx: $0.dx, mirrored: $0.mirrored) } ?? generated
         let (logits, features) = teacher.forwardWithFeatures(images)
-        let lOH = conditioned != nil ? Tensor.crossEntropy(logits, targets: targets!) : DAFLLoss.oneHot(logits)
+        let lOH = conditioned != nil ? Tensor.crossEntropy(logits, targets: targets!)
+            : balancedOneHot ? DAFLLoss.balancedOneHot(logits) : DAFLLoss.oneHot(logits)
         let lA = DAFLLoss.activation(features)
         let lIE = DAFLLoss.informationEntropy(logits, temperature: w.ieTemperature)
         let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached(),

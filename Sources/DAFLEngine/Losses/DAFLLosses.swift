@@ -15,6 +15,44 @@ public enum DAFLLoss {
         Tensor.crossEntropy(logits, targets: logits.argmaxRows())
     }
 
+    /// The one-hot term against a class-balanced assignment (`--balanced-one-hot`, beyond the paper): the cross-entropy
+    /// of each image's logits against `balancedTargets`, so that no class is the target of more than ⌈N/K⌉ images.
+    ///
+    /// The paper's term pulls every image toward its own argmax; the generator then makes 37–40 % Bags and 1–3 % Coats,
+    /// whatever the entropy term does to the batch's mean softmax. Here an image keeps its argmax while that class has
+    /// room, and otherwise is pulled toward the likeliest class that has: the classes are balanced by the images the
+    /// generator already makes, with no conditioning (which collapsed the generator under `--targeted`).
+    /// ```swift
+    /// let loss = DAFLLoss.balancedOneHot(teacher(images))   // ≤ ⌈128/10⌉ = 13 targets per class
+    /// ```
+    public static func balancedOneHot(_ logits: Tensor) -> Tensor {
+        Tensor.crossEntropy(logits, targets: balancedTargets(logits))
+    }
+
+    /// A target class per row, at most ⌈N/K⌉ rows per class: greedily, the (row, class) pairs in decreasing order of
+    /// log-softmax (ties: lower row, then lower class), each taken when its row has no target yet and its class has room.
+    /// A row keeps its argmax whenever that class has room when the row's turn comes.
+    /// ```swift
+    /// DAFLLoss.balancedTargets(Tensor(shape: [4, 2], data: [3, 0, 2, 0, 1, 0, 0, 1]))   // [0, 0, 1, 1]
+    /// ```
+    public static func balancedTargets(_ logits: Tensor) -> [Int] {
+        let n = logits.shape[0], k = logits.shape[1]
+        guard n > 0, k > 0 else { return [] }
+        let logp = logits.detached().logSoftmax().data
+        let capacity = (n + k - 1) / k
+        let order = (0..<(n &* k)).sorted { logp[$0] > logp[$1] || (logp[$0] == logp[$1] && $0 < $1) }
+        var targets = [Int](repeating: -1, count: n), room = [Int](repeating: capacity, count: k)
+        var left = n
+        for pair in order where left > 0 {
+            let row = pair / k, c = pair % k
+            guard targets[row] < 0, room[c] > 0 else { continue }
+            targets[row] = c
+            room[c] &-= 1
+            left &-= 1
+        }
+        return targets
+    }
+
     /// −mean|f| over batch and feature dimensions: rewards strong teacher features.
     public static func activation(_ features: Tensor) -> Tensor {
         -(features.abs().mean())

@@ -96,6 +96,8 @@ struct Distill: ParsableCommand {
     var boundaryToward: String?
     @Option(help: "Signed-gradient steps per boundary walk (default 5).")
     var boundarySteps: Int?
+    @Flag(help: "The generator's one-hot term pulls each image toward a class-balanced assignment (at most batch/classes images per class; an image keeps its argmax while that class has room) instead of its argmax.")
+    var balancedOneHot = false
     @Flag(help: "Stop each boundary walk, image by image, where the teacher first gives the image the class it walks toward (boundary-supporting samples: just past the boundary, not deep in the class).")
     var boundaryStop = false
     @Flag(help: "The batches that walk under --boundary-samples are procedural pictures drawn fresh (see --procedural), not replayed ones.")
@@ -192,6 +194,7 @@ struct Distill: ParsableCommand {
         if let v = boundaryToward { c.boundaryToward = v }
         if let v = boundarySteps { c.boundarySteps = v }
         if boundaryStop { c.boundaryStop = true }
+        if balancedOneHot { c.balancedOneHot = true }
         if boundaryProcedural { c.boundaryProcedural = true }
         if balancedReplay { c.balancedReplay = true }
         if let v = replayClassCap { c.replayClassCap = v }

@@ -127,6 +127,28 @@ import Testing
         }
     }
 
+    /// `--balanced-one-hot`: the greedy balanced targets and the cross-entropy against them, as PyTorch computes them.
+    @Test func balancedOneHot() throws {
+        let f = try Fixture("balanced_one_hot")
+        let x = f.tensor("x", grad: true)
+        let targets = DAFLLoss.balancedTargets(x)
+        #expect(targets == f.values("targets").map { Int($0) })
+        let loss = DAFLLoss.balancedOneHot(x)
+        expectClose([loss.item], f.values("y"), "balanced one-hot")
+        loss.backward()
+        expectClose(x.grad ?? [], f.values("dx"), "balanced one-hot dx")
+        // At most ⌈40/10⌉ = 4 targets per class; the favoured class fills, and every image whose argmax is a class
+        // that 4 or fewer images choose keeps it.
+        let argmax = f.values("argmax").map { Int($0) }
+        #expect((0..<10).allSatisfy { c in targets.filter { $0 == c }.count <= 4 })
+        #expect(targets.filter { $0 == 8 }.count == 4 && argmax.filter { $0 == 8 }.count > 4)
+        for (t, a) in zip(targets, argmax) where argmax.filter({ $0 == a }).count <= 4 { #expect(t == a) }
+        // A batch that is balanced already keeps every argmax: the paper's term.
+        let balanced = Tensor(shape: [10, 10], data: (0..<100).map { $0 / 10 == $0 % 10 ? 3 : 0 })
+        #expect(DAFLLoss.balancedTargets(balanced) == balanced.argmaxRows())
+        #expect(DAFLLoss.balancedOneHot(balanced).item == DAFLLoss.oneHot(balanced).item)
+    }
+
     /// `--kd-standardize --kd-hard 0.5`: the z-scored KL plus half the cross-entropy against the teacher's argmax.
     @Test func distillationWithTheTeachersArgmax() throws {
         let f = try Fixture("kd_hard")

@@ -58,6 +58,10 @@ import Testing
         // argmax is piecewise constant: the one-hot loss is smooth away from ties.
         let logits = randn([8, 10], seed: 33, scale: 2)
         gradCheck([logits]) { DAFLLoss.oneHot($0[0]) }
+        // The balanced assignment is piecewise constant too; a favoured class makes it differ from the argmax.
+        let skewed = Tensor(shape: [8, 10], data: logits.data.enumerated().map { $0.offset % 10 == 8 ? $0.element + 3 : $0.element })
+        #expect(DAFLLoss.balancedTargets(skewed) != skewed.argmaxRows())
+        gradCheck([skewed]) { DAFLLoss.balancedOneHot($0[0]) }
         gradCheck([logits]) { DAFLLoss.informationEntropy($0[0]) }
         gradCheck([logits]) { DAFLLoss.informationEntropy($0[0], temperature: 0.5) }
         gradCheck([randn([2, 1, 5, 5], seed: 55, scale: 3)]) { DAFLLoss.saturation($0[0]) }
