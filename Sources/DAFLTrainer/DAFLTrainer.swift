@@ -404,13 +404,18 @@ public final class DAFLTrainer: @unchecked Sendable {
         }
         // Generators take turns; the one whose turn it is generates, is judged and steps.
         let active = step % generators.count
+        // Drawn only when on, so runs without it keep their random stream.
+        let mask = config.generatorMask == true
+            ? Tensor(shape: [b, generators[0].channels, preprocessing.size, preprocessing.size],
+                     data: ProceduralImages.masks(count: b, side: preprocessing.size, channels: generators[0].channels, rng: &rng))
+            : nil
         let (r, images) = DAFLIteration.run(generator: generators[active], teacher: teacher, student: student,
                                             generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
                                             noise: z, weights: weights, targets: targets, conditional: active == 0 ? conditional : nil,
                                             kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
                                             kdIntraClass: config.kdIntraClass ?? 0, kdDecoupled: config.kdDecoupled ?? 0,
                                             background: preprocessing.blackAndWhite.black, jitter: jitter,
-                                            balancedOneHot: config.balancedOneHot ?? false, keepImages: true)
+                                            balancedOneHot: config.balancedOneHot ?? false, mask: mask, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
                          ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry), ("saturation", r.saturation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }

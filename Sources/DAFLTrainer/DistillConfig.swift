@@ -71,6 +71,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// at most ⌈batch / classes⌉ images per class, each keeping its argmax while that class has room) instead of its argmax.
     /// Nil or false: the paper's argmax.
     public var balancedOneHot: Bool? = nil
+    /// Each generated image is cut to a procedural shape drawn fresh (`ProceduralImages.masks`): the generator's pixels
+    /// inside, black outside, so that the teacher and the student see one filled shape near the middle of the frame, as in
+    /// a photograph, whose inside the generator still learns. Nil or false: the generator's images as they come.
+    public var generatorMask: Bool? = nil
     /// How `targeted` conditions the generator: `noise` (nil: the noise times a learned class embedding) or
     /// `batchnorm` (each of the generator's first three batch norms takes a γ and β per class, as SNGAN's).
     public var conditioning: String? = nil
@@ -343,7 +347,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "generator_mask": "\(generatorMask ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "kd_hint": "\(kdHint ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "boundary_stop": "\(boundaryStop ?? false)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",

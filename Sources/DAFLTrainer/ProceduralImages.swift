@@ -18,30 +18,58 @@ enum ProceduralImages {
     static func draw(count: Int, side: Int, channels: Int, black: Float, white: Float, rng: inout RNG) -> [Float] {
         let plane = side &* side
         var out = [Float](repeating: black, count: count &* channels &* plane)
-        let coarse = 6, fine = Swift.max(side / 2, 1)
-        // Pixel coordinates in [-1, 1] for the envelope.
-        let axis = (0..<side).map { side > 1 ? -1 + 2 * Float($0) / Float(side &- 1) : 0 }
+        let fine = Swift.max(side / 2, 1)
         out.withUnsafeMutableBufferPointer { op in
             for n in 0..<count {
-                let shape = resized(rng.normal(count: coarse &* coarse), from: coarse, to: side)
-                let a = 0.5 + 2.5 * rng.uniform(), b = 0.2 + 1.3 * rng.uniform(), c = 0.5 + 1.5 * rng.uniform()
+                let inside = shape(side: side, rng: &rng)
                 for ch in 0..<channels {
                     let level = 0.2 + 0.8 * rng.uniform()
                     let texture = resized(rng.normal(count: fine &* fine), from: fine, to: side)
                     let base = (n &* channels &+ ch) &* plane
-                    for y in 0..<side {
-                        let yy = axis[y] * axis[y]
-                        for x in 0..<side {
-                            let i = y &* side &+ x
-                            guard shape[i] - 2 * (a * axis[x] * axis[x] + b * yy) + c > 0 else { continue }
-                            let v = Swift.min(Swift.max(level + 0.15 * texture[i], 0), 1)
-                            op[base &+ i] = black + v * (white - black)
-                        }
+                    for i in 0..<plane where inside[i] {
+                        let v = Swift.min(Swift.max(level + 0.15 * texture[i], 0), 1)
+                        op[base &+ i] = black + v * (white - black)
                     }
                 }
             }
         }
         return out
+    }
+
+    /// `count` masks, `channels` × `side` × `side` each: 1 inside a shape as `draw` makes them, 0 outside; the channels
+    /// of an image share it (`--generator-mask` cuts the generator's images to them).
+    /// ```swift
+    /// let m = ProceduralImages.masks(count: 128, side: 32, channels: 1, rng: &rng)   // 0 or 1 per pixel
+    /// ```
+    static func masks(count: Int, side: Int, channels: Int, rng: inout RNG) -> [Float] {
+        let plane = side &* side
+        var out = [Float](repeating: 0, count: count &* channels &* plane)
+        for n in 0..<count {
+            let inside = shape(side: side, rng: &rng)
+            for ch in 0..<channels {
+                let base = (n &* channels &+ ch) &* plane
+                for i in 0..<plane where inside[i] { out[base &+ i] = 1 }
+            }
+        }
+        return out
+    }
+
+    /// One shape: a coarse random field (6 × 6 normal draws resized bilinearly) plus an inverted parabola of random
+    /// width and height, cut at zero; true inside.
+    static func shape(side: Int, rng: inout RNG) -> [Bool] {
+        let coarse = 6
+        let axis = (0..<side).map { side > 1 ? -1 + 2 * Float($0) / Float(side &- 1) : 0 }
+        let field = resized(rng.normal(count: coarse &* coarse), from: coarse, to: side)
+        let a = 0.5 + 2.5 * rng.uniform(), b = 0.2 + 1.3 * rng.uniform(), c = 0.5 + 1.5 * rng.uniform()
+        var inside = [Bool](repeating: false, count: side &* side)
+        for y in 0..<side {
+            let yy = axis[y] * axis[y]
+            for x in 0..<side {
+                let i = y &* side &+ x
+                inside[i] = field[i] - 2 * (a * axis[x] * axis[x] + b * yy) + c > 0
+            }
+        }
+        return inside
     }
 
     /// A `from` × `from` grid resized to `to` × `to` bilinearly (`BilinearTap`: PyTorch's `align_corners=False`).

@@ -64,6 +64,42 @@ import Testing
         #expect(noReplay.problems().contains { $0.contains("--procedural needs replayed student steps") })
     }
 
+    /// `--generator-mask`: masks are the shapes `draw` fills (0 or 1, channels alike); the iteration's images are the
+    /// generator's inside them and the background outside; in a run, logged, resumed exactly, another student.
+    @Test func generatedImagesAreCutToShapes() throws {
+        var a = RNG(seed: 11), b = RNG(seed: 11)
+        let masks = ProceduralImages.masks(count: 20, side: 32, channels: 2, rng: &a)
+        // The first image draws its shape from the same numbers (after it, `draw` also draws textures).
+        let px = ProceduralImages.draw(count: 1, side: 32, channels: 2, black: -1, white: 1, rng: &b)
+        #expect(masks.allSatisfy { $0 == 0 || $0 == 1 } && masks.contains(0) && masks.contains(1))
+        // Wherever the drawn picture is above black its mask is 1 (texture may clamp a pixel inside to black).
+        #expect(px.contains { $0 > -1 } && zip(masks.prefix(2048), px).allSatisfy { m, p in p == -1 || m == 1 })
+        var first: [Float] = [], second: [Float] = []
+        for n in 0..<20 {
+            let start: Int = n * 2048
+            first += masks[start..<(start + 1024)]
+            second += masks[(start + 1024)..<(start + 2048)]
+        }
+        #expect(first == second)
+
+        var rng = RNG(seed: 3)
+        let g = Generator(latent: 8, width: 8, channels: 1, rng: &rng)
+        let teacher = TrainerTests.tinyTeacher(), student = LeNet5(.half, rng: &rng)
+        let z = Tensor(shape: [4, 8], data: rng.normal(count: 32))
+        let mask = Tensor(shape: [4, 1, 32, 32], data: ProceduralImages.masks(count: 4, side: 32, channels: 1, rng: &rng))
+        let plain = GradMode.noGrad { g(z) }
+        let (_, kept) = DAFLIteration.run(generator: g, teacher: teacher, student: student,
+                                          generatorOptimizer: Adam(g.parameters, lr: 0.01), studentOptimizer: Adam(student.parameters, lr: 0.01),
+                                          noise: z, weights: LossWeights(), background: -0.5, mask: mask, keepImages: true)
+        let images = try #require(kept)
+        let expected: [Float] = (0..<mask.count).map { mask.data[$0] == 1 ? plain.data[$0] : -0.5 }
+        #expect(images.data == expected)
+
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.generatorMask = true
+        try expectLoggedResumedAndAnotherStudent(c, key: "generator_mask", value: "true", off: "false")
+    }
+
     /// `--boundary-procedural`: the walking batches are procedural pictures; logged, resumed exactly, another student
     /// than walks from replayed images, and refused without walks.
     @Test func walksFromProceduralPictures() throws {

@@ -102,6 +102,8 @@ public struct IterationResult: Sendable {
 /// norms), and the one-hot term becomes the cross-entropy against the target instead of the teacher's own
 /// argmax, so the classes are balanced by construction and each class gets its own part of the generator.
 ///
+/// With `mask` (beyond the paper, `--generator-mask`) each image is cut to a shape: the background outside it.
+///
 /// With `jitter` (beyond the paper, as DeepInversion) the teacher and the student see the batch rolled and
 /// mirrored; the image priors judge it as generated, and `keepImages` returns the view the teacher labelled.
 ///
@@ -121,11 +123,16 @@ public enum DAFLIteration {
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, conditional: ConditionalGenerator? = nil,
                            kdTemperature: Float = 1, kdStandardized: Bool = false, kdIntraClass: Float = 0, kdDecoupled: Float = 0, background: Float = 0, jitter: Jitter? = nil,
-                           balancedOneHot: Bool = false, keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           balancedOneHot: Bool = false, mask: Tensor? = nil, keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in conditional.map { $0.forward(z, labels: t) } }
-        let (generated, drive) = conditioned ?? generator.forward(z)
+        var (generated, drive) = conditioned ?? generator.forward(z)
+        // `mask` (0 or 1 per pixel, beyond the paper): the images keep the generator's pixels inside and are the
+        // background outside; only the pixels inside pass gradient back to the generator.
+        if let mask {
+            generated = generated * mask + Tensor(shape: mask.shape, data: mask.data.map { (1 - $0) * background })
+        }
         // Teacher and student see the jittered view; the image priors judge the picture as generated.
         let images = jitter.map { generated.jittered(dy: $0.dy, dx: $0.dx, mirrored: $0.mirrored) } ?? generated
         let (logits, features) = teacher.forwardWithFeatures(images)

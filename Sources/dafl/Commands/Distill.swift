@@ -98,6 +98,8 @@ struct Distill: ParsableCommand {
     var boundarySteps: Int?
     @Flag(help: "The generator's one-hot term pulls each image toward a class-balanced assignment (at most batch/classes images per class; an image keeps its argmax while that class has room) instead of its argmax.")
     var balancedOneHot = false
+    @Flag(help: "Cut each generated image to a procedural shape drawn fresh (the generator's pixels inside, black outside): one filled shape near the middle of the frame, whose inside the generator learns.")
+    var generatorMask = false
     @Flag(help: "Stop each boundary walk, image by image, where the teacher first gives the image the class it walks toward (boundary-supporting samples: just past the boundary, not deep in the class).")
     var boundaryStop = false
     @Flag(help: "The batches that walk under --boundary-samples are procedural pictures drawn fresh (see --procedural), not replayed ones.")
@@ -195,6 +197,7 @@ struct Distill: ParsableCommand {
         if let v = boundarySteps { c.boundarySteps = v }
         if boundaryStop { c.boundaryStop = true }
         if balancedOneHot { c.balancedOneHot = true }
+        if generatorMask { c.generatorMask = true }
         if boundaryProcedural { c.boundaryProcedural = true }
         if balancedReplay { c.balancedReplay = true }
         if let v = replayClassCap { c.replayClassCap = v }
