@@ -1034,6 +1034,28 @@ def discrepancy_kl():
 
 
 @case
+def discrepancy_kl_sure():
+    name = "discrepancy_kl_sure"
+    seed(name)
+    # Teacher logits of mixed sharpness, so that some rows are sure (top probability >= 0.8) and some are not.
+    t, s = torch.randn(8, 10) * torch.tensor([0.5, 4, 1, 6, 0.3, 5, 2, 8]).view(8, 1), torch.randn(8, 10) * 2
+
+    def run(dtype):
+        # --adversarial-sure 0.8: each row's KL(p_t || p_s) counts when max p_t >= 0.8 (not differentiated); the sum
+        # is divided by the whole batch.
+        td, sd = leaf(t, dtype), leaf(s, dtype)
+        sure = (F.softmax(td.detach(), 1).max(1).values >= 0.8).to(dtype)
+        rows = (F.softmax(td, 1) * (F.log_softmax(td, 1) - F.log_softmax(sd, 1))).sum(1)
+        y = (rows * sure).sum() / t.shape[0]
+        y.backward()
+        return {"t": t, "s": s, "y": y, "dt": td.grad, "ds": sd.grad, "sure": sure.float()}
+    meta = {"op": "discrepancy_kl_sure",
+            "formula": "sum_i [max softmax(t_i) >= 0.8] * KL(p_t_i || p_s_i) / B",
+            "gout": "1", "teacher": "differentiable (dt); the row mask is not"}
+    return name, run, meta, {"t", "s"}
+
+
+@case
 def feature_similarity():
     """The diversity term: mean cosine similarity of the teacher features over ordered pairs i != j."""
     name = "feature_similarity"

@@ -415,7 +415,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                                             kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
                                             kdIntraClass: config.kdIntraClass ?? 0, kdDecoupled: config.kdDecoupled ?? 0,
                                             background: preprocessing.blackAndWhite.black, jitter: jitter,
-                                            balancedOneHot: config.balancedOneHot ?? false, mask: mask, keepImages: true)
+                                            balancedOneHot: config.balancedOneHot ?? false, mask: mask, adversarialSure: config.adversarialSure ?? 0, keepImages: true)
         guard r.finite else {
             let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
                          ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry), ("saturation", r.saturation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }

@@ -75,6 +75,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// inside, black outside, so that the teacher and the student see one filled shape near the middle of the frame, as in
     /// a photograph, whose inside the generator still learns. Nil or false: the generator's images as they come.
     public var generatorMask: Bool? = nil
+    /// The adversarial KL counts only images whose teacher top probability is at least this (`DAFLLoss.discrepancyKL(sure:)`):
+    /// the generator pushes toward disagreement only what the teacher is sure of. Nil or 0: every image.
+    public var adversarialSure: Float? = nil
     /// How `targeted` conditions the generator: `noise` (nil: the noise times a learned class embedding) or
     /// `batchnorm` (each of the generator's first three batch norms takes a γ and β per class, as SNGAN's).
     public var conditioning: String? = nil
@@ -321,6 +324,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let g = generators, !(1...8).contains(g) { p.append("--generators must be between 1 and 8") }
         if generatorCount > 1 && targeted == true { p.append("--generators above 1 cannot be combined with --targeted (one label embedding)") }
         if let c = conditioning, ConditionalGenerator.Conditioning(rawValue: c) == nil { p.append("--conditioning must be noise or batchnorm") }
+        if let v = adversarialSure {
+            if !(v >= 0 && v <= 1) { p.append("--adversarial-sure must be a probability in [0, 1], not \(v)") }
+            else if v > 0 && !(weights.adversarial > 0 && weights.discrepancy == .kl) { p.append("--adversarial-sure needs --adversarial above 0 with --discrepancy kl (the term it bounds)") }
+        }
         if balancedOneHot == true && targeted == true { p.append("--balanced-one-hot cannot be combined with --targeted (whose one-hot term has its own targets)") }
         if conditioning != nil && targeted != true { p.append("--conditioning needs --targeted (it says how the target class conditions the generator)") }
         if let j = jitter, !(0...8).contains(j) { p.append("--jitter must be between 0 and 8 pixels") }
@@ -347,7 +354,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "generator_mask": "\(generatorMask ?? false)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "generator_mask": "\(generatorMask ?? false)", "adversarial_sure": "\(adversarialSure ?? 0)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "kd_hint": "\(kdHint ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "boundary_stop": "\(boundaryStop ?? false)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
             "prune_fade": "\(pruneFade ?? 0)",

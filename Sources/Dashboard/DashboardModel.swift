@@ -88,6 +88,8 @@ public struct DashboardModel: Sendable {
     public var ieTemperature: Double?
     /// The one-hot term pulls toward a class-balanced assignment, not each image's argmax (`--balanced-one-hot`).
     public var balancedOneHot = false
+    /// The adversarial term counts only images the teacher is at least this sure of (`--adversarial-sure`).
+    public var adversarialSure: Double?
     /// The generator's learning rate, as the last step reported it.
     public var generatorRate: Double = 0
     /// Which weight average the run delivers, when it evaluates one: `EMA` (`--student-ema`) or `SWA` (`--student-swa`).
@@ -129,6 +131,13 @@ public struct DashboardModel: Sendable {
     }
 
     /// The information-entropy chart: its softmax temperature when it is not the paper's 1.
+    /// The adversarial chart: how the discrepancy is measured and its weight; under `--adversarial-sure`, the teacher
+    /// probability an image needs to count (the word "discrepancy" gives way: the chart's title is short).
+    var adversarialLabel: String {
+        let term = "\(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0))"
+        return adversarialSure.map { "\(term) on sure≥\(String(format: "%.2g", $0)) (G ↑)" } ?? "discrepancy \(term) (G ↑)"
+    }
+
     /// The one-hot chart: "balanced" when its targets are the class-balanced assignment.
     var ohLabel: String { balancedOneHot ? "balanced one-hot L_oh" : "one-hot L_oh" }
 
@@ -137,7 +146,7 @@ public struct DashboardModel: Sendable {
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
         switch kind {
-        case .dafl: Self.lossSeries.map { $0.key == "kd" ? ("kd", kdLabel) : $0.key == "ie" ? ("ie", ieLabel) : $0.key == "oh" ? ("oh", ohLabel) : $0 } + (series["adv"] == nil ? [] : [("adv", "discrepancy \(discrepancyMeasure.uppercased())×\(String(format: "%.3g", adversarialWeight ?? 0)) (G ↑)")])
+        case .dafl: Self.lossSeries.map { $0.key == "kd" ? ("kd", kdLabel) : $0.key == "ie" ? ("ie", ieLabel) : $0.key == "oh" ? ("oh", ohLabel) : $0 } + (series["adv"] == nil ? [] : [("adv", adversarialLabel)])
             + (series["tv"] == nil ? [] : [("tv", "image prior TV×\(String(format: "%.3g", tvWeight ?? 0))")])
             + (series["div"] == nil ? [] : [("div", "feature cos×\(String(format: "%.3g", divWeight ?? 0))")])
             + (series["border"] == nil ? [] : [("border", "border prior×\(String(format: "%.3g", borderWeight ?? 0))")])
@@ -173,6 +182,7 @@ public struct DashboardModel: Sendable {
             kdIntraClass = c.settings["kd_intra_class"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             generatorScheduled = (c.settings["lr_g_final"] ?? "constant") != "constant"
             balancedOneHot = c.settings["balanced_one_hot"] == "true"
+            adversarialSure = c.settings["adversarial_sure"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             ieTemperature = c.settings["ie_temperature"].flatMap(Double.init).flatMap { $0 == 1 ? nil : $0 }
             kdDecoupled = c.settings["kd_decoupled"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             var extras = [("student_sam", "SAM "), ("kd_hard", "CE×"), ("kd_hint", "hint×")].compactMap { key, label in

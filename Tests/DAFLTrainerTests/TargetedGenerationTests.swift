@@ -250,6 +250,22 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
     }
 
     /// `--discrepancy zkl` (with `--kd-standardize`): logged, resumed exactly, and another generator than `kl`'s.
+    /// `--adversarial-sure P`: logged, resumed exactly, another student; refused outside [0, 1] or without the KL term.
+    @Test func sureImagesOnlyIsLoggedResumedAndNeedsTheKL() throws {
+        var c = Self.config()
+        c.adversarialSure = 0.5
+        #expect(c.problems().isEmpty)
+        try expectLoggedAndResumedExactly(c, key: "adversarial_sure", value: "0.5", off: "0.0")
+        let (with, without, _) = try runBoth(c, Self.config())
+        #expect(with.student.namedParameters.map(\.1.data) != without.student.namedParameters.map(\.1.data))
+        for bad: Float in [-0.1, 1.5, .nan] {
+            var d = c; d.adversarialSure = bad
+            #expect(d.problems().contains { $0.contains("--adversarial-sure must be a probability") })
+        }
+        var l1 = c; l1.weights.discrepancy = .l1
+        #expect(l1.problems().contains { $0.contains("--adversarial-sure needs --adversarial above 0 with --discrepancy kl") })
+    }
+
     @Test func zScoredDiscrepancyResumesExactly() throws {
         var c = Self.config()
         c.weights.discrepancy = .zkl; c.kdStandardize = true

@@ -63,6 +63,16 @@ import Testing
         }
         let text = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
         #expect(text.contains("discrepancy KL×1 (G ↑)"))
+        // `--adversarial-sure 0.8`: the chart says which images the term counts.
+        var sure = DashboardModel()
+        c.settings["adversarial_sure"] = "0.8"
+        sure.apply(.config(c))
+        for i in 1...30 {
+            guard case .step(var s) = Events.step(i) else { continue }
+            s.adv = 0.5; s.advWeight = 1
+            sure.apply(.step(s))
+        }
+        #expect(DashboardView.render(sure, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("KL×1 on sure≥0.8 (G ↑)"))
         #expect(!DashboardView.render(Events.model(), view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("discrepancy"))
     }
 

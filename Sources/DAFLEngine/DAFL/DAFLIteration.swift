@@ -123,7 +123,7 @@ public enum DAFLIteration {
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, conditional: ConditionalGenerator? = nil,
                            kdTemperature: Float = 1, kdStandardized: Bool = false, kdIntraClass: Float = 0, kdDecoupled: Float = 0, background: Float = 0, jitter: Jitter? = nil,
-                           balancedOneHot: Bool = false, mask: Tensor? = nil, keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           balancedOneHot: Bool = false, mask: Tensor? = nil, adversarialSure: Float = 0, keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in conditional.map { $0.forward(z, labels: t) } }
@@ -145,7 +145,9 @@ public enum DAFLIteration {
         var generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta
         var lAdv: Tensor?
         if w.adversarial > 0 {
-            let d = DAFLLoss.discrepancy(teacher: logits, student: student(images), measure: w.discrepancy)
+            let d = adversarialSure > 0 && w.discrepancy == .kl
+                ? DAFLLoss.discrepancyKL(teacher: logits, student: student(images), sure: adversarialSure)
+                : DAFLLoss.discrepancy(teacher: logits, student: student(images), measure: w.discrepancy)
             generatorLoss = generatorLoss - d * w.adversarial
             lAdv = d
         }

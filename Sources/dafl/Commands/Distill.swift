@@ -100,6 +100,8 @@ struct Distill: ParsableCommand {
     var balancedOneHot = false
     @Flag(help: "Cut each generated image to a procedural shape drawn fresh (the generator's pixels inside, black outside): one filled shape near the middle of the frame, whose inside the generator learns.")
     var generatorMask = false
+    @Option(help: "The generator's adversarial KL counts only images whose teacher top probability is at least this (e.g. 0.8): it pushes toward disagreement only what the teacher is sure of (0: every image).")
+    var adversarialSure: Float?
     @Flag(help: "Stop each boundary walk, image by image, where the teacher first gives the image the class it walks toward (boundary-supporting samples: just past the boundary, not deep in the class).")
     var boundaryStop = false
     @Flag(help: "The batches that walk under --boundary-samples are procedural pictures drawn fresh (see --procedural), not replayed ones.")
@@ -198,6 +200,7 @@ struct Distill: ParsableCommand {
         if boundaryStop { c.boundaryStop = true }
         if balancedOneHot { c.balancedOneHot = true }
         if generatorMask { c.generatorMask = true }
+        if let adversarialSure { c.adversarialSure = adversarialSure }
         if boundaryProcedural { c.boundaryProcedural = true }
         if balancedReplay { c.balancedReplay = true }
         if let v = replayClassCap { c.replayClassCap = v }

@@ -215,6 +215,23 @@ import Testing
         expectClose(s.grad ?? [], f.values("ds"), "\(name) ds")
     }
 
+    /// `--adversarial-sure 0.8`: the KL of the rows whose teacher is sure, over the whole batch; at 0 it is the plain KL,
+    /// and above every row's top probability it is 0 with no gradient.
+    @Test func discrepancyKLOnSureImages() throws {
+        let f = try Fixture("discrepancy_kl_sure")
+        let t = f.tensor("t", grad: true), s = f.tensor("s", grad: true)
+        let loss = DAFLLoss.discrepancyKL(teacher: t, student: s, sure: 0.8)
+        expectClose([loss.item], f.values("y"), "sure KL")
+        loss.backward()
+        expectClose(t.grad ?? [], f.values("dt"), "sure KL dt")
+        expectClose(s.grad ?? [], f.values("ds"), "sure KL ds")
+        let sure = f.values("sure")
+        #expect(sure.contains(0) && sure.contains(1))
+        let t0 = f.tensor("t"), s0 = f.tensor("s")
+        #expect(abs(DAFLLoss.discrepancyKL(teacher: t0, student: s0, sure: 0).item - DAFLLoss.discrepancyKL(teacher: t0, student: s0).item) < 1e-6)
+        #expect(DAFLLoss.discrepancyKL(teacher: t0, student: s0, sure: 1.01).item == 0)
+    }
+
     /// The diversity term, checked against PyTorch's N×N cosine matrix (the Swift code never forms it).
     @Test func featureSimilarity() throws {
         let f = try Fixture("feature_similarity")
