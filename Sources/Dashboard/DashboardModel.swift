@@ -139,7 +139,7 @@ public struct DashboardModel: Sendable {
     }
 
     /// The one-hot chart: "balanced" when its targets are the class-balanced assignment.
-    var ohLabel: String { balancedOneHot ? "balanced one-hot L_oh" : "one-hot L_oh" }
+    var ohLabel: String { balancedOneHot ? "balanced L_oh" : "one-hot L_oh" }
 
     var ieLabel: String { ieTemperature.map { "info entropy τ\(String(format: "%.3g", $0)) L_ie" } ?? "info entropy L_ie" }
 

@@ -149,10 +149,10 @@ import Testing
         m.apply(.config(c))
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("info entropy τ0.5 L_ie"))
         // `--balanced-one-hot`: the one-hot chart says its targets are the balanced assignment.
-        #expect(!DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("balanced one-hot"))
+        #expect(!DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("balanced L_oh"))
         c.settings["balanced_one_hot"] = "true"
         m.apply(.config(c))
-        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("balanced one-hot L_oh"))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("balanced L_oh"))
     }
 
     /// `--lr-g-final`: the header shows the generator's learning rate as the last step reported it; constant runs do not.
