@@ -130,7 +130,6 @@ public struct DashboardModel: Sendable {
         return kdIntraClass.map { "\(kd)+intra×\(String(format: "%.3g", $0)) L_kd" } ?? "\(kd) L_kd"
     }
 
-    /// The information-entropy chart: its softmax temperature when it is not the paper's 1.
     /// The adversarial chart: how the discrepancy is measured and its weight; under `--adversarial-sure`, the teacher
     /// probability an image needs to count (the word "discrepancy" gives way: the chart's title is short).
     var adversarialLabel: String {
@@ -141,6 +140,7 @@ public struct DashboardModel: Sendable {
     /// The one-hot chart: "balanced" when its targets are the class-balanced assignment.
     var ohLabel: String { balancedOneHot ? "balanced L_oh" : "one-hot L_oh" }
 
+    /// The information-entropy chart: its softmax temperature when it is not the paper's 1.
     var ieLabel: String { ieTemperature.map { "info entropy τ\(String(format: "%.3g", $0)) L_ie" } ?? "info entropy L_ie" }
 
     /// The charts of the loss panel for this kind of run, in display order.

@@ -127,12 +127,10 @@ public enum DAFLIteration {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in conditional.map { $0.forward(z, labels: t) } }
-        var (generated, drive) = conditioned ?? generator.forward(z)
+        let (raw, drive) = conditioned ?? generator.forward(z)
         // `mask` (0 or 1 per pixel, beyond the paper): the images keep the generator's pixels inside and are the
         // background outside; only the pixels inside pass gradient back to the generator.
-        if let mask {
-            generated = generated * mask + Tensor(shape: mask.shape, data: mask.data.map { (1 - $0) * background })
-        }
+        let generated = mask.map { raw * $0 + Tensor(shape: $0.shape, data: $0.data.map { (1 - $0) * background }) } ?? raw
         // Teacher and student see the jittered view; the image priors judge the picture as generated.
         let images = jitter.map { generated.jittered(dy: $0.dy, dx: $0.dx, mirrored: $0.mirrored) } ?? generated
         let (logits, features) = teacher.forwardWithFeatures(images)
