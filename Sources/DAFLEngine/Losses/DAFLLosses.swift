@@ -97,7 +97,12 @@ public enum DAFLLoss {
     /// disagreeing with what the teacher is sure of.
     public static func discrepancyKL(teacher: Tensor, student: Tensor) -> Tensor {
         precondition(teacher.shape == student.shape && teacher.rank == 2, "discrepancyKL: teacher \(teacher.shape) vs student \(student.shape)")
-        return (teacher.softmax() * (teacher.logSoftmax() - student.logSoftmax())).sum() * (1 / Float(teacher.shape[0]))
+        return klTerms(teacher: teacher, student: student).sum() * (1 / Float(teacher.shape[0]))
+    }
+
+    /// p_t · (log p_t − log p_s) per row and class: the KL's terms before they are summed.
+    static func klTerms(teacher: Tensor, student: Tensor) -> Tensor {
+        teacher.softmax() * (teacher.logSoftmax() - student.logSoftmax())
     }
 
     /// `discrepancyKL` counted only on the images the teacher is sure of (`--adversarial-sure P`, beyond the paper): each
@@ -120,8 +125,7 @@ public enum DAFLLoss {
             guard p[row..<(row &+ k)].max()! >= sure else { continue }
             for j in 0..<k { mask[row &+ j] = 1 }
         }
-        let perClass = teacher.softmax() * (teacher.logSoftmax() - student.logSoftmax())
-        return (perClass * Tensor(shape: [n, k], data: mask)).sum() * (1 / Float(n))
+        return (klTerms(teacher: teacher, student: student) * Tensor(shape: [n, k], data: mask)).sum() * (1 / Float(n))
     }
 
     /// The discrepancy `measure` names.
