@@ -28,6 +28,11 @@ under a cosine schedule. The test split only measures. It prints the test accura
 --steps 0            only measure the start
 --freeze conv1,...   layers left untrained; --hint W adds W · MSE between the student's 60 features and
                      the teacher's at the kept units; --loss mse|l1 replaces the KL by a loss on the logits.
+--anchor W           adds W · the squared distance of the student's weights from its start (L2-SP)
+--sure-weight G      weighs each image's KL by the teacher's top probability to the power G (G < 0: the
+                     images the teacher is unsure of count more)
+--drop-hardest P     leaves out the share P of each batch with the largest KL (self-paced); --drop-easiest P
+                     the share with the smallest
 """
 
 import argparse
@@ -177,6 +182,14 @@ def main():
                          "teacher's top class logit, each scaled to unit length (Jacobian matching, Srinivas & Fleuret 2018)")
     ap.add_argument("--erase", type=float, default=0.0,
                     help="share of images with a random rectangle (up to half the side each way) set to black, before the teacher labels them")
+    ap.add_argument("--anchor", type=float, default=0.0,
+                    help="weight of the squared distance of the student's weights from its start (L2-SP)")
+    ap.add_argument("--sure-weight", type=float, default=0.0,
+                    help="weight each image's KL by the teacher's top probability to this power")
+    ap.add_argument("--drop-hardest", type=float, default=0.0,
+                    help="leave out this share of each batch: the images with the largest KL (self-paced)")
+    ap.add_argument("--drop-easiest", type=float, default=0.0,
+                    help="leave out this share of each batch: the images with the smallest KL")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -229,6 +242,7 @@ def main():
         logits = s.fc2(scale("fc1", F.relu(s.fc1(feature))))
         return logits, (feature[:, kept["conv3"]] if gradual else feature)
 
+    start = {n: p.detach().clone() for n, p in student.named_parameters()}
     frozen = {n for n in a.freeze.split(",") if n}
     opt = torch.optim.Adam([p for n, p in student.named_parameters() if n.split(".")[0] not in frozen], lr=a.lr)
     x_test, y_test = D.load_fashion(D.FASHION_DIR, "test", D.FASHION_MEAN, D.FASHION_STD)
@@ -270,7 +284,17 @@ def main():
                 t_logits = mixed_forward(teacher, x, a.mix_layer, lam, perm)
             s_logits = mixed_forward(student, x, a.mix_layer, lam, perm)
             t_feature = s_feature = None
-        if a.loss == "kl":
+        if a.loss == "kl" and a.sure_weight != 0:
+            pt = F.softmax(t_logits, 1)
+            w = pt.max(1).values.pow(a.sure_weight)
+            per = (pt * (F.log_softmax(t_logits, 1) - F.log_softmax(s_logits, 1))).sum(1)
+            loss = (w * per).sum() / w.sum()
+        elif a.loss == "kl" and (a.drop_hardest > 0 or a.drop_easiest > 0):
+            per = F.kl_div(F.log_softmax(s_logits, 1), F.softmax(t_logits, 1), reduction="none").sum(1)
+            order, n_b = per.argsort(), per.shape[0]
+            keep = order[int(round(n_b * a.drop_easiest)): n_b - int(round(n_b * a.drop_hardest))]
+            loss = per[keep].mean()
+        elif a.loss == "kl":
             loss = F.kl_div(F.log_softmax(s_logits, 1), F.softmax(t_logits, 1), reduction="batchmean")
         elif a.loss == "mse":
             loss = F.mse_loss(s_logits, t_logits)
@@ -287,6 +311,8 @@ def main():
             gt = gt / (gt.norm(dim=1, keepdim=True) + 1e-8)
             gs = gs / (gs.norm(dim=1, keepdim=True) + 1e-8)
             loss = loss + a.jacobian * (gs - gt).pow(2).sum(1).mean()
+        if a.anchor > 0:
+            loss = loss + a.anchor * sum((p - start[n]).pow(2).sum() for n, p in student.named_parameters())
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -188,6 +188,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             }
         }
         pruning = plan
+        if let path = config.studentWeights, info == nil { try Self.loadStudentWeights(path, into: student) }
         if let w = config.kdHint, w > 0 {
             guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5, narrow.unitScales == nil else {
                 throw WeightsError(file: teacherPath, problem: "--kd-hint needs a LeNet-5 teacher and a LeNet-5-half student (not fading: no --student-init gradual)")
@@ -605,6 +606,16 @@ public final class DAFLTrainer: @unchecked Sendable {
         if viewsMoved > 0 { event.viewsKept = Double(viewsKept) / Double(viewsMoved) * 100 }
         viewsMoved = 0; viewsKept = 0
         sink(.step(event))
+    }
+
+    /// Overwrites the student's weights with a file's (`--student-weights`), after checking that they fit it.
+    private static func loadStudentWeights(_ path: String, into student: any Classifier) throws {
+        guard let mine = student as? LeNet5 else { throw WeightsError(file: path, problem: "--student-weights needs a LeNet-5 student") }
+        let (theirs, _, _) = try ModelFile.loadClassifier(URL(fileURLWithPath: path))
+        guard theirs.width == mine.width, theirs.classes == mine.classes, theirs.inChannels == mine.inChannels else {
+            throw WeightsError(file: path, problem: "--student-weights: the file holds a \(theirs.width.rawValue) for \(theirs.classes) classes and \(theirs.inChannels) channel(s); the student is a \(mine.width.rawValue) for \(mine.classes) classes and \(mine.inChannels) channel(s)")
+        }
+        for (m, t) in zip(mine.parameters, theirs.parameters) { m.data = t.data }
     }
 
     /// DAFL's generator can collapse (Adam at lr_G 0.2 can saturate its tanh): every image the same,

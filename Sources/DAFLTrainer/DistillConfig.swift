@@ -174,6 +174,10 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// pruned to the student's width (`LeNet5.inheritUnits(of:)`); or `gradual`, the whole teacher, whose
     /// units outside that set fade out over `pruneFade` iterations before it becomes the pruned student.
     public var studentInit: String? = nil
+    /// A LeNet-5 weights file (safetensors, PyTorch `state_dict` names: a student trained in PyTorch, or a start
+    /// computed by a script) the student starts from in place of `studentInit`'s start (nil: none). Read once,
+    /// when the run starts; a resume continues from its checkpoint.
+    public var studentWeights: String? = nil
     /// With `studentInit` `gradual`: iterations over which the dropped units' outputs fall from 1 to 0
     /// (nil: half the run, pinned when the run starts so that a longer resume keeps it).
     public var pruneFade: Int? = nil
@@ -318,6 +322,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if !["random", "teacher", "gradual"].contains(studentInit ?? "random") { p.append("--student-init must be random, teacher or gradual") }
         if let i = studentInit, i != "random", (student ?? "lenet5-half") != "lenet5-half" { p.append("--student-init \(i) needs a LeNet-5 student (lenet5-half)") }
         if let f = pruneFade, !(1...Swift.max(iterations, 1)).contains(f) { p.append("--prune-fade must be between 1 and --iterations (\(iterations))") }
+        if studentWeights != nil && studentInit == "gradual" { p.append("--student-weights and --student-init gradual cannot be combined (the fading student is the whole teacher)") }
+        if studentWeights != nil, (student ?? "lenet5-half") != "lenet5-half" { p.append("--student-weights needs a LeNet-5 student (lenet5-half)") }
         if pruneFade != nil && studentInit != "gradual" { p.append("--prune-fade needs --student-init gradual") }
         if studentInit == "gradual" && (studentEMA ?? 0) > 0 { p.append("--student-init gradual and --student-ema cannot be combined (the average would span two widths)") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
@@ -356,7 +362,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "generator_mask": "\(generatorMask ?? false)", "adversarial_sure": "\(adversarialSure ?? 0)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "kd_hint": "\(kdHint ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "boundary_stop": "\(boundaryStop ?? false)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
-            "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random",
+            "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random", "student_weights": studentWeights ?? "none",
             "prune_fade": "\(pruneFade ?? 0)",
             "student_freeze": frozenStudentLayers.isEmpty ? "none" : frozenStudentLayers.joined(separator: ","), "seed": "\(seed)",
             "eval_every": "\(evalEvery)", "checkpoint_every": "\(checkpointEvery)", "samples_every": "\(samplesEvery)",

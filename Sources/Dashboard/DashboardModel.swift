@@ -175,7 +175,9 @@ public struct DashboardModel: Sendable {
             beta = Double(c.settings["beta"] ?? "") ?? beta
             ohWeight = Double(c.settings["oh"] ?? "") ?? ohWeight
             discrepancyMeasure = c.settings["discrepancy"] ?? discrepancyMeasure
-            studentStart = c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
+            // A weights file replaces --student-init's start (`--student-weights`).
+            studentStart = c.settings["student_weights"].flatMap { $0 == "none" ? nil : "file" }
+                ?? c.settings["student_init"].flatMap { $0 == "random" ? nil : $0 }
             boundaryToward = c.settings["boundary_toward"].flatMap { $0 == "uniform" ? nil : $0 }
             boundaryStop = c.settings["boundary_stop"] == "true"
             kdStandardized = c.settings["kd_standardize"] == "true"

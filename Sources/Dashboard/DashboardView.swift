@@ -175,13 +175,15 @@ public enum DashboardView {
         if let t = model.teacherAccuracy { o.reference = (t, String(format: "teacher %.2f%%", t), theme.color("teacher")) }
         let best = model.bestStudentAccuracy.map { String(format: "  best %.2f%%", $0) } ?? ""
         // With --student-ema or --student-swa the curve is the weight average's; the trained student's latest value beside it.
-        // A student pruned from the teacher says so (short enough for 120 columns): its curve starts high for that reason.
+        // A student pruned from the teacher, or started from a weights file, says so (short enough for 120 columns):
+        // its curve starts high for that reason.
         // A gradually pruned one shows how far its dropped units have faded, live.
         // Student-side options beyond the KL ("SAM 0.05, CE×0.1") follow; the title then says "pruned" alone to fit.
         let extras = model.studentExtras.map { ", " + $0 } ?? ""
         let frozen = (model.frozenStudentLayers.map { ", \($0) frozen" } ?? "") + extras
         let plain = switch model.studentStart {
         case "teacher": extras.isEmpty ? "student acc. (pruned teacher\(frozen))" : "student (pruned\(frozen))"
+        case "file": extras.isEmpty ? "student acc. (from a weights file\(frozen))" : "student (from file\(frozen))"
         case "gradual": model.fadingUnitsScale.map { String(format: "student acc. (fading ×%.2f", $0) + frozen + ")" }
             ?? "student acc. (gradual pruning\(frozen))"
         default: model.studentExtras.map { "student (\($0))" } ?? "student test accuracy"

@@ -37,6 +37,12 @@ import Testing
                                     settings: ["iterations": "100", "student_init": "teacher", "procedural": "0.5"],
                                     classNames: [], resumed: false, teacherAccuracy: 90.5)))
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("student (pruned, proc 50%)"))
+        // A student started from a weights file (`--student-weights`) says that instead of the pruned teacher.
+        m.apply(.config(ConfigEvent(step: 0, time: 0, run: "testrun", preset: "cpu",
+                                    settings: ["iterations": "100", "student_init": "teacher", "student_weights": "lsq.safetensors"],
+                                    classNames: [], resumed: false, teacherAccuracy: 90.5)))
+        let f = DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText()
+        #expect(f.contains("student acc. (from a weights file)") && !f.contains("pruned teacher"), "\(f)")
     }
 
     /// A gradually pruned student shows its dropped units' multiplier while they fade, then that it is pruned.
