@@ -290,6 +290,14 @@ public final class DAFLTrainer: @unchecked Sendable {
         return final + (config.lrG - final) * c
     }
 
+    /// The adversarial term's weight for the iteration after `done` ones under `--adversarial-final`: a cosine from
+    /// `base` (at 0) to `adversarialFinal` (at the last iteration). `base` itself without it.
+    static func adversarialWeight(_ config: DistillConfig, base: Float, done: Int) -> Float {
+        guard let final = config.adversarialFinal else { return base }
+        let c = Float(0.5 * (1 + cos(Double.pi * Double(Swift.min(done, config.iterations)) / Double(Swift.max(config.iterations, 1)))))
+        return final + (base - final) * c
+    }
+
     /// The end of the fade: the wide student, its dropped units now at 0, becomes the half-width student
     /// computing the same function, with its weights and optimizer moments at the kept units.
     private func finishPruning() throws {
@@ -410,9 +418,11 @@ public final class DAFLTrainer: @unchecked Sendable {
             ? Tensor(shape: [b, generators[0].channels, preprocessing.size, preprocessing.size],
                      data: ProceduralImages.masks(count: b, side: preprocessing.size, channels: generators[0].channels, rng: &rng))
             : nil
+        var iterationWeights = weights
+        iterationWeights.adversarial = Self.adversarialWeight(config, base: weights.adversarial, done: step)
         let (r, images) = DAFLIteration.run(generator: generators[active], teacher: teacher, student: student,
                                             generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
-                                            noise: z, weights: weights, targets: targets, conditional: active == 0 ? conditional : nil,
+                                            noise: z, weights: iterationWeights, targets: targets, conditional: active == 0 ? conditional : nil,
                                             kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
                                             kdIntraClass: config.kdIntraClass ?? 0, kdDecoupled: config.kdDecoupled ?? 0,
                                             background: preprocessing.blackAndWhite.black, jitter: jitter,
@@ -589,7 +599,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                               beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
                               lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
                               hist: hist, histEntropy: entropy, stepsPerSecond: rate)
-        if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(weights.adversarial) }
+        if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(Self.adversarialWeight(config, base: weights.adversarial, done: step &- 1)) }
         if weights.tv > 0 { event.tv = Double(r.totalVariation); event.tvWeight = Double(weights.tv) }
         if weights.border > 0 { event.border = Double(r.borderDeviation); event.borderWeight = Double(weights.border) }
         if weights.symmetry > 0 { event.sym = Double(r.mirrorAsymmetry); event.symWeight = Double(weights.symmetry) }

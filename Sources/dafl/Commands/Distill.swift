@@ -121,6 +121,8 @@ struct Distill: ParsableCommand {
     var studentInit: String?
     @Option(help: "Start the student from this LeNet-5-half weights file (safetensors with PyTorch's state_dict names, e.g. a student trained in PyTorch) in place of --student-init's start; read once, when the run starts.")
     var studentWeights: String?
+    @Option(help: "The adversarial term's weight at the last iteration: the weight follows a cosine from --adversarial to this (default: constant).")
+    var adversarialFinal: Float?
     @Option(help: "Student layers left as they start, never trained: comma-separated names (e.g. conv1: with --student-init teacher, the teacher's own first filters).")
     var studentFreeze: String?
     @Option(help: "With --student-init gradual: iterations over which the teacher's dropped units fade from 1 to 0 before the student becomes half width (default: half the run).")
@@ -216,6 +218,7 @@ struct Distill: ParsableCommand {
         if let v = generatorOutput { c.generatorOutput = v }
         if let v = studentInit { c.studentInit = v }
         if let v = studentWeights { c.studentWeights = v }
+        if let v = adversarialFinal { c.adversarialFinal = v }
         if let v = studentFreeze { c.studentFreeze = v }
         if let v = pruneFade { c.pruneFade = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
