@@ -286,16 +286,20 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// (at 0) to `lrGFinal` (at the last iteration). Nil without it: the rate stays as set.
     static func generatorRate(_ config: DistillConfig, done: Int) -> Float? {
         guard let final = config.lrGFinal else { return nil }
-        let c = Float(0.5 * (1 + cos(Double.pi * Double(Swift.min(done, config.iterations)) / Double(Swift.max(config.iterations, 1)))))
-        return final + (config.lrG - final) * c
+        return cosine(from: config.lrG, to: final, done: done, of: config.iterations)
+    }
+
+    /// A cosine from `start` (after 0 iterations) to `end` (after `total`, and beyond).
+    static func cosine(from start: Float, to end: Float, done: Int, of total: Int) -> Float {
+        let c = Float(0.5 * (1 + cos(Double.pi * Double(Swift.min(done, total)) / Double(Swift.max(total, 1)))))
+        return end + (start - end) * c
     }
 
     /// The adversarial term's weight for the iteration after `done` ones under `--adversarial-final`: a cosine from
     /// `base` (at 0) to `adversarialFinal` (at the last iteration). `base` itself without it.
     static func adversarialWeight(_ config: DistillConfig, base: Float, done: Int) -> Float {
         guard let final = config.adversarialFinal else { return base }
-        let c = Float(0.5 * (1 + cos(Double.pi * Double(Swift.min(done, config.iterations)) / Double(Swift.max(config.iterations, 1)))))
-        return final + (base - final) * c
+        return cosine(from: base, to: final, done: done, of: config.iterations)
     }
 
     /// The end of the fade: the wide student, its dropped units now at 0, becomes the half-width student
