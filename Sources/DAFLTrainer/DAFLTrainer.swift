@@ -501,7 +501,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             let base = config.studentLRSchedule == "cosine" ? studentOptimizer.learningRate : config.lrS
             studentOptimizer.learningRate = base * Self.warmupFactor(config, done: step)
         }
-        emitStep(r, generator: active, seconds: Date().timeIntervalSince(t0))
+        emitStep(r, generator: active, adversarialWeight: iterationWeights.adversarial, seconds: Date().timeIntervalSince(t0))
         watchForCollapse(r, generator: active)
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r, targets: targets) }
         if step % config.evalEvery == 0 || step == config.iterations {
@@ -589,7 +589,9 @@ public final class DAFLTrainer: @unchecked Sendable {
         return (x, t)
     }
 
-    private func emitStep(_ r: IterationResult, generator active: Int, seconds: Double) {
+    /// Sends the iteration's step event: its losses, the weights it used (`adversarialWeight` under `--adversarial-final`), the
+    /// teacher's classes for its images and the memory's fill.
+    private func emitStep(_ r: IterationResult, generator active: Int, adversarialWeight: Float, seconds: Double) {
         let k = teacher.classes
         var hist = [Int](repeating: 0, count: k)
         for c in r.teacherClasses { hist[c] += 1 }
@@ -603,7 +605,7 @@ public final class DAFLTrainer: @unchecked Sendable {
                               beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
                               lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
                               hist: hist, histEntropy: entropy, stepsPerSecond: rate)
-        if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(Self.adversarialWeight(config, base: weights.adversarial, done: step &- 1)) }
+        if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(adversarialWeight) }
         if weights.tv > 0 { event.tv = Double(r.totalVariation); event.tvWeight = Double(weights.tv) }
         if weights.border > 0 { event.border = Double(r.borderDeviation); event.borderWeight = Double(weights.border) }
         if weights.symmetry > 0 { event.sym = Double(r.mirrorAsymmetry); event.symWeight = Double(weights.symmetry) }
