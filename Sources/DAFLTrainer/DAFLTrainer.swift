@@ -169,7 +169,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             guard let narrow = student as? LeNet5, let wide = teacher as? LeNet5 else {
                 throw WeightsError(file: teacherPath, problem: "--student-init \(start) needs a LeNet-5 teacher and student (--student-init random starts from random weights)")
             }
-            if start == "teacher" && info == nil {
+            if start == "teacher" && info == nil && config.studentWeights == nil {   // a weights file replaces the pruned start
                 do { try narrow.inheritUnits(of: wide) } catch { throw WeightsError(file: teacherPath, problem: "--student-init teacher: \(error)") }
             } else if start == "gradual" {
                 let p = GradualPruning(teacher: wide, narrowWidths: narrow.hiddenWidths, fadeIterations: config.pruneFade ?? 1)
