@@ -415,8 +415,9 @@ public final class DAFLTrainer: @unchecked Sendable {
             let span = UInt64(2 &* n &+ 1)
             return DAFLIteration.Jitter(dy: Int(rng.next() % span) &- n, dx: Int(rng.next() % span) &- n, mirrored: rng.next() & 1 == 1)
         }
-        // Generators take turns; the one whose turn it is generates, is judged and steps.
-        let active = step % generators.count
+        // Generators take turns, and the one whose turn it is generates, is judged and steps; or, with
+        // --generators-together, each does in every iteration.
+        let turn = config.generatorsTogether == true ? Array(generators.indices) : [step % generators.count]
         // Drawn only when on, so runs without it keep their random stream.
         let mask = config.generatorMask == true
             ? Tensor(shape: [b, generators[0].channels, preprocessing.size, preprocessing.size],
@@ -424,37 +425,48 @@ public final class DAFLTrainer: @unchecked Sendable {
             : nil
         var iterationWeights = weights
         iterationWeights.adversarial = Self.adversarialWeight(config, base: weights.adversarial, done: step)
-        let (r, images) = DAFLIteration.run(generator: generators[active], teacher: teacher, student: student,
-                                            generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
-                                            noise: z, weights: iterationWeights, targets: targets, conditional: active == 0 ? conditional : nil,
-                                            kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
-                                            kdIntraClass: config.kdIntraClass ?? 0, kdDecoupled: config.kdDecoupled ?? 0,
-                                            background: preprocessing.blackAndWhite.black, jitter: jitter,
-                                            balancedOneHot: config.balancedOneHot ?? false, mask: mask, adversarialSure: config.adversarialSure ?? 0, keepImages: true)
-        guard r.finite else {
-            let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
-                         ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry), ("saturation", r.saturation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
-            setState(.halted)
-            sink(.halt(HaltEvent(step: step, time: elapsed, reason: "non-finite-loss",
-                                 detail: "at iteration \(step + 1): \(which.joined(separator: ", ")); no weight was updated",
-                                 safeCheckpoint: lastCheckpoint)))
-            sink(.end(EndEvent(step: step, time: elapsed, reason: "halted", bestStudentAccuracy: bestStudentAccuracy,
-                               lastStudentAccuracy: lastStudentAccuracy)))
-            return false
+        var generated: [(generator: Int, result: IterationResult, images: Tensor?)] = []
+        for (k, active) in turn.enumerated() {
+            let noise = k == 0 ? z : Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
+            let (r, images) = DAFLIteration.run(generator: generators[active], teacher: teacher, student: student,
+                                                generatorOptimizer: generatorOptimizers[active], studentOptimizer: studentOptimizer,
+                                                noise: noise, weights: iterationWeights, targets: targets, conditional: active == 0 ? conditional : nil,
+                                                kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
+                                                kdIntraClass: config.kdIntraClass ?? 0, kdDecoupled: config.kdDecoupled ?? 0,
+                                                background: preprocessing.blackAndWhite.black, jitter: jitter,
+                                                balancedOneHot: config.balancedOneHot ?? false, mask: mask, adversarialSure: config.adversarialSure ?? 0, keepImages: true)
+            guard r.finite else {
+                let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
+                             ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry), ("saturation", r.saturation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }
+                // Together, the generators before this one have stepped already.
+                let untouched = k == 0 ? "no weight was updated" : "\(generatorName(active))'s step was not taken (the \(k) before it were)"
+                setState(.halted)
+                sink(.halt(HaltEvent(step: step, time: elapsed, reason: "non-finite-loss",
+                                     detail: "at iteration \(step + 1): \(which.joined(separator: ", ")); \(untouched)",
+                                     safeCheckpoint: lastCheckpoint)))
+                sink(.end(EndEvent(step: step, time: elapsed, reason: "halted", bestStudentAccuracy: bestStudentAccuracy,
+                                   lastStudentAccuracy: lastStudentAccuracy)))
+                return false
+            }
+            generated.append((active, r, images))
         }
+        let (active, r, images) = generated[0]
         step += 1
-        if let images, config.replayBatches > 0 {
-            var batches = [(images.data, r.teacherLogits)]
-            for _ in 0..<(config.replayFresh ?? 0) {
-                batches.append(FreshBatches.draw(from: generators[active], conditional: active == 0 ? conditional : nil, teacher: teacher,
-                                                 latent: config.latent, batch: b, rng: &rng))
-            }
-            if let pick = config.replayPick, pick.hasPrefix("rare") {
-                batches = [FreshBatches.pickRare(images: batches.flatMap(\.0), logits: batches.flatMap(\.1), imageSize: images.count / b,
-                                                 classes: teacher.classes, counts: replay.classCounts(), size: b, surestFirst: pick == "rare-sure")]
-            }
+        if images != nil, config.replayBatches > 0 {
             memoryKept = 0
-            for (x, l) in batches { memoryKept &+= replay.add(images: x, logits: l, keepRare: config.replayKeepRare.map(Double.init)) }
+            for (active, r, images) in generated {
+                guard let images else { continue }
+                var batches = [(images.data, r.teacherLogits)]
+                for _ in 0..<(config.replayFresh ?? 0) {
+                    batches.append(FreshBatches.draw(from: generators[active], conditional: active == 0 ? conditional : nil, teacher: teacher,
+                                                     latent: config.latent, batch: b, rng: &rng))
+                }
+                if let pick = config.replayPick, pick.hasPrefix("rare") {
+                    batches = [FreshBatches.pickRare(images: batches.flatMap(\.0), logits: batches.flatMap(\.1), imageSize: images.count / b,
+                                                     classes: teacher.classes, counts: replay.classCounts(), size: b, surestFirst: pick == "rare-sure")]
+                }
+                for (x, l) in batches { memoryKept &+= replay.add(images: x, logits: l, keepRare: config.replayKeepRare.map(Double.init)) }
+            }
             for i in 1..<config.studentSteps {
                 let (x, t) = replayBatch(boundary: i >= config.studentSteps - (config.boundaryBatches ?? 1))
                 let hint = hintUnits.map { units in (target: Self.columns(GradMode.noGrad { teacher.forwardWithFeatures(x).features }, units),
@@ -502,7 +514,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             studentOptimizer.learningRate = base * Self.warmupFactor(config, done: step)
         }
         emitStep(r, generator: active, adversarialWeight: iterationWeights.adversarial, seconds: Date().timeIntervalSince(t0))
-        watchForCollapse(r, generator: active)
+        for (k, g) in generated.enumerated() { watchForCollapse(g.result, generator: g.generator, newer: generated.count - 1 - k) }
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r, targets: targets) }
         if step % config.evalEvery == 0 || step == config.iterations {
             if selection != nil {
@@ -636,10 +648,11 @@ public final class DAFLTrainer: @unchecked Sendable {
 
     /// DAFL's generator can collapse (Adam at lr_G 0.2 can saturate its tanh): every image the same,
     /// one class. With `collapseReset` the generator starts afresh; otherwise the user is warned once per episode.
-    private func watchForCollapse(_ r: IterationResult, generator i: Int) {
+    /// `newer`: batches added to the memory after this generator's in this iteration (generators stepping together).
+    private func watchForCollapse(_ r: IterationResult, generator i: Int, newer: Int = 0) {
         singleClassSteps[i] = Set(r.teacherClasses).count == 1 ? singleClassSteps[i] + 1 : 0
         if let n = config.collapseReset, n > 0, singleClassSteps[i] >= n {
-            resetGenerator(i, afterSingleClassSteps: singleClassSteps[i])
+            resetGenerator(i, afterSingleClassSteps: singleClassSteps[i], newer: newer)
         } else if singleClassSteps[i] == Self.collapseWarningSteps {
             sink(.control(ControlEvent(step: step, time: elapsed, action: "warning",
                                        key: "\(generatorName(i)) collapsed: the teacher sees one class in every image it generated for \(Self.collapseWarningSteps) \(turns); it rarely recovers: --resume from a checkpoint before it, or start another --seed",
@@ -664,9 +677,9 @@ public final class DAFLTrainer: @unchecked Sendable {
     /// A collapsed generator cannot leave its fixed point (with every image identical, the last batch
     /// norm passes back exactly zero gradient): start it afresh and forget its collapsed batches (with
     /// generators taking turns, every K-th from the newest).
-    private func resetGenerator(_ i: Int, afterSingleClassSteps n: Int) {
+    private func resetGenerator(_ i: Int, afterSingleClassSteps n: Int, newer: Int = 0) {
         reinitialiseGenerator(i)
-        replay.dropNewest(n, stride: generators.count)
+        replay.dropNewest(n, stride: generators.count, skipping: newer)
         singleClassSteps[i] = 0
         sink(.control(ControlEvent(step: step, time: elapsed, action: "generator-reset",
                                    key: "\(generatorName(i)) collapsed (one class for \(n) \(turns)): re-initialised it and dropped its last \(n) batches from replay",

@@ -89,13 +89,13 @@ struct ReplayBuffer {
 
     /// Forgets `n` recently added batches, every `stride`-th from the newest back (a collapsed generator's
     /// output: with generators taking turns, its batches are every `stride`-th).
-    mutating func dropNewest(_ n: Int, stride: Int = 1) {
+    mutating func dropNewest(_ n: Int, stride: Int = 1, skipping newer: Int = 0) {
         guard n > 0, !images.isEmpty else { return }
         version &+= 1
         // Oldest first, then drop from the tail; the next write goes after the survivors.
         let order = images.count < capacity ? Array(images.indices) : Array(next..<images.count) + Array(0..<next)
         let last = order.count - 1, step = Swift.max(stride, 1)
-        let dropped = Set((0..<n).map { last - $0 * step }.filter { $0 >= 0 })
+        let dropped = Set((0..<n).map { last - newer - $0 * step }.filter { $0 >= 0 })
         let keep = order.indices.filter { !dropped.contains($0) }.map { order[$0] }
         images = keep.map { images[$0] }
         logits = keep.map { logits[$0] }

@@ -68,11 +68,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dirA.appendingPathComponent("generator-2.safetensors").path))
     }
 
+    /// `--generators-together`: every generator generates, is judged and steps in every iteration; the memory
+    /// gets one batch from each; logged, and resumed exactly.
+    @Test func togetherEveryGeneratorStepsEveryIteration() throws {
+        var c = Self.config(iterations: 3); c.generatorsTogether = true
+        let box = EventBox(), dir = try TrainerTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try TrainerTests.trainer(c, dir: dir, box: box)
+        t.send(.stepOnce); t.send(.stop(reason: "stopped"))
+        let start = t.generators.map { $0.namedParameters.map(\.1.data) }
+        #expect(t.run(startPaused: true) == .stopped)
+        #expect(t.generatorOptimizers.map(\.stepCount) == [1, 1])
+        for i in 0..<2 { #expect(t.generators[i].namedParameters.map(\.1.data) != start[i], "generator \(i + 1)") }
+        #expect(t.replay.images.count == 2 && box.steps.count == 1)
+        #expect(box.all.contains { if case .config(let e) = $0 { e.settings["generators_together"] == "true" } else { false } })
+        #expect(Self.config().settings["generators_together"] == "false")
+
+        let (a, b) = try straightAndResumed(c)
+        defer { for t in [a, b] { try? FileManager.default.removeItem(at: t.runDir) } }
+        #expect(b.run() == .completed)
+        #expect(a.generatorOptimizers.map(\.stepCount) == [3, 3])
+        #expect(a.student.namedParameters.map(\.1.data) == b.student.namedParameters.map(\.1.data))
+        for i in 0..<2 { #expect(a.generators[i].namedParameters.map(\.1.data) == b.generators[i].namedParameters.map(\.1.data)) }
+    }
+
     @Test func badValuesAreNamed() {
         for k in [0, 9] {
             var c = Self.config(); c.generators = k
             #expect(c.problems().contains { $0.contains("--generators must be between 1 and 8") })
         }
+        var alone = Self.config(); alone.generators = 1; alone.generatorsTogether = true
+        #expect(alone.problems().contains { $0.contains("--generators-together needs --generators 2 or more") })
         var c = Self.config(); c.targeted = true
         #expect(c.problems().contains { $0.contains("--generators above 1 cannot be combined with --targeted") })
     }

@@ -28,6 +28,14 @@ import Testing
         #expect(r.images == [[2], [3], [6], [8]])
     }
 
+    /// With generators stepping together, a collapsed one's batches are every K-th, after the newer ones of its iteration.
+    @Test func dropNewestSkippingLeavesTheNewerGeneratorsBatches() {
+        var r = ReplayBuffer(capacity: 8, imageSize: 1, classes: 1)
+        for i in 0..<8 { r.add(images: [Float(i)], logits: [Float(i)]) }   // iterations of generators A, B: 0A 1B 2A 3B …
+        r.dropNewest(2, stride: 2, skipping: 1)   // A's last two: 6, 4
+        #expect(r.images == [[0], [1], [2], [3], [5], [7]] && r.logits == [[0], [1], [2], [3], [5], [7]])
+    }
+
     /// Balanced draws: every class held comes up about equally often, however rare, and the index
     /// follows ring overwrites (a class that left the memory is never drawn).
     @Test func balancedDrawsGiveEachHeldClassAnEqualShare() {
