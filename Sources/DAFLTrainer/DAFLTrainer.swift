@@ -211,7 +211,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let made = generators, first0 = conditional.map { c in
             c.conditioning == .noise ? c.generator.parameters + c.labelEmbedding.parameters.map(\.1) : c.parameters
         }
-        generatorOptimizers = made.enumerated().map { i, g in Adam(i == 0 ? first0 ?? g.parameters : g.parameters, lr: config.lrG) }
+        generatorOptimizers = made.enumerated().map { i, g in Adam(i == 0 ? first0 ?? g.parameters : g.parameters, lr: config.lrG, betas: (config.generatorBeta1 ?? 0.9, 0.999)) }
         studentOptimizer = Self.makeStudentOptimizer(config, student.parameters)
         studentOptimizer.learningRate *= Self.warmupFactor(config, done: 0)
         if let plan, let wide = student as? LeNet5, wide.unitScales != nil {

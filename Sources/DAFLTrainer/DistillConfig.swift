@@ -68,6 +68,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// With `generators` above 1, every generator generates, is judged and steps in every iteration, instead of
     /// one per iteration in turn: the memory gets K batches an iteration from K places, at K times the generator's cost.
     public var generatorsTogether: Bool? = nil
+    /// The generators' Adam β1 (nil: 0.9, the reference's; GANs commonly use 0.5, a shorter memory of past gradients).
+    public var generatorBeta1: Float? = nil
     /// The teacher judges each generated batch rolled by up to this many pixels each way and mirrored
     /// with probability ½ (DeepInversion's jitter; nil or 0: off, as in the reference).
     public var jitter: Int? = nil
@@ -339,6 +341,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if studentInit == "gradual" && (studentEMA ?? 0) > 0 { p.append("--student-init gradual and --student-ema cannot be combined (the average would span two widths)") }
         if let r = generatorRestart, r < 0 { p.append("--generator-restart must be 0 (never) or a number of iterations") }
         if let g = generators, !(1...8).contains(g) { p.append("--generators must be between 1 and 8") }
+        if let b = generatorBeta1, !(b >= 0 && b < 1) { p.append("--generator-beta1 must be at least 0 and below 1") }
         if generatorsTogether == true && generatorCount < 2 { p.append("--generators-together needs --generators 2 or more") }
         if generatorCount > 1 && targeted == true { p.append("--generators above 1 cannot be combined with --targeted (one label embedding)") }
         if let c = conditioning, ConditionalGenerator.Conditioning(rawValue: c) == nil { p.append("--conditioning must be noise or batchnorm") }
@@ -372,7 +375,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
-            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "generators_together": "\(generatorsTogether ?? false)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "generator_mask": "\(generatorMask ?? false)", "adversarial_sure": "\(adversarialSure ?? 0)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
+            "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "generators_together": "\(generatorsTogether ?? false)", "generator_beta1": "\(generatorBeta1 ?? 0.9)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "generator_mask": "\(generatorMask ?? false)", "adversarial_sure": "\(adversarialSure ?? 0)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "kd_hint": "\(kdHint ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "boundary_stop": "\(boundaryStop ?? false)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",
             "generator_output": generatorOutput ?? "batchnorm", "student_init": studentInit ?? "random", "student_weights": studentWeights ?? "none",
             "prune_fade": "\(pruneFade ?? 0)",

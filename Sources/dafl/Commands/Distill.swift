@@ -70,6 +70,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Re-initialise the generator after this many single-class steps in a row (0: never).") var collapseReset: Int?
     @Option(help: "Re-initialise the generator every N iterations, keeping the replay memory (0: never).") var generatorRestart: Int?
     @Option(help: "Generators that take turns, an iteration each, filling one replay memory (1: the reference's one).") var generators: Int?
+    @Option(help: "The generators' Adam beta1 (0.9: the reference's).") var generatorBeta1: Float?
     @Flag(help: "With --generators K, every generator steps in every iteration (K batches an iteration) instead of taking turns.") var generatorsTogether = false
     @Option(help: "The teacher judges each generated batch rolled by up to N pixels each way and mirrored half the time (0: off).") var jitter: Int?
     @Flag(help: "Targeted generation: each image is generated for a uniformly drawn class (noise × class embedding) and the one-hot term is the cross-entropy against it (docs/PRESETS.md).")
@@ -185,6 +186,7 @@ struct Distill: ParsableCommand {
         if let v = jitter { c.jitter = v }
         if let v = generators { c.generators = v }
         if generatorsTogether { c.generatorsTogether = true }
+        if let v = generatorBeta1 { c.generatorBeta1 = v }
         if targeted { c.targeted = true }
         if let v = conditioning { c.conditioning = v }
         if let v = studentEMA { c.studentEMA = v }
