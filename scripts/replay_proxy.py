@@ -26,6 +26,7 @@ under a cosine schedule. The test split only measures. It prints the test accura
 --binarize T         with --data real: every training pixel set to black or white at grey threshold T, as the
                      generator's saturated tanh makes its images (a measure of what grey levels are worth)
 --steps 0            only measure the start
+--save FILE          write the trained student (LeNet-5-half, PyTorch's names) for other scripts to measure
 --freeze conv1,...   layers left untrained; --hint W adds W · MSE between the student's 60 features and
                      the teacher's at the kept units; --loss mse|l1 replaces the KL by a loss on the logits.
 --anchor W           adds W · the squared distance of the student's weights from its start (L2-SP)
@@ -172,6 +173,7 @@ def main():
     ap.add_argument("--loss", choices=["kl", "mse", "l1"], default="kl")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--save", help="write the trained student here (safetensors, PyTorch's names; not with --init gradual)")
     ap.add_argument("--mix-layer", choices=["input", "conv1", "conv2", "conv3", "fc1"], default="input",
                     help="where the pairs are mixed: the pixels (as --augment mixup), or both networks' outputs of that layer")
     ap.add_argument("--teacher-views", choices=["one", "flip", "shift"], default="one",
@@ -321,6 +323,12 @@ def main():
         if (step + 1) % 500 == 0:
             print("step %d  test accuracy %.2f %%" % (step + 1, accuracy(fade)), flush=True)
     print("final %.2f %%" % accuracy(0.0))
+    if a.save:
+        if gradual:
+            sys.exit("--save: a gradually pruned student is the wide net; save the pruned ones only")
+        from safetensors.torch import save_file
+        save_file({k: v.detach().contiguous() for k, v in student.state_dict().items()}, a.save)
+        print("saved", a.save)
 
 
 if __name__ == "__main__":
