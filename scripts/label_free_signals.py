@@ -3,10 +3,10 @@
 agreement with the teacher (argmax) and KL(teacher ‖ student) on generated images of the *other* runs, and on its
 own run's memory, against its test accuracy (Spearman's rank correlation).
 
-    /usr/bin/python3 scripts/label_free_signals.py RUN_DIR [RUN_DIR ...]
+    /usr/bin/python3 scripts/label_free_signals.py [--batches N] [--threads T] RUN_DIR [RUN_DIR ...]
 
-Each RUN_DIR holds `student.safetensors` and `checkpoint-00001000.safetensors` (whose replay memory gives 16 of its
-batches, drawn with a fixed seed, to the pool). Measures only; test labels never choose anything.
+Each RUN_DIR holds `student.safetensors` and `checkpoint-00001000.safetensors` (whose replay memory gives N of its
+batches, 16 by default, drawn with a fixed seed, to the pool). Measures only; test labels never choose anything.
 """
 import os
 import statistics
@@ -25,9 +25,15 @@ def spearman(a, b):
 
 
 def main():
-    torch.set_num_threads(1)
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("runs", nargs="+")
+    ap.add_argument("--batches", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    runs = [d for d in sys.argv[1:] if os.path.exists(os.path.join(d, "student.safetensors"))
+    runs = [d for d in a.runs if os.path.exists(os.path.join(d, "student.safetensors"))
             and os.path.exists(os.path.join(d, "checkpoint-00001000.safetensors"))]
     x, y = D.load_fashion(split="test")
     teacher = D.load_lenet5(D.SHIPPED_TEACHER)
@@ -35,7 +41,7 @@ def main():
     for i, d in enumerate(runs):
         with safe_open(os.path.join(d, "checkpoint-00001000.safetensors"), "pt") as f:
             keys = [k for k in f.keys() if k.startswith("replay.images.")]
-            pick = torch.randperm(len(keys))[:16].tolist()
+            pick = torch.randperm(len(keys))[:a.batches].tolist()
             images = torch.cat([f.get_tensor(keys[j]) for j in pick]).view(-1, 1, 32, 32)
         pool.append(images)
         owner += [i] * len(images)
