@@ -23,7 +23,7 @@ NAMES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "
 BANDS = [(0, .5), (.5, .7), (.7, .9), (.9, .99), (.99, 1.01)]
 
 
-def describe(name, teacher, student, x):
+def describe(name, teacher, student, x, batch=None):
     with torch.no_grad():
         tp, sp = teacher(x).softmax(1), student(x).softmax(1)
     conf, agree = tp.max(1).values, (tp.argmax(1) == sp.argmax(1)).float()
@@ -36,6 +36,11 @@ def describe(name, teacher, student, x):
               + (f"{agree[m].mean() * 100:5.1f} %" if m.any() else "   –"))
     freq = tp.argmax(1).bincount(minlength=10).float() / len(x) * 100
     print("    teacher's classes: " + ", ".join(f"{n} {f:.0f}" for n, f in zip(NAMES, freq.tolist())) + " (%)")
+    print("    teacher's mean probabilities: " + ", ".join(f"{n} {f:.1f}" for n, f in zip(NAMES, (tp.mean(0) * 100).tolist())) + " (%)")
+    if batch:
+        # What the information-entropy term sees: each batch's mean probabilities, and the largest class's share in them.
+        top = tp[: len(x) // batch * batch].view(-1, batch, tp.shape[1]).mean(1).max(1).values
+        print(f"    each batch's mean probabilities, the largest class's share: median {top.median() * 100:.1f} %")
 
 
 def by_age(teacher, student, batches):
@@ -62,7 +67,7 @@ def main():
             memory = torch.cat(batches)
         student = D.load_lenet5(os.path.join(d, "student.safetensors"), half=True)
         print(f"{d} ({os.path.basename(ckpt)}, {len(keys)} batches)")
-        describe("memory", teacher, student, memory)
+        describe("memory", teacher, student, memory, batch=batches[0].shape[0])
         if ages:
             by_age(teacher, student, batches)
         describe("test split", teacher, student, xt)
