@@ -302,6 +302,13 @@ public final class DAFLTrainer: @unchecked Sendable {
         return cosine(from: base, to: final, done: done, of: config.iterations)
     }
 
+    /// The information-entropy weight for the iteration after `done` ones under `--beta-final`: a cosine from `base`
+    /// (at 0) to `betaFinal` (at the last iteration). `base` itself without it.
+    static func betaWeight(_ config: DistillConfig, base: Float, done: Int) -> Float {
+        guard let final = config.betaFinal else { return base }
+        return cosine(from: base, to: final, done: done, of: config.iterations)
+    }
+
     /// The end of the fade: the wide student, its dropped units now at 0, becomes the half-width student
     /// computing the same function, with its weights and optimizer moments at the kept units.
     private func finishPruning() throws {
@@ -425,6 +432,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             : nil
         var iterationWeights = weights
         iterationWeights.adversarial = Self.adversarialWeight(config, base: weights.adversarial, done: step)
+        iterationWeights.beta = Self.betaWeight(config, base: weights.beta, done: step)
         var generated: [(generator: Int, result: IterationResult, images: Tensor?)] = []
         for (k, active) in turn.enumerated() {
             let noise = k == 0 ? z : Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
@@ -513,7 +521,7 @@ public final class DAFLTrainer: @unchecked Sendable {
             let base = config.studentLRSchedule == "cosine" ? studentOptimizer.learningRate : config.lrS
             studentOptimizer.learningRate = base * Self.warmupFactor(config, done: step)
         }
-        emitStep(r, generator: active, adversarialWeight: iterationWeights.adversarial, seconds: Date().timeIntervalSince(t0))
+        emitStep(r, generator: active, adversarialWeight: iterationWeights.adversarial, beta: iterationWeights.beta, seconds: Date().timeIntervalSince(t0))
         for (k, g) in generated.enumerated() { watchForCollapse(g.result, generator: g.generator, newer: generated.count - 1 - k) }
         if let images, step % config.samplesEvery == 0 || step == 1 { emitSamples(images, r, targets: targets) }
         if step % config.evalEvery == 0 || step == config.iterations {
@@ -603,7 +611,7 @@ public final class DAFLTrainer: @unchecked Sendable {
 
     /// Sends the iteration's step event: its losses, the weights it used (`adversarialWeight` under `--adversarial-final`), the
     /// teacher's classes for its images and the memory's fill.
-    private func emitStep(_ r: IterationResult, generator active: Int, adversarialWeight: Float, seconds: Double) {
+    private func emitStep(_ r: IterationResult, generator active: Int, adversarialWeight: Float, beta: Float, seconds: Double) {
         let k = teacher.classes
         var hist = [Int](repeating: 0, count: k)
         for c in r.teacherClasses { hist[c] += 1 }
@@ -614,7 +622,7 @@ public final class DAFLTrainer: @unchecked Sendable {
         let rate = Double(recentStepTimes.count) / recentStepTimes.reduce(0, +)
         var event = StepEvent(step: step, time: elapsed, oh: Double(r.oneHot), a: Double(r.activation), ie: Double(r.entropy),
                               kd: Double(r.distillation), total: Double(r.total), alpha: Double(weights.alpha),
-                              beta: Double(weights.beta), ohWeight: Double(weights.oneHot),
+                              beta: Double(beta), ohWeight: Double(weights.oneHot),
                               lrG: Double(generatorOptimizer.learningRate), lrS: Double(studentOptimizer.learningRate),
                               hist: hist, histEntropy: entropy, stepsPerSecond: rate)
         if weights.adversarial > 0 { event.adv = Double(r.discrepancy); event.advWeight = Double(adversarialWeight) }

@@ -33,6 +33,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// (at the first) to this (nil: constant). A student near its teacher gains less from images made to
     /// split them than a student that is far.
     public var adversarialFinal: Float? = nil
+    /// The information-entropy weight β follows a cosine from `weights.beta` (first iteration) to this (last), nil: constant.
+    /// Late in a run the adversary outweighs the entropy term and the generator's batches lose classes; a growing β holds them.
+    public var betaFinal: Float? = nil
     public var lrS: Float
     public var weights: LossWeights
     /// `adam` or `sgd` for the student.
@@ -296,6 +299,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             if !(f >= 0 && f.isFinite) { p.append("--adversarial-final must be 0 or more") }
             else if !(weights.adversarial > 0) { p.append("--adversarial-final needs --adversarial above 0 (the weight it ends at starts there)") }
         }
+        if let f = betaFinal, !(f >= 0 && f.isFinite) { p.append("--beta-final must be 0 or more") }
         if generatorProject28 == true && (student ?? "lenet5-half") != "lenet5-half" { p.append("--generator-project28 is for 28×28 picture sets (MNIST, Fashion-MNIST), not CIFAR's 32×32") }
         if augmentation.project28 && (student ?? "lenet5-half") != "lenet5-half" { p.append("--augment project28 is for 28×28 picture sets (MNIST, Fashion-MNIST), not CIFAR's 32×32") }
         if let w = kdHint, !(w >= 0 && w <= 100) { p.append("--kd-hint must be in [0, 100] (0: off)") }
@@ -370,7 +374,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var settings: [String: String] {
         [
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
-            "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "adversarial_final": adversarialFinal.map { "\($0)" } ?? "constant", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "saturation": "\(weights.saturation)",
+            "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "adversarial_final": adversarialFinal.map { "\($0)" } ?? "constant", "beta_final": betaFinal.map { "\($0)" } ?? "constant", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "saturation": "\(weights.saturation)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",

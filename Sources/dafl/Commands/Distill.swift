@@ -125,6 +125,8 @@ struct Distill: ParsableCommand {
     var studentWeights: String?
     @Option(help: "The adversarial term's weight at the last iteration: the weight follows a cosine from --adversarial to this (default: constant).")
     var adversarialFinal: Float?
+    @Option(help: "The information-entropy weight β at the last iteration: β follows a cosine from --beta to this (default: constant).")
+    var betaFinal: Float?
     @Option(help: "Student layers left as they start, never trained: comma-separated names (e.g. conv1: with --student-init teacher, the teacher's own first filters).")
     var studentFreeze: String?
     @Option(help: "With --student-init gradual: iterations over which the teacher's dropped units fade from 1 to 0 before the student becomes half width (default: half the run).")
@@ -223,6 +225,7 @@ struct Distill: ParsableCommand {
         if let v = studentInit { c.studentInit = v }
         if let v = studentWeights { c.studentWeights = v }
         if let v = adversarialFinal { c.adversarialFinal = v }
+        if let v = betaFinal { c.betaFinal = v }
         if let v = studentFreeze { c.studentFreeze = v }
         if let v = pruneFade { c.pruneFade = v }
         if let v = studentOptimizer { c.studentOptimizer = v }
