@@ -34,7 +34,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// split them than a student that is far.
     public var adversarialFinal: Float? = nil
     /// The information-entropy weight β follows a cosine from `weights.beta` (first iteration) to this (last), nil: constant.
-    /// Late in a run the adversary outweighs the entropy term and the generator's batches lose classes; a growing β holds them.
+    /// Late in a run the adversary outweighs the entropy term and the generator's batches lose classes; a growing β was
+    /// meant to hold them (on one seed it barely evened them: docs/PRESETS.md, twenty-third session).
     public var betaFinal: Float? = nil
     public var lrS: Float
     public var weights: LossWeights
