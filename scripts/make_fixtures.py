@@ -863,6 +863,25 @@ def ie_temperature():
 
 
 @case
+def ie_memory():
+    name = "ie_memory"
+    seed(name)
+    logits = torch.randn(16, 10) * 3
+    # A lopsided memory mix, as a run's end holds: one class a third, some almost absent.
+    memory = torch.softmax(torch.randn(10) * 2, 0)
+
+    def run(dtype):
+        ld = leaf(logits, dtype)
+        q = 0.25 * F.softmax(ld, 1).mean(0) + 0.75 * memory.to(dtype)
+        y = (q * torch.log10(q)).sum()
+        y.backward()
+        return {"logits": logits, "memory": memory, "y": y, "dlogits": ld.grad}
+    meta = {"op": "loss_ie_memory", "formula": "q = 0.25 * mean_0 softmax(logits, 1) + 0.75 * memory; sum q*log10(q)", "gout": "1",
+            "memory": "constant (no gradient)"}
+    return name, run, meta, {"logits"}
+
+
+@case
 def kd_decoupled():
     name = "kd_decoupled"
     seed(name)

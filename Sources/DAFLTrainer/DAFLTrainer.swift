@@ -433,6 +433,8 @@ public final class DAFLTrainer: @unchecked Sendable {
         var iterationWeights = weights
         iterationWeights.adversarial = Self.adversarialWeight(config, base: weights.adversarial, done: step)
         iterationWeights.beta = Self.betaWeight(config, base: weights.beta, done: step)
+        // --ie-memory: the memory's class mix as the iteration starts (nil while empty: the batch alone).
+        let memoryMix = weights.ieMemory < 1 ? replay.meanProbabilities() : nil
         var generated: [(generator: Int, result: IterationResult, images: Tensor?)] = []
         for (k, active) in turn.enumerated() {
             let noise = k == 0 ? z : Tensor(shape: [b, config.latent], data: rng.normal(count: b * config.latent))
@@ -442,7 +444,8 @@ public final class DAFLTrainer: @unchecked Sendable {
                                                 kdTemperature: config.kdTemperature ?? 1, kdStandardized: config.kdStandardize ?? false,
                                                 kdIntraClass: config.kdIntraClass ?? 0, kdDecoupled: config.kdDecoupled ?? 0,
                                                 background: preprocessing.blackAndWhite.black, jitter: jitter,
-                                                balancedOneHot: config.balancedOneHot ?? false, mask: mask, adversarialSure: config.adversarialSure ?? 0, keepImages: true)
+                                                balancedOneHot: config.balancedOneHot ?? false, mask: mask, adversarialSure: config.adversarialSure ?? 0,
+                                                memoryMix: memoryMix, keepImages: true)
             guard r.finite else {
                 let which = [("one-hot", r.oneHot), ("activation", r.activation), ("information entropy", r.entropy),
                              ("distillation", r.distillation), ("discrepancy", r.discrepancy), ("total variation", r.totalVariation), ("feature similarity", r.featureSimilarity), ("border", r.borderDeviation), ("symmetry", r.mirrorAsymmetry), ("saturation", r.saturation)].filter { !$0.1.isFinite }.map { "\($0.0) = \($0.1)" }

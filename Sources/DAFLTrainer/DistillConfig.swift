@@ -274,6 +274,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if weights.saturation > 0 && generatorOutput == "linear" { p.append("--saturation needs a tanh output (--generator-output batchnorm or grey): linear has no tanh to saturate") }
         if let r = replayBatch, !(2...65_536).contains(r) { p.append("--replay-batch must be between 2 and 65536 images") }
         if weights.ieTemperature == 0 { p.append("--ie-temperature must be positive") }
+        if !(weights.ieMemory > 0 && weights.ieMemory <= 1) { p.append("--ie-memory must be in (0, 1] (the batch's share of the class mix; 1: the batch alone)") }
+        if weights.ieMemory < 1 && replayBatches < 1 { p.append("--ie-memory needs --replay of at least 1 (the memory whose class mix it reads)") }
         if !(1...8).contains(weights.borderBand) { p.append("--border-band must be between 1 and 8 pixels") }
         if !["adam", "sgd"].contains(studentOptimizer) { p.append("--student-optimizer must be adam or sgd") }
         if !["constant", "cosine"].contains(studentLRSchedule) { p.append("--lr-s-schedule must be constant or cosine") }
@@ -375,7 +377,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     public var settings: [String: String] {
         [
             "batch": "\(batch)", "iterations": "\(iterations)", "latent": "\(latent)", "generator_width": "\(generatorWidth)",
-            "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "adversarial_final": adversarialFinal.map { "\($0)" } ?? "constant", "beta_final": betaFinal.map { "\($0)" } ?? "constant", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "saturation": "\(weights.saturation)",
+            "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "adversarial_final": adversarialFinal.map { "\($0)" } ?? "constant", "beta_final": betaFinal.map { "\($0)" } ?? "constant", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "ie_memory": "\(weights.ieMemory)", "saturation": "\(weights.saturation)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
             "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",

@@ -1,3 +1,4 @@
+import Foundation
 import DAFLEngine
 
 /// The most recent generated batches with the teacher's logits, for extra student updates.
@@ -16,6 +17,29 @@ struct ReplayBuffer {
     }
 
     var sampleCount: Int { images.isEmpty ? 0 : images.count * (images[0].count / imageSize) }
+
+    /// The teacher's mean softmax over every held image (from the stored logits), or nil while the memory is empty:
+    /// the class mix `--ie-memory` judges each new batch with.
+    func meanProbabilities() -> [Float]? {
+        guard !logits.isEmpty, classes > 0 else { return nil }
+        let k = classes
+        var sum = [Double](repeating: 0, count: k), rows = 0
+        var e = [Double](repeating: 0, count: k)
+        for batch in logits {
+            batch.withUnsafeBufferPointer { lp in
+                for r in 0..<(lp.count / k) {
+                    let row = lp.baseAddress! + r &* k
+                    var top = row[0]
+                    for c in 1..<k where row[c] > top { top = row[c] }
+                    var z = 0.0
+                    for c in 0..<k { e[c] = Foundation.exp(Double(row[c] - top)); z += e[c] }
+                    for c in 0..<k { sum[c] += e[c] / z }
+                    rows &+= 1
+                }
+            }
+        }
+        return rows == 0 ? nil : sum.map { Float($0 / Double(rows)) }
+    }
 
     /// Named tensors for a checkpoint: the batches in slot order and the write position.
     func stateTensors() -> [(String, [Int], [Float])] {

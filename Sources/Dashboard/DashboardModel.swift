@@ -86,6 +86,9 @@ public struct DashboardModel: Sendable {
     public var generatorScheduled = false
     /// The information-entropy term's softmax temperature (`--ie-temperature`) when it is not 1.
     public var ieTemperature: Double?
+    /// The batch's share of the class mix the information-entropy term balances, the rest the memory's (`--ie-memory`), when
+    /// below 1; the chart's title gives the memory's share ("entropy +mem 75% L_ie").
+    public var ieMemory: Double?
     /// The one-hot term pulls toward a class-balanced assignment, not each image's argmax (`--balanced-one-hot`).
     public var balancedOneHot = false
     /// The adversarial term counts only images the teacher is at least this sure of (`--adversarial-sure`).
@@ -141,7 +144,11 @@ public struct DashboardModel: Sendable {
     var ohLabel: String { balancedOneHot ? "balanced L_oh" : "one-hot L_oh" }
 
     /// The information-entropy chart: its softmax temperature when it is not the paper's 1.
-    var ieLabel: String { ieTemperature.map { "info entropy τ\(String(format: "%.3g", $0)) L_ie" } ?? "info entropy L_ie" }
+    var ieLabel: String {
+        // With the memory's share the title drops "info" to fit a third of 120 columns.
+        (ieMemory == nil ? "info entropy" : "entropy") + (ieTemperature.map { " τ" + String(format: "%.3g", $0) } ?? "")
+            + (ieMemory.map { " +mem " + String(format: "%.0f", (1 - $0) * 100) + "%" } ?? "") + " L_ie"
+    }
 
     /// The charts of the loss panel for this kind of run, in display order.
     public var chartSeries: [(key: String, label: String)] {
@@ -186,6 +193,7 @@ public struct DashboardModel: Sendable {
             balancedOneHot = c.settings["balanced_one_hot"] == "true"
             adversarialSure = c.settings["adversarial_sure"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             ieTemperature = c.settings["ie_temperature"].flatMap(Double.init).flatMap { $0 == 1 ? nil : $0 }
+            ieMemory = c.settings["ie_memory"].flatMap(Double.init).flatMap { $0 < 1 ? $0 : nil }
             kdDecoupled = c.settings["kd_decoupled"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             var extras = [("student_sam", "SAM "), ("kd_hard", "CE×"), ("kd_hint", "hint×")].compactMap { key, label in
                 c.settings[key].flatMap(Double.init).flatMap { $0 > 0 ? label + String(format: "%.3g", $0) : nil }

@@ -1,3 +1,4 @@
+import Foundation
 import DAFLEngine
 import Testing
 @testable import DAFLTrainer
@@ -14,6 +15,18 @@ import Testing
         #expect(r.images.isEmpty)
         r.add(images: [7], logits: [7])
         #expect(r.images == [[7]])
+    }
+
+    /// `--ie-memory`'s class mix: the teacher's softmax averaged over every held image, none while empty.
+    @Test func meanProbabilitiesAverageEveryHeldImagesSoftmax() {
+        var r = ReplayBuffer(capacity: 2, imageSize: 1, classes: 2)
+        #expect(r.meanProbabilities() == nil)
+        r.add(images: [0, 0], logits: [0, 0, 100, 0])          // one image even, one sure of class 0
+        r.add(images: [0], logits: [0, Float(log(3.0))])        // 1/4, 3/4
+        let m = r.meanProbabilities()!
+        #expect(Swift.abs(m[0] - (0.5 + 1 + 0.25) / 3) < 1e-6 && Swift.abs(m[0] + m[1] - 1) < 1e-6)
+        r.add(images: [0], logits: [0, 0])                      // evicts the first batch
+        #expect(Swift.abs(r.meanProbabilities()![0] - (0.25 + 0.5) / 2) < 1e-6)
     }
 
     /// With generators taking turns, a collapsed one's batches are every K-th from the newest: only those go.

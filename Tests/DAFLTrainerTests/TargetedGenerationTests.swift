@@ -378,6 +378,23 @@ func expectLoggedAndResumedExactly(_ config: DistillConfig, key: String, value: 
         #expect(bad.problems().contains { $0.contains("--ie-temperature must be positive") })
     }
 
+    /// `--ie-memory S`: the entropy term of the batch mixed with the memory's classes; logged, resumed exactly, another
+    /// generator from the second iteration on (the first finds the memory empty); refused out of (0, 1] or without a memory.
+    @Test func ieMemoryIsLoggedResumedAndTrains() throws {
+        var c = TrainerTests.tinyConfig(iterations: 4)
+        c.weights.ieMemory = 0.25
+        try expectLoggedAndResumedExactly(c, key: "ie_memory", value: "0.25", off: "1.0")
+        let (a, b, box) = try runBoth(c, TrainerTests.tinyConfig(iterations: 4))
+        #expect(a.generator.namedParameters.map(\.1.data) != b.generator.namedParameters.map(\.1.data))
+        #expect(box.steps.count == 4 && box.steps.allSatisfy { $0.ie.isFinite })
+        var bad = c; bad.weights.ieMemory = 0
+        #expect(bad.problems().contains { $0.contains("--ie-memory must be in (0, 1]") })
+        bad.weights.ieMemory = 1.5
+        #expect(bad.problems().contains { $0.contains("--ie-memory must be in (0, 1]") })
+        bad = c; bad.replayBatches = 0; bad.studentSteps = 1
+        #expect(bad.problems() == ["--ie-memory needs --replay of at least 1 (the memory whose class mix it reads)"])
+    }
+
     /// `--saturation W`: the generator is pushed off two-level pictures; logged per step, resumed exactly, refused without a tanh.
     @Test func saturationPriorIsLoggedResumedAndTrains() throws {
         var c = TrainerTests.tinyConfig(iterations: 4)

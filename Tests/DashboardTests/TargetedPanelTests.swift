@@ -148,6 +148,13 @@ import Testing
         c.settings["ie_temperature"] = "0.5"
         m.apply(.config(c))
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("info entropy τ0.5 L_ie"))
+        // `--ie-memory`: the chart says how much of the mix the term balances is the memory's.
+        c.settings["ie_temperature"] = "1.0"; c.settings["ie_memory"] = "0.25"
+        m.apply(.config(c))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("entropy +mem 75% L_ie"))
+        c.settings["ie_memory"] = "1.0"
+        m.apply(.config(c))
+        #expect(!DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("+mem"))
         // `--balanced-one-hot`: the one-hot chart says its targets are the balanced assignment.
         #expect(!DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("balanced L_oh"))
         c.settings["balanced_one_hot"] = "true"

@@ -24,16 +24,20 @@ public struct LossWeights: Sendable, Equatable, Codable {
     /// Weight of the mean log cosh of the generator's drive (before its tanh), a prior against two-level
     /// pictures (`DAFLLoss.saturation`; 0: plain DAFL).
     public var saturation: Float
+    /// The batch's share S of the class mix the information-entropy term judges, the replay memory's mean softmax
+    /// making up the rest (`DAFLLoss.informationEntropy(_:temperature:memory:share:)`; 1: the batch alone, the paper's).
+    public var ieMemory: Float
 
     public init(oneHot: Float = 1, alpha: Float = 0.1, beta: Float = 5, adversarial: Float = 0, discrepancy: Discrepancy = .l1,
                 tv: Float = 0, diversity: Float = 0, border: Float = 0, borderBand: Int = DAFLLoss.borderBand, symmetry: Float = 0,
-                ieTemperature: Float = 1, saturation: Float = 0) {
+                ieTemperature: Float = 1, saturation: Float = 0, ieMemory: Float = 1) {
         self.oneHot = oneHot; self.alpha = alpha; self.beta = beta; self.adversarial = adversarial
         self.discrepancy = discrepancy; self.tv = tv; self.diversity = diversity; self.border = border; self.borderBand = borderBand
         self.symmetry = symmetry; self.ieTemperature = ieTemperature; self.saturation = saturation
+        self.ieMemory = ieMemory
     }
 
-    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand, symmetry, ieTemperature, saturation }
+    enum CodingKeys: String, CodingKey { case oneHot, alpha, beta, adversarial, discrepancy, tv, diversity, border, borderBand, symmetry, ieTemperature, saturation, ieMemory }
 
     /// Checkpoints written before `adversarial` existed decode with it at 0.
     public init(from decoder: Decoder) throws {
@@ -50,6 +54,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
         symmetry = try c.decodeIfPresent(Float.self, forKey: .symmetry) ?? 0
         ieTemperature = try c.decodeIfPresent(Float.self, forKey: .ieTemperature) ?? 1
         saturation = try c.decodeIfPresent(Float.self, forKey: .saturation) ?? 0
+        ieMemory = try c.decodeIfPresent(Float.self, forKey: .ieMemory) ?? 1
     }
 }
 
@@ -104,6 +109,9 @@ public struct IterationResult: Sendable {
 ///
 /// With `mask` (beyond the paper, `--generator-mask`) each image is cut to a shape: the background outside it.
 ///
+/// With `memoryMix` and `LossWeights.ieMemory` below 1 (beyond the paper) the information-entropy term judges the batch
+/// mixed with that class mix (the replay memory's mean softmax).
+///
 /// With `jitter` (beyond the paper, as DeepInversion) the teacher and the student see the batch rolled and
 /// mirrored; the image priors judge it as generated, and `keepImages` returns the view the teacher labelled.
 ///
@@ -123,7 +131,8 @@ public enum DAFLIteration {
                            generatorOptimizer: Optimizer, studentOptimizer: Optimizer,
                            noise z: Tensor, weights w: LossWeights, targets: [Int]? = nil, conditional: ConditionalGenerator? = nil,
                            kdTemperature: Float = 1, kdStandardized: Bool = false, kdIntraClass: Float = 0, kdDecoupled: Float = 0, background: Float = 0, jitter: Jitter? = nil,
-                           balancedOneHot: Bool = false, mask: Tensor? = nil, adversarialSure: Float = 0, keepImages: Bool = false) -> (IterationResult, Tensor?) {
+                           balancedOneHot: Bool = false, mask: Tensor? = nil, adversarialSure: Float = 0, memoryMix: [Float]? = nil,
+                           keepImages: Bool = false) -> (IterationResult, Tensor?) {
         generatorOptimizer.zeroGrad()
         studentOptimizer.zeroGrad()
         let conditioned = targets.flatMap { t in conditional.map { $0.forward(z, labels: t) } }
@@ -137,7 +146,9 @@ public enum DAFLIteration {
         let lOH = conditioned != nil ? Tensor.crossEntropy(logits, targets: targets!)
             : balancedOneHot ? DAFLLoss.balancedOneHot(logits) : DAFLLoss.oneHot(logits)
         let lA = DAFLLoss.activation(features)
-        let lIE = DAFLLoss.informationEntropy(logits, temperature: w.ieTemperature)
+        let lIE = w.ieMemory < 1 && memoryMix != nil
+            ? DAFLLoss.informationEntropy(logits, temperature: w.ieTemperature, memory: memoryMix!, share: w.ieMemory)
+            : DAFLLoss.informationEntropy(logits, temperature: w.ieTemperature)
         let lKD = DAFLLoss.distillation(student: student(images.detached()), teacher: logits.detached(),
                                         temperature: kdTemperature, standardized: kdStandardized, intraClass: kdIntraClass, decoupled: kdDecoupled)
         var generatorLoss = lOH * w.oneHot + lA * w.alpha + lIE * w.beta

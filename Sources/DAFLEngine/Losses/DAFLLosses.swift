@@ -69,6 +69,21 @@ public enum DAFLLoss {
         return (p * p.log10()).sum()
     }
 
+    /// `informationEntropy` of the batch judged with what came before it (`--ie-memory S`, beyond the paper): Σₖ qₖ·log₁₀ qₖ
+    /// of q = S·p + (1 − S)·m, p the batch-mean softmax and m a constant class mix (the replay memory's mean softmax).
+    /// The batch term balances each batch alone, and against the adversary it loses: at the end of a run every batch
+    /// leans to the same classes, and the memory the student learns from holds almost no Coat or Sneaker. Judged with
+    /// the memory, a batch lowers the term most by bringing what the memory lacks. S = 1 is `informationEntropy`.
+    /// ```swift
+    /// let lIE = DAFLLoss.informationEntropy(teacherLogits, memory: replay.meanProbabilities()!, share: 0.25)
+    /// ```
+    public static func informationEntropy(_ logits: Tensor, temperature: Float = 1, memory m: [Float], share: Float) -> Tensor {
+        let p = (temperature == 1 ? logits : logits * (1 / temperature)).softmax().meanOverBatch()
+        precondition(m.count == p.count, "informationEntropy: a memory mix of \(m.count) classes for \(p.count)")
+        let q = p * share + Tensor(shape: p.shape, data: m.map { $0 * (1 - share) })
+        return (q * q.log10()).sum()
+    }
+
     /// Mean log cosh of the generator's drive (its last convolution's output, before the tanh; PyTorch
     /// `torch.log(torch.cosh(h)).mean()`): how far the tanh is pushed into saturation. The DAFL generator's drive grows
     /// to hundreds, so its pictures are two-level; Fashion-MNIST's have grey levels (shading, texture), which the

@@ -37,6 +37,8 @@ struct Distill: ParsableCommand {
     var symmetry: Float?
     @Option(name: .customLong("ie-temperature"), help: "Temperature of the softmax the information-entropy term averages (1: the paper's; below 1 it balances the teacher's class counts more than its soft mass).")
     var ieTemperature: Float?
+    @Option(name: .customLong("ie-memory"), help: "The batch's share S of the class mix the information-entropy term balances; the replay memory's mean teacher softmax makes up 1 − S, so a batch gains by bringing the classes the memory lacks (1: the batch alone, the paper's).")
+    var ieMemory: Float?
     @Option(help: "Weight of the saturation prior: the mean log cosh of the generator's drive before its tanh, which the generator minimises: grey levels instead of two-level pictures (0: off).")
     var saturation: Float?
     @Option(help: "Pixels along each edge that --border holds at black (1–8; default 2).")
@@ -161,6 +163,7 @@ struct Distill: ParsableCommand {
         if let v = border { c.weights.border = v }
         if let v = symmetry { c.weights.symmetry = v }
         if let v = ieTemperature { c.weights.ieTemperature = v }
+        if let v = ieMemory { c.weights.ieMemory = v }
         if let v = saturation { c.weights.saturation = v }
         if let v = borderBand { c.weights.borderBand = v }
         if let v = diversity { c.weights.diversity = v }

@@ -100,6 +100,22 @@ import Testing
         #expect(DAFLLoss.informationEntropy(unsure, temperature: 0.1).item > DAFLLoss.informationEntropy(unsure).item + 0.5)
     }
 
+    /// `--ie-memory`: the batch's mean softmax mixed with a constant class mix, against PyTorch.
+    @Test func informationEntropyWithMemoryMatchesTorch() throws {
+        let f = try Fixture("ie_memory")
+        let l = f.tensor("logits", grad: true), memory = f.values("memory")
+        let loss = DAFLLoss.informationEntropy(l, memory: memory, share: 0.25)
+        expectClose([loss.item], f.values("y"), "ie memory")
+        loss.backward()
+        expectClose(l.grad ?? [], f.values("dlogits"), "ie memory dlogits")
+        // Share 1 is the batch alone; a batch of the class the memory lacks scores lower than one of the class it holds most.
+        #expect(Swift.abs(DAFLLoss.informationEntropy(f.tensor("logits"), memory: memory, share: 1).item - DAFLLoss.informationEntropy(f.tensor("logits")).item) < 1e-6)
+        let rare = memory.indices.min { memory[$0] < memory[$1] }!, common = memory.indices.max { memory[$0] < memory[$1] }!
+        func allOf(_ c: Int) -> Tensor { Tensor(shape: [4, 10], data: (0..<40).map { $0 % 10 == c ? 20 : 0 }) }
+        #expect(DAFLLoss.informationEntropy(allOf(rare), memory: memory, share: 0.25).item
+                < DAFLLoss.informationEntropy(allOf(common), memory: memory, share: 0.25).item - 0.05)
+    }
+
     /// Decoupled distillation (DKD), the teacher's argmax as the target: β = 8 on raw logits, and β = 4 on z-scored
     /// logits at T = 2 (`--kd-standardize --kd-temperature 2 --kd-decoupled 4`).
     @Test func decoupledDistillation() throws {

@@ -64,6 +64,9 @@ import Testing
         gradCheck([skewed]) { DAFLLoss.balancedOneHot($0[0]) }
         gradCheck([logits]) { DAFLLoss.informationEntropy($0[0]) }
         gradCheck([logits]) { DAFLLoss.informationEntropy($0[0], temperature: 0.5) }
+        let mix: [Float] = [0.35, 0.2, 0.15, 0.1, 0.08, 0.05, 0.04, 0.02, 0.008, 0.002]
+        gradCheck([logits]) { DAFLLoss.informationEntropy($0[0], memory: mix, share: 0.25) }
+        gradCheck([logits]) { DAFLLoss.informationEntropy($0[0], temperature: 0.5, memory: mix, share: 0.6) }
         gradCheck([randn([2, 1, 5, 5], seed: 55, scale: 3)]) { DAFLLoss.saturation($0[0]) }
         let f = Tensor(shape: [8, 12], data: randn([8, 12], seed: 34).data.map { Swift.abs($0) + 0.05 })
         gradCheck([f]) { DAFLLoss.activation($0[0]) }
