@@ -17,14 +17,14 @@ DEFAULTS = {"targeted": "false", "conditioning": "noise", "student_ema": "0.0", 
             "boundary_toward": "uniform", "boundary_steps": "5", "stable_views": "false", "kd_standardize": "true", "view_labels": "teacher", "kd_intra_class": "0.0", "select": "last", "student_weight_decay": "0.0", "replay_class_cap": "1.0", "replay_keep_rare": "1.0", "student_warmup": "0",
             "replay_batch": "128", "kd_decoupled": "0.0", "lr_g_final": "constant", "ie_temperature": "1.0", "saturation": "0.0",
             "student_sam": "0.0", "kd_hard": "0.0", "kd_hint": "0.0", "generator_project28": "false", "replay_fresh": "0", "replay_pick": "all", "boundary_stop": "false", "procedural": "0.0", "boundary_procedural": "false",
-            "balanced_one_hot": "false", "generator_mask": "false", "adversarial_sure": "0.0", "student_weights": "none", "adversarial_final": "constant", "student_optimizer": "adam", "student_momentum": "0.0", "generators_together": "false", "generator_beta1": "0.9", "beta_final": "constant", "ie_memory": "1.0"}
+            "balanced_one_hot": "false", "generator_mask": "false", "adversarial_sure": "0.0", "student_weights": "none", "adversarial_final": "constant", "student_optimizer": "adam", "student_momentum": "0.0", "generators_together": "false", "generator_beta1": "0.9", "beta_final": "constant", "ie_memory": "1.0", "impressions": "0", "impression_share": "0.25", "impression_steps": "40"}
 # Logs written before a setting existed ran without it.
 BEFORE = {"student_swa": "off", "student_init": "random", "student_freeze": "none", "prune_fade": "0", "diversity": "0.0", "border": "0.0", "border_band": "2", "jitter": "0",
           "generators": "1", "symmetry": "0.0", "boundary_samples": "0.0", "boundary_batches": "1", "boundary_toward": "uniform", "boundary_steps": "5",
           "stable_views": "false", "kd_standardize": "false", "view_labels": "teacher", "kd_intra_class": "0.0", "select": "last", "replay_class_cap": "1.0", "replay_keep_rare": "1.0", "student_warmup": "0",
           "kd_decoupled": "0.0", "lr_g_final": "constant", "ie_temperature": "1.0", "saturation": "0.0", "student_sam": "0.0", "kd_hard": "0.0", "kd_hint": "0.0",
           "generator_project28": "false", "replay_fresh": "0", "replay_pick": "all", "boundary_stop": "false", "procedural": "0.0", "boundary_procedural": "false",
-          "balanced_one_hot": "false", "generator_mask": "false", "adversarial_sure": "0.0", "student_weights": "none", "adversarial_final": "constant", "student_optimizer": "adam", "student_momentum": "0.0", "generators_together": "false", "generator_beta1": "0.9", "beta_final": "constant", "ie_memory": "1.0"}
+          "balanced_one_hot": "false", "generator_mask": "false", "adversarial_sure": "0.0", "student_weights": "none", "adversarial_final": "constant", "student_optimizer": "adam", "student_momentum": "0.0", "generators_together": "false", "generator_beta1": "0.9", "beta_final": "constant", "ie_memory": "1.0", "impressions": "0", "impression_share": "0.25", "impression_steps": "40"}
 # Settings whose flag is not the key with dashes.
 FLAG = {"replay_batches": "replay", "student_weight_decay": "weight-decay", "student_momentum": "momentum"}
 rows = []

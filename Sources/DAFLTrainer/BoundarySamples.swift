@@ -59,8 +59,10 @@ enum BoundarySamples {
     /// it stays just past the boundary instead of walking on into the target class (the stopping rule of
     /// Heo et al.'s boundary-supporting samples). The check reads the logits of the step's own forward, so it
     /// costs nothing; an image that starts in its target class does not move.
+    ///
+    /// With `range`, every pixel is held inside it after each step (class impressions stay pictures: black to white).
     static func walk(_ x: inout Tensor, toward targets: [Int], teacher: any Classifier, epsilon: Float, steps: Int,
-                     stopAtTarget: Bool = false) {
+                     stopAtTarget: Bool = false, range: ClosedRange<Float>? = nil) {
         let perImage = x.count / Swift.max(targets.count, 1)
         for _ in 0..<steps {
             let probe = Tensor(shape: x.shape, data: x.data)
@@ -76,6 +78,7 @@ enum BoundarySamples {
                     for i in 0..<n where gp[i] != 0 {
                         if let arrived, arrived[i / perImage] { continue }
                         xp[i] -= gp[i] > 0 ? epsilon : -epsilon
+                        if let range { xp[i] = Swift.min(Swift.max(xp[i], range.lowerBound), range.upperBound) }
                     }
                 }
             }

@@ -66,6 +66,8 @@ public final class DAFLTrainer: @unchecked Sendable {
     private var boundaryHits: Double?
     /// `--stable-views`: this iteration's shifted or mirrored replay images, and how many of them kept their view.
     private var viewsMoved = 0, viewsKept = 0
+    /// `--impressions`: the bank, built at the first replayed step (and again after a resume, the same).
+    private(set) var impressionBank: ClassImpressions?
     /// Images the last eviction kept under `--replay-keep-rare` (for the step event).
     private var memoryKept = 0
     /// `--kd-hint`: the teacher's conv3 units the student's stand for (the pruning's), in the student's order.
@@ -571,6 +573,17 @@ public final class DAFLTrainer: @unchecked Sendable {
                 x.data.replaceSubrange(0..<fresh.count, with: fresh)
                 t.data.replaceSubrange(0..<answers.count, with: answers.data)
             }
+        }
+        if let n = config.impressions, n > 0 {
+            // The last rows (the first may be procedural pictures) give way to class impressions and their stored answers.
+            let bank = impressionBank ?? {
+                let (black, white) = preprocessing.blackAndWhite
+                return ClassImpressions.build(count: n, steps: config.impressionSteps ?? 40, side: preprocessing.size, channels: x.shape[1],
+                                              black: black, white: white, teacher: teacher, seed: config.seed)
+            }()
+            impressionBank = bank
+            let k = Swift.min(Int(((config.impressionShare ?? 0.25) * Float(b)).rounded()), b)
+            bank.replace(rows: k, from: b - k, in: &x, answers: &t, rng: &rng)
         }
         if !augmentation.isNone {
             let (black, white) = preprocessing.blackAndWhite

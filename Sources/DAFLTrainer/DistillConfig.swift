@@ -138,6 +138,13 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     /// The share of each replayed batch replaced by procedural pictures drawn fresh (`ProceduralImages`: smooth random
     /// shapes with grey textures on black), labelled by the teacher like the rest (nil: 0, none).
     public var procedural: Float? = nil
+    /// Class impressions (`ClassImpressions`): this many procedural pictures walked until the teacher is sure of a class
+    /// (the classes in turn), built once, a share `impressionShare` of every replayed batch (nil or 0: none).
+    public var impressions: Int? = nil
+    /// The share of each replayed batch that is class impressions (nil: 0.25).
+    public var impressionShare: Float? = nil
+    /// Signed-gradient steps each impression walks (nil: 40).
+    public var impressionSteps: Int? = nil
     /// The batches that walk under `boundarySamples` are procedural pictures, drawn fresh, instead of replayed ones (nil: false).
     public var boundaryProcedural: Bool? = nil
     /// What goes into the memory under `replayFresh`: `all` (nil), every batch; `rare`, one batch chosen from the
@@ -308,6 +315,12 @@ public struct DistillConfig: Codable, Equatable, Sendable {
         if let w = kdHint, !(w >= 0 && w <= 100) { p.append("--kd-hint must be in [0, 100] (0: off)") }
         if (kdHint ?? 0) > 0 && studentInit == "gradual" { p.append("--kd-hint and --student-init gradual cannot be combined (the student is wide while its units fade)") }
         if let w = kdHard, !(w >= 0 && w <= 100) { p.append("--kd-hard must be in [0, 100] (0: off)") }
+        if let n = impressions, !(0...1_000_000).contains(n) { p.append("--impressions must be a count from 0 to 1000000") }
+        if let f = impressionShare, !(f > 0 && f <= 1) { p.append("--impression-share must be a share in (0, 1] of each replayed batch") }
+        if let n = impressionSteps, !(1...1000).contains(n) { p.append("--impression-steps must be from 1 to 1000") }
+        if (impressions ?? 0) > 0 && (replayBatches < 1 || studentSteps < 2) {
+            p.append("--impressions needs replayed student steps (--replay and --student-steps above 1): impressions join the replayed batches")
+        }
         if let f = procedural, !(f >= 0 && f <= 1) { p.append("--procedural must be a share in [0, 1] of each replayed batch") }
         if (procedural ?? 0) > 0 && (replayBatches < 1 || studentSteps < 2) {
             p.append("--procedural needs replayed student steps (--replay and --student-steps above 1): it changes the replayed batches")
@@ -380,7 +393,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
             "lr_g": "\(lrG)", "lr_g_final": lrGFinal.map { "\($0)" } ?? "constant", "lr_s": "\(lrS)", "oh": "\(weights.oneHot)", "alpha": "\(weights.alpha)", "beta": "\(weights.beta)", "adversarial": "\(weights.adversarial)", "adversarial_final": adversarialFinal.map { "\($0)" } ?? "constant", "beta_final": betaFinal.map { "\($0)" } ?? "constant", "discrepancy": weights.discrepancy.rawValue, "tv": "\(weights.tv)", "diversity": "\(weights.diversity)", "border": "\(weights.border)", "border_band": "\(weights.borderBand)", "symmetry": "\(weights.symmetry)", "ie_temperature": "\(weights.ieTemperature)", "ie_memory": "\(weights.ieMemory)", "saturation": "\(weights.saturation)",
             "student_optimizer": studentOptimizer, "student_momentum": "\(studentMomentum)", "student_weight_decay": "\(studentWeightDecay)",
             "student_lr_schedule": studentLRSchedule, "student_lr_steps": studentLRSteps.map(String.init).joined(separator: ","), "lr_step_factor": "\(lrStepFactor)",
-            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",
+            "student_steps": "\(studentSteps)", "replay_batches": "\(replayBatches)", "replay_batch": "\(replayBatch ?? batch)", "replay_fresh": "\(replayFresh ?? 0)", "procedural": "\(procedural ?? 0)", "impressions": "\(impressions ?? 0)", "impression_share": "\(impressionShare ?? 0.25)", "impression_steps": "\(impressionSteps ?? 40)", "boundary_procedural": "\(boundaryProcedural ?? false)", "replay_pick": replayPick ?? "all",
             "augment": augmentation.description, "collapse_reset": "\(collapseReset ?? 0)",
             "generator_restart": "\(generatorRestart ?? 0)", "generators": "\(generatorCount)", "generators_together": "\(generatorsTogether ?? false)", "generator_beta1": "\(generatorBeta1 ?? 0.9)", "jitter": "\(jitter ?? 0)", "targeted": "\(targeted ?? false)", "balanced_one_hot": "\(balancedOneHot ?? false)", "generator_mask": "\(generatorMask ?? false)", "adversarial_sure": "\(adversarialSure ?? 0)", "conditioning": conditioning ?? "noise", "student_ema": "\(studentEMA ?? 0)", "student_swa": studentSWA.map { "\($0)" } ?? "off", "student_warmup": "\(studentWarmup ?? 0)", "student_sam": "\(studentSAM ?? 0)",
             "kd_temperature": "\(kdTemperature ?? 1)", "kd_standardize": "\(kdStandardize ?? false)", "kd_intra_class": "\(kdIntraClass ?? 0)", "kd_decoupled": "\(kdDecoupled ?? 0)", "kd_hard": "\(kdHard ?? 0)", "kd_hint": "\(kdHint ?? 0)", "generator_project28": "\(generatorProject28 ?? false)", "select": select ?? "last", "hard_samples": "\(hardSamples ?? 0)", "boundary_samples": "\(boundarySamples ?? 0)", "boundary_batches": "\(boundaryBatches ?? 1)", "boundary_toward": boundaryToward ?? "uniform", "boundary_steps": "\(boundarySteps ?? BoundarySamples.steps)", "boundary_stop": "\(boundaryStop ?? false)", "balanced_replay": "\(balancedReplay ?? false)", "replay_class_cap": "\(replayClassCap ?? 1)", "replay_keep_rare": "\(replayKeepRare ?? 1)", "stable_views": "\(stableViews ?? false)", "view_labels": viewLabels ?? "teacher",

@@ -79,7 +79,7 @@ public struct DashboardModel: Sendable {
     public var kdIntraClass: Double?
     /// DKD's β (`--kd-decoupled`) when the student distils by DKD; nil for the KL.
     public var kdDecoupled: Double?
-    /// The student-side options beyond the distillation loss, short (`--student-sam`, `--kd-hard`, `--kd-hint`, `--procedural`):
+    /// The student-side options beyond the distillation loss, short (`--student-sam`, `--kd-hard`, `--kd-hint`, `--procedural`, `--impressions`):
     /// "SAM 0.05, CE×0.1, proc 50%"; nil when none.
     public var studentExtras: String?
     /// Whether the generator's learning rate follows a schedule (`--lr-g-final`); the header then shows it.
@@ -200,6 +200,10 @@ public struct DashboardModel: Sendable {
             }
             // `--procedural F`: the share of replayed images that are procedural pictures.
             if let f = c.settings["procedural"].flatMap(Double.init), f > 0 { extras.append(String(format: "proc %.0f%%", f * 100)) }
+            // `--impressions N`: the share of replayed images that are class impressions.
+            if let n = c.settings["impressions"].flatMap(Int.init), n > 0 {
+                extras.append(String(format: "impr %.0f%%", (c.settings["impression_share"].flatMap(Double.init) ?? 0.25) * 100))
+            }
             studentExtras = extras.isEmpty ? nil : extras.joined(separator: ", ")
             weightAverage = (c.settings["student_swa"] ?? "off") == "off" ? "EMA" : "SWA"
             frozenStudentLayers = c.settings["student_freeze"].flatMap { $0 == "none" ? nil : $0 }

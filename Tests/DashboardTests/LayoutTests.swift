@@ -37,6 +37,11 @@ import Testing
                                     settings: ["iterations": "100", "student_init": "teacher", "procedural": "0.5"],
                                     classNames: [], resumed: false, teacherAccuracy: 90.5)))
         #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("student (pruned, proc 50%)"))
+        // Class impressions among the replayed images, as a share (0.25 when the share is not logged).
+        m.apply(.config(ConfigEvent(step: 0, time: 0, run: "testrun", preset: "cpu",
+                                    settings: ["iterations": "100", "student_init": "teacher", "impressions": "8192"],
+                                    classNames: [], resumed: false, teacherAccuracy: 90.5)))
+        #expect(DashboardView.render(m, view: ViewState(), width: 120, height: 40, theme: .dark).plainText().contains("student (pruned, impr 25%)"))
         // A student started from a weights file (`--student-weights`) says that instead of the pruned teacher.
         m.apply(.config(ConfigEvent(step: 0, time: 0, run: "testrun", preset: "cpu",
                                     settings: ["iterations": "100", "student_init": "teacher", "student_weights": "lsq.safetensors"],

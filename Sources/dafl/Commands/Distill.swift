@@ -63,6 +63,9 @@ struct Distill: ParsableCommand {
     @Option(help: "Latent size of the generator's noise.") var latent: Int?
     @Option(help: "Student updates per iteration (the extra ones replay recent generated batches).") var studentSteps: Int?
     @Option(help: "Generated batches kept for replay.") var replay: Int?
+    @Option(help: "Class impressions: this many procedural pictures walked (see --impression-steps) until the teacher is sure of a class, the classes in turn, built once when the run starts; they make up --impression-share of every replayed batch (0: none).") var impressions: Int?
+    @Option(help: "Share of each replayed batch that is class impressions (default 0.25).") var impressionShare: Float?
+    @Option(help: "Signed-gradient steps of 0.02 each class impression walks down the teacher's cross-entropy for its class, pixels held between black and white (default 40).") var impressionSteps: Int?
     @Option(help: "Share of each replayed batch replaced by procedural pictures drawn fresh (smooth random shapes with grey textures on black), labelled by the teacher (0: none).") var procedural: Float?
     @Option(help: "Extra batches the generator draws after its step each iteration, added to the replay memory with the teacher's logits (0: none).") var replayFresh: Int?
     @Option(help: "What --replay-fresh adds: all (every batch) or rare (one batch picked from the iteration's and the fresh ones, the classes the memory holds least first) or rare-sure (the same, each class's images the teacher is surest of first).") var replayPick: String?
@@ -201,6 +204,9 @@ struct Distill: ParsableCommand {
         if let v = kdHard { c.kdHard = v }
         if let v = replayFresh { c.replayFresh = v }
         if let v = procedural { c.procedural = v }
+        if let v = impressions { c.impressions = v }
+        if let v = impressionShare { c.impressionShare = v }
+        if let v = impressionSteps { c.impressionSteps = v }
         if let v = replayPick { c.replayPick = v }
         if let v = kdHint { c.kdHint = v }
         if generatorProject28 { c.generatorProject28 = true }
