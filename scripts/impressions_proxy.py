@@ -7,7 +7,8 @@ A class impression is `dafl distill --impressions`'s (`Sources/DAFLTrainer/Class
 (`scripts/procedural_proxy.py`: one smooth shape with grey levels on black) walked --walk signed-gradient steps of --eps
 down the teacher's cross-entropy for a class, the classes in turn (image i toward class i mod 10), pixels held between
 black and white after each step. --count of them are built once; --source memory walks images of the run's memory
-instead of procedural pictures, and --mask walks only the pixels inside each procedural shape (its background stays black).
+instead of procedural pictures, --mask walks only the pixels inside each procedural shape (its background stays black), and
+--symmetric starts from shapes mirrored left to right.
 
 The student is the seventh session's screen (`scripts/replay_proxy.py`): a LeNet-5-half from the teacher pruned to half width,
 --steps Adam steps at batch 256, cosine rate from 2e-3; each batch is a share --share of impressions and the rest the
@@ -57,6 +58,7 @@ def main():
     ap.add_argument("--eps", type=float, default=0.02, help="step size, in the teacher's input units")
     ap.add_argument("--source", choices=["procedural", "memory"], default="procedural")
     ap.add_argument("--mask", action="store_true", help="walk only the pixels inside each procedural shape")
+    ap.add_argument("--symmetric", action="store_true", help="procedural shapes mirrored left to right (procedural_proxy.py)")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -69,7 +71,7 @@ def main():
     with safe_open(a.checkpoint, "pt") as f:
         memory = torch.cat([f.get_tensor(k) for k in f.keys() if k.startswith("replay.images.")]).view(-1, 1, 32, 32)
     black, white = (0 - D.FASHION_MEAN) / D.FASHION_STD, (1 - D.FASHION_MEAN) / D.FASHION_STD
-    start = PP.procedural(a.count) if a.source == "procedural" else memory[torch.randint(0, len(memory), (a.count,))].clone()
+    start = PP.procedural(a.count, symmetric=a.symmetric) if a.source == "procedural" else memory[torch.randint(0, len(memory), (a.count,))].clone()
     bank, targets = impressions(teacher, start, a.walk, a.eps, black, white, a.mask, clamp=a.source == "procedural")
     with torch.no_grad():
         p = teacher(bank).softmax(1)
