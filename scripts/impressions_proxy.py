@@ -16,7 +16,6 @@ run's memory, shifted (±2 px, wrapped), mirrored and mixed, then labelled by th
 --share 1 uses no generated image at all; --walk 0 uses the procedural pictures as drawn. The test split only measures.
 """
 import argparse
-import math
 import os
 import sys
 
@@ -77,30 +76,7 @@ def main():
         p = teacher(bank).softmax(1)
     print("impressions: %d, on target %.1f %%, the teacher's top probability median %.3f"
           % (len(bank), (p.argmax(1) == targets).float().mean() * 100, p.max(1).values.median()))
-    state = teacher.state_dict()
-    student = D.LeNet5(half=True)
-    student.load_state_dict(RP.pruned_state(state, RP.kept_units(state, "in")))
-    opt = torch.optim.Adam(student.parameters(), lr=2e-3)
-    x_test, y_test = D.load_fashion(D.FASHION_DIR, "test", D.FASHION_MEAN, D.FASHION_STD)
-    k = int(round(256 * a.share))
-    for step in range(a.steps):
-        x = torch.cat([bank[torch.randint(0, len(bank), (k,))], memory[torch.randint(0, len(memory), (256 - k,))]])
-        dx, dy = torch.randint(-2, 3, (2,))
-        x = torch.roll(x, (int(dy), int(dx)), (2, 3))
-        flip = torch.rand(256) < 0.5
-        x[flip] = x[flip].flip(3)
-        lam = torch.rand(256, 1, 1, 1)
-        x = lam * x + (1 - lam) * x[torch.randperm(256)]
-        with torch.no_grad():
-            target = teacher(x)
-        loss = F.kl_div(F.log_softmax(student(x), 1), F.softmax(target, 1), reduction="batchmean")
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        for g in opt.param_groups:
-            g["lr"] = 2e-3 * 0.5 * (1 + math.cos(math.pi * (step + 1) / a.steps))
-    with torch.no_grad():
-        acc = (student(x_test).argmax(1) == y_test).float().mean().item() * 100
+    acc = PP.screen(teacher, bank, memory, a.share, a.steps)
     print("share %.2f, walk %d: test accuracy %.2f %%" % (a.share, a.walk, acc))
 
 

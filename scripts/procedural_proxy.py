@@ -53,6 +53,36 @@ def procedural(n, interp="bilinear", symmetric=False):
     return (mask * texture.clamp(0, 1) - D.FASHION_MEAN) / D.FASHION_STD
 
 
+def screen(teacher, extra, memory, share, steps):
+    """The screen's student: a LeNet-5-half from the teacher pruned to half width, `steps` Adam steps at batch 256 (cosine
+    from 2e-3), each batch a share `share` of `extra` and the rest `memory`, shifted, mirrored and mixed, labelled by the
+    teacher (KL of the softmaxes). Returns its test accuracy (measured only)."""
+    state = teacher.state_dict()
+    student = D.LeNet5(half=True)
+    student.load_state_dict(RP.pruned_state(state, RP.kept_units(state, "in")))
+    opt = torch.optim.Adam(student.parameters(), lr=2e-3)
+    x_test, y_test = D.load_fashion(D.FASHION_DIR, "test", D.FASHION_MEAN, D.FASHION_STD)
+    k = int(round(256 * share))
+    for step in range(steps):
+        x = torch.cat([extra[torch.randint(0, len(extra), (k,))], memory[torch.randint(0, len(memory), (256 - k,))]])
+        dx, dy = torch.randint(-2, 3, (2,))
+        x = torch.roll(x, (int(dy), int(dx)), (2, 3))
+        flip = torch.rand(256) < 0.5
+        x[flip] = x[flip].flip(3)
+        lam = torch.rand(256, 1, 1, 1)
+        x = lam * x + (1 - lam) * x[torch.randperm(256)]
+        with torch.no_grad():
+            target = teacher(x)
+        loss = F.kl_div(F.log_softmax(student(x), 1), F.softmax(target, 1), reduction="batchmean")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        for g in opt.param_groups:
+            g["lr"] = 2e-3 * 0.5 * (1 + math.cos(math.pi * (step + 1) / steps))
+    with torch.no_grad():
+        return (student(x_test).argmax(1) == y_test).float().mean().item() * 100
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--checkpoint", required=True, help="a dafl distill checkpoint holding a replay memory")
@@ -77,30 +107,7 @@ def main():
     print("teacher's classes on the procedural pictures (%):", [round((classes == k).float().mean().item() * 100, 1) for k in range(10)])
     with safe_open(a.checkpoint, "pt") as f:
         memory = torch.cat([f.get_tensor(k) for k in f.keys() if k.startswith("replay.images.")]).view(-1, 1, 32, 32)
-    state = teacher.state_dict()
-    student = D.LeNet5(half=True)
-    student.load_state_dict(RP.pruned_state(state, RP.kept_units(state, "in")))
-    opt = torch.optim.Adam(student.parameters(), lr=2e-3)
-    x_test, y_test = D.load_fashion(D.FASHION_DIR, "test", D.FASHION_MEAN, D.FASHION_STD)
-    k = int(round(256 * a.procedural))
-    for step in range(a.steps):
-        x = torch.cat([shapes[torch.randint(0, len(shapes), (k,))], memory[torch.randint(0, len(memory), (256 - k,))]])
-        dx, dy = torch.randint(-2, 3, (2,))
-        x = torch.roll(x, (int(dy), int(dx)), (2, 3))
-        flip = torch.rand(256) < 0.5
-        x[flip] = x[flip].flip(3)
-        lam = torch.rand(256, 1, 1, 1)
-        x = lam * x + (1 - lam) * x[torch.randperm(256)]
-        with torch.no_grad():
-            target = teacher(x)
-        loss = F.kl_div(F.log_softmax(student(x), 1), F.softmax(target, 1), reduction="batchmean")
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        for g in opt.param_groups:
-            g["lr"] = 2e-3 * 0.5 * (1 + math.cos(math.pi * (step + 1) / a.steps))
-    with torch.no_grad():
-        acc = (student(x_test).argmax(1) == y_test).float().mean().item() * 100
+    acc = screen(teacher, shapes, memory, a.procedural, a.steps)
     print("procedural share %.2f: test accuracy %.2f %%" % (a.procedural, acc))
 
 
