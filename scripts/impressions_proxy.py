@@ -22,7 +22,6 @@ import sys
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
-from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -64,9 +63,7 @@ def main():
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
-    teacher = D.LeNet5()
-    teacher.load_state_dict(load_file(D.SHIPPED_TEACHER))
-    teacher.eval()
+    teacher = D.load_lenet5(D.SHIPPED_TEACHER)
     with safe_open(a.checkpoint, "pt") as f:
         memory = torch.cat([f.get_tensor(k) for k in f.keys() if k.startswith("replay.images.")]).view(-1, 1, 32, 32)
     black, white = (0 - D.FASHION_MEAN) / D.FASHION_STD, (1 - D.FASHION_MEAN) / D.FASHION_STD
